@@ -1,0 +1,1 @@
+"""The database adapter: SQLAlchemy models, engine, loaders, migrations and demo data."""

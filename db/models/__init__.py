@@ -1,0 +1,47 @@
+"""SQLAlchemy models of the whole domain; importing this registers every table."""
+
+from db.models.base import Base
+from db.models.operations import AccountingTransaction, IdempotencyKey, Outbox
+from db.models.parties import (
+    Account,
+    Address,
+    Company,
+    Currency,
+    Merchant,
+    Partner,
+    PaymentMethod,
+    Tenant,
+    Terminal,
+    User,
+)
+from db.models.payments import (
+    FxRate,
+    Invoice,
+    Payment,
+    PaymentDetail,
+    PaymentDocument,
+    PaymentEvent,
+)
+
+__all__ = [
+    "Account",
+    "AccountingTransaction",
+    "Address",
+    "Base",
+    "Company",
+    "Currency",
+    "FxRate",
+    "IdempotencyKey",
+    "Invoice",
+    "Merchant",
+    "Outbox",
+    "Partner",
+    "Payment",
+    "PaymentDetail",
+    "PaymentDocument",
+    "PaymentEvent",
+    "PaymentMethod",
+    "Tenant",
+    "Terminal",
+    "User",
+]

@@ -1,0 +1,161 @@
+"""The `paygraph` command: serve, db upgrade, demo, token, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from db.engine import create_engine
+from db.migrate import upgrade
+from domain.permissions import ALL_PERMISSIONS
+from gateway.auth import mint_token
+from gateway.settings import Settings
+
+DEMO_TENANT_ID = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return int(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paygraph", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="migrate, then serve GraphQL with uvicorn")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--demo", action="store_true", help="load demo data into an empty db")
+    serve.add_argument("--demo-payments", type=int, default=2000)
+    serve.set_defaults(run=_serve)
+
+    database = commands.add_parser("db", help="database maintenance")
+    database_commands = database.add_subparsers(title="db commands")
+    database_upgrade = database_commands.add_parser("upgrade", help="apply migrations")
+    database_upgrade.add_argument("revision", nargs="?", default="head")
+    database_upgrade.set_defaults(run=_db_upgrade)
+
+    demo = commands.add_parser("demo", help="load deterministic demo data")
+    demo.add_argument("--payments", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(run=_demo)
+
+    token = commands.add_parser("token", help="mint a development JWT")
+    token.add_argument("--tenant", type=int, default=DEMO_TENANT_ID)
+    token.add_argument("--user", type=int, default=1)
+    token.add_argument("--partner", type=int, default=None)
+    token.add_argument(
+        "--permission",
+        action="append",
+        dest="permissions",
+        help="repeatable; all permissions when omitted",
+    )
+    token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+
+    export = commands.add_parser("export-schema", help="print or write the SDL")
+    export.add_argument("--output", type=Path, default=None)
+    export.set_defaults(run=_export_schema)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    settings = Settings.from_env()
+    summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    admin = summary.get("admin_id", 1)
+    token = mint_token(
+        settings, tenant_id=DEMO_TENANT_ID, user_id=admin, permissions=ALL_PERMISSIONS
+    )
+    print(f"PayGraph on {settings.database_url}", flush=True)
+    print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
+    print("Headers for GraphiQL (valid 12 h):", flush=True)
+    print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str, int]:
+    from db.demo import is_empty, load_demo
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        if demo and await is_empty(engine):
+            summary = await load_demo(engine, payments=payments, progress=True)
+            return {"admin_id": summary.admins["acme"]}
+        return {}
+    finally:
+        await engine.dispose()
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    async def run() -> None:
+        engine = create_engine(Settings.from_env().database_url)
+        try:
+            await upgrade(engine, args.revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print(f"database at {args.revision}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from db.demo import load_demo
+
+    async def run() -> None:
+        engine = create_engine(Settings.from_env().database_url)
+        try:
+            await upgrade(engine)
+            summary = await load_demo(engine, payments=args.payments, seed=args.seed, progress=True)
+        finally:
+            await engine.dispose()
+        for table, count in sorted(summary.counts.items()):
+            print(f"{table:24} {count:>10,}")
+
+    asyncio.run(run())
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    permissions = args.permissions or sorted(ALL_PERMISSIONS)
+    print(
+        mint_token(
+            Settings.from_env(),
+            tenant_id=args.tenant,
+            user_id=args.user,
+            permissions=permissions,
+            partner_id=args.partner,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from schema.app_schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if args.output is None:
+        sys.stdout.write(sdl)
+    else:
+        args.output.write_text(sdl)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

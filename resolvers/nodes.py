@@ -1,0 +1,64 @@
+"""`node(id)` and the root lookups by id: a global ID names a type and a row id."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import NotFound
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+# GraphQL type name -> id loader name
+LOADER_OF_TYPE = {
+    "Payment": "payment_by_id",
+    "PaymentDetail": "payment_detail_by_id",
+    "PaymentDocument": "payment_document_by_id",
+    "AccountingTransaction": "accounting_transaction_by_id",
+    "PaymentEvent": "payment_event_by_id",
+    "Invoice": "invoice_by_id",
+    "Address": "address_by_id",
+    "Partner": "partner_by_id",
+    "Merchant": "merchant_by_id",
+    "Terminal": "terminal_by_id",
+    "Company": "company_by_id",
+    "User": "user_by_id",
+    "PaymentMethod": "payment_method_by_id",
+}
+
+
+def parse_global_id(global_id: str) -> tuple[str, int] | None:
+    try:
+        type_name, raw = base64.b64decode(global_id, validate=True).decode().split(":", 1)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return (type_name, int(raw)) if raw.isdigit() else None
+
+
+async def node(context: Context, global_id: str) -> Any:
+    """The object a global ID names, or NOT_FOUND; another tenant's is not found too."""
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] not in LOADER_OF_TYPE:
+        raise NotFound(f"No object has the ID {global_id!r}.", field="id")
+    type_name, row_id = parsed
+    found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id)
+    if found is None:
+        raise NotFound(f"No object has the ID {global_id!r}.", field="id")
+    return found
+
+
+async def by_id(context: Context, type_name: str, given: str) -> Any:
+    """A root lookup such as `payment(id)`: takes the global ID or the numeric row id."""
+    parsed = parse_global_id(given)
+    if parsed is not None and parsed[0] == type_name:
+        row_id = parsed[1]
+    elif given.isdigit():
+        row_id = int(given)
+    else:
+        raise NotFound(f"No {type_name} has the ID {given!r}.", field="id")
+    found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id)
+    if found is None:
+        raise NotFound(f"No {type_name} has the ID {given!r}.", field="id")
+    return found

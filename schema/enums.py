@@ -1,0 +1,33 @@
+"""The domain's enumerations exposed as GraphQL enums (names in UPPER_SNAKE)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain import statuses
+
+PaymentKind = strawberry.enum(
+    statuses.PaymentKind, description="Which lifecycle a payment follows."
+)
+PaymentStatus = strawberry.enum(
+    statuses.PaymentStatus,
+    description=(
+        "Status of a payment. Commission payouts: GENERATED .. PAID / MANUALLY_PAID; "
+        "acquiring: CREATED, PROCESSING, COMPLETED, INVALID, UNDERPAID, ...; reseller: "
+        "WAITING_FOR_PAYMENT, EXPIRED, COMPLETED, CANCELLED; invoice: RECORDED, DELETED."
+    ),
+)
+DocumentStatus = strawberry.enum(
+    statuses.DocumentStatus, description="Review state of a payment document."
+)
+InvoiceStatus = strawberry.enum(
+    statuses.InvoiceStatus, description="Settlement state of an invoice."
+)
+PartnerKind = strawberry.enum(statuses.PartnerKind, description="What kind of partner this is.")
+UserRole = strawberry.enum(statuses.UserRole, description="What a user is to PayGraph.")
+PaymentMethodType = strawberry.enum(
+    statuses.PaymentMethodType, description="The family of a payment method."
+)
+LedgerDirection = strawberry.enum(
+    statuses.LedgerDirection, description="Side of a double-entry ledger line."
+)

@@ -1,0 +1,93 @@
+"""Invoices and the addresses that send and receive payments (document 003)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from domain import entities as e
+from resolvers.relations import load_one
+from schema.connection import Connection
+from schema.enums import InvoiceStatus
+from schema.fields import After, First, Info, database_id_field, entity_type_check, paged
+from schema.money import Money
+from schema.types.parties import Company
+
+if TYPE_CHECKING:
+    from schema.types.payment import Payment
+
+PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
+
+
+@strawberry.type(description="A postal address acting as sender (payer) or receiver (payee).")
+class Address(relay.Node):
+    is_type_of = entity_type_check(e.Address)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    name: str = strawberry.field(description="Addressee.")
+    line1: str = strawberry.field(description="Street and number.")
+    city: str = strawberry.field(description="City.")
+    postal_code: str | None = strawberry.field(description="Postal code.")
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+
+    @strawberry.field(description="The company at this address.")
+    async def company(self, info: Info) -> Company | None:
+        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Payments this address sent (as payer), oldest first.")
+    async def payments_sent(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentRef]:
+        return await paged(info, "payments_by_sender", self.id, first, after)
+
+    @strawberry.field(description="Payments this address received (as payee), oldest first.")
+    async def payments_received(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentRef]:
+        return await paged(info, "payments_by_receiver", self.id, first, after)
+
+
+@strawberry.type(description="An invoice that payments settle.")
+class Invoice(relay.Node):
+    is_type_of = entity_type_check(e.Invoice)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    number: str = strawberry.field(description="Invoice number, unique per tenant.")
+    status: InvoiceStatus = strawberry.field(description="Settlement state.")
+    issued_on: date = strawberry.field(description="Issue date.")
+    due_on: date | None = strawberry.field(description="Due date.")
+    created_at: datetime = strawberry.field(description="Creation time (UTC).")
+    updated_at: datetime = strawberry.field(description="Last change (UTC).")
+
+    @strawberry.field(description="Invoice total.")
+    def total(self) -> Money:
+        return Money.of(self.total)  # type: ignore[return-value]
+
+    @strawberry.field(description="Sum of the invoice's live payments, in its currency.")
+    def paid(self) -> Money:
+        return Money.of(self.paid)  # type: ignore[return-value]
+
+    @strawberry.field(description="What is still owed: total minus paid.")
+    def outstanding(self) -> Money:
+        return Money.of(self.outstanding)  # type: ignore[return-value]
+
+    @strawberry.field(description="The issuing address.")
+    async def sender(self, info: Info) -> Address | None:
+        return await load_one(info.context.loaders.address_by_id, self.sender_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The billed address.")
+    async def receiver(self, info: Info) -> Address | None:
+        return await load_one(info.context.loaders.address_by_id, self.receiver_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The billed company.")
+    async def company(self, info: Info) -> Company | None:
+        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Payments recorded against this invoice, oldest first.")
+    async def payments(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentRef]:
+        return await paged(info, "payments_by_invoice", self.id, first, after)

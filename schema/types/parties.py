@@ -1,0 +1,137 @@
+"""Partners (and their reseller tree), merchants, terminals, companies, users, tenants
+and payment methods."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from domain import entities as e
+from resolvers.relations import load_one
+from schema.connection import Connection
+from schema.enums import PartnerKind, PaymentMethodType, UserRole
+from schema.fields import After, First, Info, database_id_field, entity_type_check, paged
+
+if TYPE_CHECKING:
+    from schema.types.payment import Payment
+
+PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
+
+
+@strawberry.type(description="A tenant domain; every business row belongs to exactly one.")
+class Tenant:
+    id: strawberry.ID = strawberry.field(description="The tenant's numeric id.")
+    slug: str = strawberry.field(description="Short stable name of the tenant.")
+    name: str = strawberry.field(description="Display name.")
+
+
+@strawberry.type(description="An ISV, VAR, payment facilitator or reseller.")
+class Partner(relay.Node):
+    is_type_of = entity_type_check(e.Partner)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    name: str = strawberry.field(description="Display name.")
+    kind: PartnerKind = strawberry.field(description="ISV, VAR, PAYFAC or RESELLER.")
+    external_ref: str = strawberry.field(description="Identifier in the source system.")
+    created_at: datetime = strawberry.field(description="When the partner was created (UTC).")
+
+    @strawberry.field(description="The reseller above this partner in the tree, if any.")
+    async def parent(self, info: Info) -> Partner | None:
+        return await load_one(info.context.loaders.partner_by_id, self.parent_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Partners directly below this one in the reseller tree.")
+    async def children(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Partner]:
+        return await paged(info, "children_by_partner", self.id, first, after)
+
+    @strawberry.field(description="Merchants that belong to this partner.")
+    async def merchants(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Merchant]:
+        return await paged(info, "merchants_by_partner", self.id, first, after)
+
+    @strawberry.field(description="Payments of this partner, oldest first.")
+    async def payments(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentRef]:
+        return await paged(info, "payments_by_partner", self.id, first, after)
+
+
+@strawberry.type(description="A merchant processing payments under a partner.")
+class Merchant(relay.Node):
+    is_type_of = entity_type_check(e.Merchant)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    name: str = strawberry.field(description="Display name.")
+    external_ref: str = strawberry.field(description="Identifier in the source system.")
+    created_at: datetime = strawberry.field(description="When the merchant was created (UTC).")
+
+    @strawberry.field(description="The partner this merchant belongs to.")
+    async def partner(self, info: Info) -> Partner | None:
+        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The merchant's terminals.")
+    async def terminals(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Terminal]:
+        return await paged(info, "terminals_by_merchant", self.id, first, after)
+
+    @strawberry.field(description="Payments taken by this merchant, oldest first.")
+    async def payments(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentRef]:
+        return await paged(info, "payments_by_merchant", self.id, first, after)
+
+
+@strawberry.type(description="A device or channel that processed payments for a merchant.")
+class Terminal(relay.Node):
+    is_type_of = entity_type_check(e.Terminal)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    serial: str = strawberry.field(description="Serial number or terminal identifier.")
+    label: str | None = strawberry.field(description="Human label.")
+
+    @strawberry.field(description="The merchant owning this terminal.")
+    async def merchant(self, info: Info) -> Merchant | None:
+        return await load_one(info.context.loaders.merchant_by_id, self.merchant_id)  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="A company: payer, payee or a partner user's employer.")
+class Company(relay.Node):
+    is_type_of = entity_type_check(e.Company)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    name: str = strawberry.field(description="Legal or display name.")
+    tax_id: str | None = strawberry.field(description="Tax identifier.")
+
+
+@strawberry.type(description="A person using PayGraph: admin, partner user or manager.")
+class User(relay.Node):
+    is_type_of = entity_type_check(e.User)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    name: str = strawberry.field(description="Full name.")
+    email: str = strawberry.field(description="E-mail address.")
+    role: UserRole = strawberry.field(description="ADMIN, PARTNER or MANAGER.")
+    locale: str = strawberry.field(description="Preferred language for notifications.")
+
+    @strawberry.field(description="The partner a partner user belongs to.")
+    async def partner(self, info: Info) -> Partner | None:
+        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The user's company.")
+    async def company(self, info: Info) -> Company | None:
+        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="A way of paying: card, bank transfer, check, cash, wallet.")
+class PaymentMethod(relay.Node):
+    is_type_of = entity_type_check(e.PaymentMethod)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    name: str = strawberry.field(description="Display name, e.g. `Check`.")
+    method_type: PaymentMethodType = strawberry.field(description="Family of the method.")

@@ -1,0 +1,149 @@
+"""The Payment type: one type for every kind, with all its relations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry import relay
+
+from domain import entities as e
+from resolvers.relations import load_one
+from schema.connection import Connection
+from schema.enums import PaymentKind, PaymentStatus
+from schema.fields import After, First, Info, database_id_field, entity_type_check, paged
+from schema.money import Money
+from schema.types.invoices import Address, Invoice
+from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
+from schema.types.payment_parts import (
+    AccountingTransaction,
+    PaymentDetail,
+    PaymentDocument,
+    PaymentEvent,
+)
+
+
+@strawberry.type(
+    description=(
+        "A payment of any kind: a partner commission payout, an acquiring payment, a "
+        "reseller customer's payment or an ERP payment against an invoice."
+    )
+)
+class Payment(relay.Node):
+    is_type_of = entity_type_check(e.Payment)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    kind: PaymentKind = strawberry.field(description="Which lifecycle this payment follows.")
+    status: PaymentStatus = strawberry.field(description="Current status in its lifecycle.")
+    currency: str = strawberry.field(description="ISO 4217 code of the payment.")
+    authorized: bool = strawberry.field(description="Whether the payment was authorized.")
+    authorized_at: datetime | None = strawberry.field(description="When it was authorized.")
+    document_number: str | None = strawberry.field(
+        description="Payment number (document 002's document_id)."
+    )
+    reference: str | None = strawberry.field(description="Partner-supplied reference.")
+    tracking_id: str | None = strawberry.field(description="Partner-supplied tracking id.")
+    description: str | None = strawberry.field(description="Free-text description.")
+    comments: str | None = strawberry.field(description="Comments of the last review action.")
+    period_start: date | None = strawberry.field(description="Commission period start.")
+    period_end: date | None = strawberry.field(description="Commission period end.")
+    cutoff_date: date | None = strawberry.field(description="Earliest payout date.")
+    payment_date: date | None = strawberry.field(description="Value date (document 003).")
+    approved_for_payment_at: datetime | None = strawberry.field(
+        description="When every required document was approved."
+    )
+    paid_at: datetime | None = strawberry.field(description="When it was paid.")
+    sent_at: datetime | None = strawberry.field(description="When the payer sent it.")
+    received_at: datetime | None = strawberry.field(description="When the payee received it.")
+    closed_at: datetime | None = strawberry.field(description="When it was completed.")
+    expiration_date: datetime | None = strawberry.field(description="When it expires unpaid.")
+    created_at: datetime = strawberry.field(description="Creation time (UTC).")
+    updated_at: datetime = strawberry.field(description="Last change (UTC).")
+
+    @strawberry.field(description="Requested amount (the payment total).")
+    def amount(self) -> Money:
+        return Money.of(self.requested)  # type: ignore[attr-defined, return-value]
+
+    @strawberry.field(description="Amount actually paid, when known.")
+    def paid_amount(self) -> Money | None:
+        return Money.of(self.paid)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Amount that can be settled to the merchant, when known.")
+    def settleable_amount(self) -> Money | None:
+        return Money.of(self.settleable)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Discount granted, when any.")
+    def discount_amount(self) -> Money | None:
+        return Money.of(self.discount)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Amount in the original currency before conversion.")
+    def original_amount(self) -> Money | None:
+        return Money.of(self.original)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Detail rows (e.g. shipments), oldest first.")
+    async def details(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentDetail]:
+        return await paged(info, "details_by_payment", self.id, first, after)
+
+    @strawberry.field(description="Documents submitted for review, oldest first.")
+    async def documents(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentDocument]:
+        return await paged(info, "documents_by_payment", self.id, first, after)
+
+    @strawberry.field(description="Ledger lines this payment posted, oldest first.")
+    async def accounting_transactions(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[AccountingTransaction]:
+        return await paged(info, "ledger_by_payment", self.id, first, after)
+
+    @strawberry.field(description="The audit trail of this payment, oldest first.")
+    async def events(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PaymentEvent]:
+        return await paged(info, "events_by_payment", self.id, first, after)
+
+    @strawberry.field(description="The invoice this payment settles.")
+    async def invoice(self, info: Info) -> Invoice | None:
+        return await load_one(info.context.loaders.invoice_by_id, self.invoice_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The paying address.")
+    async def sender(self, info: Info) -> Address | None:
+        return await load_one(info.context.loaders.address_by_id, self.sender_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The receiving address.")
+    async def receiver(self, info: Info) -> Address | None:
+        return await load_one(info.context.loaders.address_by_id, self.receiver_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The partner owning the payment (payee of a commission).")
+    async def partner(self, info: Info) -> Partner | None:
+        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The merchant that took the payment.")
+    async def merchant(self, info: Info) -> Merchant | None:
+        return await load_one(info.context.loaders.merchant_by_id, self.merchant_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The terminal that processed the payment.")
+    async def terminal(self, info: Info) -> Terminal | None:
+        return await load_one(info.context.loaders.terminal_by_id, self.terminal_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The company the payment concerns.")
+    async def company(self, info: Info) -> Company | None:
+        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The payment method used.")
+    async def payment_method(self, info: Info) -> PaymentMethod | None:
+        return await load_one(info.context.loaders.payment_method_by_id, self.payment_method_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The user who authorized the payment.")
+    async def authorized_by(self, info: Info) -> User | None:
+        return await load_one(info.context.loaders.user_by_id, self.authorized_by_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The partner user a commission is paid to.")
+    async def user(self, info: Info) -> User | None:
+        return await load_one(info.context.loaders.user_by_id, self.user_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The reseller manager who completed the payment.")
+    async def manager(self, info: Info) -> User | None:
+        return await load_one(info.context.loaders.user_by_id, self.manager_id)  # type: ignore[attr-defined]

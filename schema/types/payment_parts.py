@@ -1,0 +1,110 @@
+"""What hangs off a payment: detail rows, documents, ledger lines and audit events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from domain import entities as e
+from resolvers.relations import load_one
+from schema.enums import DocumentStatus, LedgerDirection, PaymentStatus
+from schema.fields import Info, database_id_field, entity_type_check
+from schema.money import Money
+from schema.types.parties import Partner, User
+
+if TYPE_CHECKING:
+    from schema.types.payment import Payment
+
+PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
+
+
+async def _payment(info: Info, payment_id: int | None) -> e.Payment | None:
+    return await load_one(info.context.loaders.payment_by_id, payment_id)
+
+
+@strawberry.type(description="A detail row of a payment, e.g. one shipment (document 000).")
+class PaymentDetail(relay.Node):
+    is_type_of = entity_type_check(e.PaymentDetail)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    carrier: str = strawberry.field(description="Carrier of the shipment.")
+    tracking_number: str | None = strawberry.field(description="Carrier tracking number.")
+    shipment_reference: str | None = strawberry.field(description="Shipment reference.")
+    created_at: datetime = strawberry.field(description="Creation time (UTC).")
+
+    @strawberry.field(description="Amount of this row.")
+    def amount(self) -> Money:
+        return Money.of(self.money)  # type: ignore[return-value]
+
+    @strawberry.field(description="The payment this row belongs to.")
+    async def payment(self, info: Info) -> PaymentRef | None:
+        return await _payment(info, self.payment_id)  # type: ignore[attr-defined, return-value]
+
+    @strawberry.field(description="The partner of this row.")
+    async def partner(self, info: Info) -> Partner | None:
+        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="A document submitted for review before a commission is paid.")
+class PaymentDocument(relay.Node):
+    is_type_of = entity_type_check(e.PaymentDocument)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    document_type: str = strawberry.field(description="Kind of document, e.g. `invoice`.")
+    status: DocumentStatus = strawberry.field(description="PENDING, APPROVED or REJECTED.")
+    required: bool = strawberry.field(description="Must be approved before paying.")
+    rejection_reason: str | None = strawberry.field(description="Why it was rejected.")
+    reviewed_at: datetime | None = strawberry.field(description="When it was reviewed (UTC).")
+    file_name: str | None = strawberry.field(description="Original file name.")
+    content_type: str | None = strawberry.field(description="MIME type of the file.")
+    size_bytes: int | None = strawberry.field(description="File size in bytes.")
+    sha256: str | None = strawberry.field(description="SHA-256 of the file, hex.")
+    created_at: datetime = strawberry.field(description="Upload time (UTC).")
+
+    @strawberry.field(description="Who reviewed it.")
+    async def reviewed_by(self, info: Info) -> User | None:
+        return await load_one(info.context.loaders.user_by_id, self.reviewed_by_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The payment this document supports.")
+    async def payment(self, info: Info) -> PaymentRef | None:
+        return await _payment(info, self.payment_id)  # type: ignore[attr-defined, return-value]
+
+
+@strawberry.type(description="A double-entry ledger line; lines are never changed, only reversed.")
+class AccountingTransaction(relay.Node):
+    is_type_of = entity_type_check(e.AccountingTransaction)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    posting_id: str = strawberry.field(description="Lines of one balanced posting share it.")
+    account_code: str = strawberry.field(description="Ledger account, e.g. `cash`.")
+    direction: LedgerDirection = strawberry.field(description="DEBIT or CREDIT.")
+    description: str | None = strawberry.field(description="Narrative.")
+    created_at: datetime = strawberry.field(description="Posting time (UTC).")
+
+    @strawberry.field(description="Amount of the line (always positive).")
+    def amount(self) -> Money:
+        return Money.of(self.money)  # type: ignore[return-value]
+
+    @strawberry.field(description="The payment that caused this line.")
+    async def payment(self, info: Info) -> PaymentRef | None:
+        return await _payment(info, self.payment_id)  # type: ignore[attr-defined, return-value]
+
+
+@strawberry.type(description="An audit record: who changed a payment, when, and how.")
+class PaymentEvent(relay.Node):
+    is_type_of = entity_type_check(e.PaymentEvent)
+    id: relay.NodeID[int]
+    database_id: int = database_id_field()
+    action: str = strawberry.field(description="What was done, e.g. `approve_document`.")
+    actor_label: str = strawberry.field(description="Name of who did it, kept as written.")
+    from_status: PaymentStatus | None = strawberry.field(description="Status before.")
+    to_status: PaymentStatus | None = strawberry.field(description="Status after.")
+    comments: str | None = strawberry.field(description="Comments given with the action.")
+    created_at: datetime = strawberry.field(description="When it happened (UTC).")
+
+    @strawberry.field(description="The user who acted, if a user did.")
+    async def actor(self, info: Info) -> User | None:
+        return await load_one(info.context.loaders.user_by_id, self.actor_id)  # type: ignore[attr-defined]

@@ -1,0 +1,58 @@
+"""Shared fixtures: one migrated database per backend per run, a schema-level executor,
+and a running server for end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from db.engine import create_engine
+from db.migrate import upgrade
+from tests.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    in_ci,
+    postgres_admin_url,
+)
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> AsyncIterator[str]:
+    """A migrated, empty database of each backend, created for this run."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "paygraph.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        await _migrate(url)
+        yield url
+        return
+    admin_url = postgres_admin_url()
+    if admin_url is None:
+        pytest.skip("PostgreSQL tests need PAYGRAPH_TEST_POSTGRES_URL (or CI=true)")
+    try:
+        url = await create_postgres_database(admin_url)
+    except Exception as error:  # a missing server is a failure in CI, a skip elsewhere
+        if in_ci():
+            pytest.fail(f"CI=true but PostgreSQL at {admin_url} is unusable: {error!r}")
+        pytest.skip(f"PostgreSQL at {admin_url} is unusable: {error!r}")
+    try:
+        await _migrate(url)
+        yield url
+    finally:
+        await drop_postgres_database(admin_url, url)
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[Any]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()

@@ -1,0 +1,57 @@
+"""Run operations against the schema on a real database, as the app would, and count
+the SQL statements they issue."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import read_engine
+from db.loaders import SqlReadLoaders
+from domain.permissions import ALL_PERMISSIONS
+from domain.principal import Principal
+from resolvers.context import Context
+from schema.app_schema import schema
+
+
+def admin(tenant_id: int, user_id: int | None = None) -> Principal:
+    return Principal(
+        tenant_id=tenant_id, user_id=user_id, credential="jwt", permissions=ALL_PERMISSIONS
+    )
+
+
+async def execute(
+    engine: AsyncEngine, query: str, principal: Principal, **variables: Any
+) -> Any:
+    context = Context(
+        principal=principal,
+        loaders=SqlReadLoaders(read_engine(engine), principal.tenant_id),  # type: ignore[arg-type]
+        request_id="test-request",
+    )
+    return await schema.execute(query, variable_values=variables, context_value=context)
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@contextlib.contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        counter.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield counter
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -1,0 +1,91 @@
+"""The dashboard's nested query reads every relation through loaders: its statement
+count does not grow with the number of payments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import Factory, dashboard_graph
+from tests.graphql import admin, count_statements, execute
+
+DASHBOARD = """
+query Dashboard($first: Int!) {
+  payments(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id databaseId kind status currency
+      amount { amount currency precision currencyNumeric formatted }
+      details(first: 5) { totalCount nodes { id carrier amount { amount } partner { id } } }
+      documents(first: 5) { nodes { id documentType status reviewedBy { id } } }
+      invoice {
+        id number total { formatted }
+        payments(first: 3) { totalCount nodes { id } }
+        sender { id }
+      }
+      sender { id name paymentsSent(first: 2) { nodes { id } } }
+      receiver { id paymentsReceived(first: 2) { nodes { id } } }
+      partner {
+        id name parent { id name }
+        children(first: 5) { nodes { id } }
+        merchants(first: 5) { nodes { id } }
+        payments(first: 2) { nodes { id } }
+      }
+      merchant { id terminals(first: 5) { nodes { id merchant { id } } } }
+      terminal { id serial }
+      paymentMethod { id name methodType }
+      authorizedBy { id name company { id } }
+      accountingTransactions(first: 5) { nodes { id direction amount { amount } } }
+      events(first: 5) { nodes { id action actor { id } } }
+    } }
+  }
+}
+"""
+
+# Relation fields selected above (each may cost one statement), plus the page and its count.
+RELATIONS_IN_QUERY = 28
+ROOT_STATEMENTS = 2
+
+
+async def run_dashboard(engine: Any, payments: int) -> tuple[Any, int]:
+    graph = await dashboard_graph(Factory(engine), payments)
+    with count_statements(engine) as counter:
+        result = await execute(engine, DASHBOARD, admin(graph.tenant_id), first=payments)
+    assert result.errors is None, result.errors
+    return result.data, len(counter)
+
+
+async def test_dashboard_query_links_every_type(engine: Any) -> None:
+    data, _ = await run_dashboard(engine, payments=3)
+
+    connection = data["payments"]
+    assert connection["totalCount"] == 3
+    node = connection["edges"][0]["node"]
+    assert node["amount"] == {
+        "amount": "10000", "currency": "USD", "precision": 2, "currencyNumeric": 840,
+        "formatted": "100.00 USD",
+    }
+    assert node["details"]["totalCount"] == 2
+    assert len(node["documents"]["nodes"]) == 2
+    assert node["invoice"]["payments"]["totalCount"] == 3
+    assert node["invoice"]["sender"]["id"] == node["receiver"]["id"]
+    assert len(node["sender"]["paymentsSent"]["nodes"]) == 2
+    assert node["partner"]["parent"] is not None
+    assert len(node["partner"]["children"]["nodes"]) == 1
+    assert node["merchant"]["terminals"]["nodes"][0]["merchant"]["id"] == node["merchant"]["id"]
+    assert node["terminal"]["serial"]
+    assert node["paymentMethod"]["methodType"] == "CHECK"
+    assert node["authorizedBy"]["name"]
+    assert [line["direction"] for line in node["accountingTransactions"]["nodes"]] == [
+        "DEBIT", "CREDIT",
+    ]
+    assert node["events"]["nodes"][0]["actor"]["id"] == node["authorizedBy"]["id"]
+
+
+async def test_statement_count_is_independent_of_page_size(engine: Any) -> None:
+    _, for_10 = await run_dashboard(engine, payments=10)
+    _, for_100 = await run_dashboard(engine, payments=100)
+
+    print(f"dashboard statements: N=10 -> {for_10}, N=100 -> {for_100}")
+    assert for_10 == for_100
+    assert for_100 <= RELATIONS_IN_QUERY + ROOT_STATEMENTS
