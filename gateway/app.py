@@ -37,8 +37,10 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         super().__init__(schema, **options)
         self._read_engine = read_engine(engine)
 
-    async def get_context(self, request: Any, response: Any) -> Context:
-        principal = request.state.principal
+    async def get_context(self, request: Any, response: Any) -> Context | None:
+        principal = getattr(request.state, "principal", None)
+        if principal is None:
+            return None  # only the GraphiQL page gets here; it executes nothing
         request_id = request.state.request_id
         if response is not None:
             response.headers["X-Request-Id"] = request_id
@@ -66,7 +68,7 @@ class Authenticated:
         request = Request(scope)
         request_id = _request_id(request)
         scope.setdefault("state", {})["request_id"] = request_id
-        if not (request.method == "GET" and "text/html" in request.headers.get("accept", "")):
+        if not _is_graphiql_page(request):
             try:
                 principal = principal_from_bearer(
                     self.settings, request.headers.get("authorization")
@@ -76,6 +78,15 @@ class Authenticated:
                 return
             scope["state"]["principal"] = principal
         await self.app(scope, receive, send)
+
+
+def _is_graphiql_page(request: Request) -> bool:
+    """A browser asking for the GraphiQL page (no operation in the URL)."""
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
 
 
 def _unauthenticated(error: Unauthenticated, request_id: str) -> Response:

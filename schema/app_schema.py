@@ -10,8 +10,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes
-from schema.scalars import SCALAR_MAP
 from schema.query import Query
+from schema.scalars import SCALAR_MAP
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
 from schema.types.payment import Payment

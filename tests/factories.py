@@ -89,25 +89,46 @@ async def dashboard_graph(factory: Factory, payments: int) -> DashboardGraph:
     )
     company = await f.insert(m.Company, tenant_id=tenant, name="Buyer Inc")
     sender = await f.insert(
-        m.Address, tenant_id=tenant, company_id=company, name="Buyer", line1="1 Main St",
-        city="Austin", country_code="US",
+        m.Address,
+        tenant_id=tenant,
+        company_id=company,
+        name="Buyer",
+        line1="1 Main St",
+        city="Austin",
+        country_code="US",
     )
     receiver = await f.insert(
-        m.Address, tenant_id=tenant, name="Seller", line1="2 Side St", city="Monterrey",
+        m.Address,
+        tenant_id=tenant,
+        name="Seller",
+        line1="2 Side St",
+        city="Monterrey",
         country_code="MX",
     )
     method = await f.insert(m.PaymentMethod, tenant_id=tenant, name="Check", method_type="check")
     invoice = await f.insert(
-        m.Invoice, tenant_id=tenant, number=unique("INV-"), company_id=company,
-        sender_id=receiver, receiver_id=sender, total_amount=10_000 * payments,
-        paid_amount=10_000 * payments, currency="USD", status="paid", issued_on=date(2025, 3, 1),
+        m.Invoice,
+        tenant_id=tenant,
+        number=unique("INV-"),
+        company_id=company,
+        sender_id=receiver,
+        receiver_id=sender,
+        total_amount=10_000 * payments,
+        paid_amount=10_000 * payments,
+        currency="USD",
+        status="paid",
+        issued_on=date(2025, 3, 1),
     )
     graph = DashboardGraph(tenant, admin, partner, invoice, sender, receiver)
     rows = _dashboard_rows(graph, payments, merchant, terminal, company, method)
     async with f.engine.begin() as connection:
         await connection.execute(insert(m.Payment.__table__), rows["payment"])
-        for name in ("payment_detail", "payment_document", "accounting_transaction",
-                     "payment_event"):
+        for name in (
+            "payment_detail",
+            "payment_document",
+            "accounting_transaction",
+            "payment_event",
+        ):
             await connection.execute(insert(m.Base.metadata.tables[name]), rows[name])
     graph.payment_ids = [row["id"] for row in rows["payment"]]
     return graph
@@ -118,44 +139,92 @@ def _dashboard_rows(
 ) -> dict[str, list[dict[str, Any]]]:
     start = next(_serial) * 10_000  # ids of our own, far from other tests' rows
     rows: dict[str, list[dict[str, Any]]] = {
-        name: [] for name in ("payment", "payment_detail", "payment_document",
-                              "accounting_transaction", "payment_event")
+        name: []
+        for name in (
+            "payment",
+            "payment_detail",
+            "payment_document",
+            "accounting_transaction",
+            "payment_event",
+        )
     }
     tenant = graph.tenant_id
     for index in range(payments):
         pid = start + index
         at = BASE_TIME + timedelta(minutes=index)
-        rows["payment"].append({
-            "id": pid, "tenant_id": tenant, "kind": "invoice", "status": "recorded",
-            "amount": 10_000, "currency": "USD", "partner_id": graph.partner_id,
-            "merchant_id": merchant, "terminal_id": terminal, "company_id": company,
-            "user_id": graph.admin_id, "invoice_id": graph.invoice_id,
-            "sender_id": graph.sender_id, "receiver_id": graph.receiver_id,
-            "payment_method_id": method, "authorized": True,
-            "authorized_by_id": graph.admin_id, "authorized_at": at,
-            "created_at": at, "updated_at": at,
-        })
+        rows["payment"].append(
+            {
+                "id": pid,
+                "tenant_id": tenant,
+                "kind": "invoice",
+                "status": "recorded",
+                "amount": 10_000,
+                "currency": "USD",
+                "partner_id": graph.partner_id,
+                "merchant_id": merchant,
+                "terminal_id": terminal,
+                "company_id": company,
+                "user_id": graph.admin_id,
+                "invoice_id": graph.invoice_id,
+                "sender_id": graph.sender_id,
+                "receiver_id": graph.receiver_id,
+                "payment_method_id": method,
+                "authorized": True,
+                "authorized_by_id": graph.admin_id,
+                "authorized_at": at,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
         for part in range(2):
             child = pid * 10 + part
-            rows["payment_detail"].append({
-                "id": child, "tenant_id": tenant, "payment_id": pid, "carrier": "DHL",
-                "amount": 5_000, "currency": "USD", "created_at": at,
-            })
-            rows["payment_document"].append({
-                "id": child, "tenant_id": tenant, "payment_id": pid,
-                "document_type": "invoice", "status": "pending", "required": True,
-                "created_at": at, "updated_at": at,
-            })
-            rows["accounting_transaction"].append({
-                "id": child, "tenant_id": tenant, "payment_id": pid,
-                "invoice_id": graph.invoice_id, "posting_id": f"posting-{pid}",
-                "account_code": ("cash", "receivables")[part],
-                "direction": ("debit", "credit")[part], "amount": 10_000, "currency": "USD",
-                "created_at": at,
-            })
-            rows["payment_event"].append({
-                "id": child, "tenant_id": tenant, "payment_id": pid, "actor_id": graph.admin_id,
-                "actor_label": "Admin", "action": ("create", "authorize")[part],
-                "to_status": "recorded", "created_at": at,
-            })
+            rows["payment_detail"].append(
+                {
+                    "id": child,
+                    "tenant_id": tenant,
+                    "payment_id": pid,
+                    "carrier": "DHL",
+                    "amount": 5_000,
+                    "currency": "USD",
+                    "created_at": at,
+                }
+            )
+            rows["payment_document"].append(
+                {
+                    "id": child,
+                    "tenant_id": tenant,
+                    "payment_id": pid,
+                    "document_type": "invoice",
+                    "status": "pending",
+                    "required": True,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+            rows["accounting_transaction"].append(
+                {
+                    "id": child,
+                    "tenant_id": tenant,
+                    "payment_id": pid,
+                    "invoice_id": graph.invoice_id,
+                    "posting_id": f"posting-{pid}",
+                    "account_code": ("cash", "receivables")[part],
+                    "direction": ("debit", "credit")[part],
+                    "amount": 10_000,
+                    "currency": "USD",
+                    "created_at": at,
+                }
+            )
+            rows["payment_event"].append(
+                {
+                    "id": child,
+                    "tenant_id": tenant,
+                    "payment_id": pid,
+                    "actor_id": graph.admin_id,
+                    "actor_label": "Admin",
+                    "action": ("create", "authorize")[part],
+                    "to_status": "recorded",
+                    "created_at": at,
+                }
+            )
     return rows

@@ -24,9 +24,7 @@ def admin(tenant_id: int, user_id: int | None = None) -> Principal:
     )
 
 
-async def execute(
-    engine: AsyncEngine, query: str, principal: Principal, **variables: Any
-) -> Any:
+async def execute(engine: AsyncEngine, query: str, principal: Principal, **variables: Any) -> Any:
     context = Context(
         principal=principal,
         loaders=SqlReadLoaders(read_engine(engine), principal.tenant_id),  # type: ignore[arg-type]

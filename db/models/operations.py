@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base
 from db.models.parties import created_at, tenant_fk
-from db.models.types import BigId, UTCDateTime, enum_column_check, integer_check
+from db.models.types import BigId, MinorUnits, UTCDateTime, enum_column_check, integer_check
 from domain.statuses import IdempotencyStatus, LedgerDirection, OutboxStatus
 
 
@@ -32,7 +32,7 @@ class AccountingTransaction(Base):
     posting_id: Mapped[str] = mapped_column(String(36))
     account_code: Mapped[str] = mapped_column(String(64))
     direction: Mapped[str] = mapped_column(String(8))
-    amount: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(MinorUnits)
     currency: Mapped[str] = mapped_column(ForeignKey("currency.code"), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models.base import Base
 from db.models.parties import created_at, tenant_fk
-from db.models.types import BigId, UTCDateTime, enum_column_check, integer_check, utcnow
+from db.models.types import (
+    BigId,
+    MinorUnits,
+    UTCDateTime,
+    enum_column_check,
+    integer_check,
+    utcnow,
+)
 from domain.statuses import STATUSES_BY_KIND, DocumentStatus, InvoiceStatus, PaymentKind
 
 
@@ -26,7 +33,7 @@ def updated_at() -> Mapped[datetime]:
 
 
 def money_column(nullable: bool = False) -> Mapped[int]:
-    return mapped_column(BigInteger, nullable=nullable)
+    return mapped_column(MinorUnits, nullable=nullable)
 
 
 class Invoice(Base):
@@ -48,7 +55,7 @@ class Invoice(Base):
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("address.id"), index=True)
     receiver_id: Mapped[int | None] = mapped_column(ForeignKey("address.id"), index=True)
     total_amount: Mapped[int] = money_column()
-    paid_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_amount: Mapped[int] = mapped_column(MinorUnits, default=0)
     currency: Mapped[str] = mapped_column(ForeignKey("currency.code"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     issued_on: Mapped[date] = mapped_column(Date)

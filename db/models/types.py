@@ -49,3 +49,18 @@ def integer_check(column: str, name: str) -> CheckConstraint:
 
 
 Code = String(3)
+
+
+class MinorUnits(TypeDecorator[int]):
+    """A money amount in minor units. Refuses anything but an int at bind time: asyncpg
+    would otherwise round a float such as 1.5 into a BIGINT without a word."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if type(value) is not int:
+            raise TypeError(f"money amounts are int minor units, got {type(value).__name__}")
+        return value

@@ -62,7 +62,10 @@ async def test_dashboard_query_links_every_type(engine: Any) -> None:
     assert connection["totalCount"] == 3
     node = connection["edges"][0]["node"]
     assert node["amount"] == {
-        "amount": "10000", "currency": "USD", "precision": 2, "currencyNumeric": 840,
+        "amount": "10000",
+        "currency": "USD",
+        "precision": 2,
+        "currencyNumeric": 840,
         "formatted": "100.00 USD",
     }
     assert node["details"]["totalCount"] == 2
@@ -77,7 +80,8 @@ async def test_dashboard_query_links_every_type(engine: Any) -> None:
     assert node["paymentMethod"]["methodType"] == "CHECK"
     assert node["authorizedBy"]["name"]
     assert [line["direction"] for line in node["accountingTransactions"]["nodes"]] == [
-        "DEBIT", "CREDIT",
+        "DEBIT",
+        "CREDIT",
     ]
     assert node["events"]["nodes"][0]["actor"]["id"] == node["authorizedBy"]["id"]
 
