@@ -22,7 +22,8 @@ class Money:
             raise BadUserInput("Money amounts are integers in minor units.", field="amount")
         if abs(self.amount) > MAX_MINOR_UNITS:
             raise BadUserInput("Amount is outside the 64-bit range.", field="amount")
-        currency(self.currency)  # validates the code
+        # Canonical upper-case code, so `usd` and `USD` are one currency.
+        object.__setattr__(self, "currency", currency(self.currency).code)
 
     @property
     def currency_info(self) -> Currency:

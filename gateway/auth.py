@@ -63,15 +63,25 @@ def principal_from_bearer(settings: Settings, authorization: str | None) -> Prin
     return _principal(claims)
 
 
+def _claim_id(value: Any) -> int:
+    """An id claim: a JSON integer or a string of ASCII digits. Floats and booleans are
+    refused outright: `int(1.9)` or `int(True)` would land the caller in tenant 1."""
+    if type(value) is int and value > 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    raise ValueError(f"not an id: {value!r}")
+
+
 def _principal(claims: dict[str, Any]) -> Principal:
     try:
-        tenant_id = int(claims["tenant"])
-        user_id = int(claims["sub"])
+        tenant_id = _claim_id(claims["tenant"])
+        user_id = _claim_id(claims["sub"])
         permissions = claims.get("permissions", [])
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise TypeError("permissions")
         partner = claims.get("partner_id")
-        partner_id = None if partner is None else int(partner)
+        partner_id = None if partner is None else _claim_id(partner)
     except (KeyError, TypeError, ValueError):
         raise Unauthenticated("Invalid token: missing or malformed claims.") from None
     return Principal(

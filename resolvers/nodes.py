@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import NotFound
+from resolvers.cursors import decode_token, parse_row_id
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -30,11 +29,8 @@ LOADER_OF_TYPE = {
 
 
 def parse_global_id(global_id: str) -> tuple[str, int] | None:
-    try:
-        type_name, raw = base64.b64decode(global_id, validate=True).decode().split(":", 1)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    return (type_name, int(raw)) if raw.isdigit() else None
+    """`(type name, row id)` of a global ID, or None when it is not one of ours."""
+    return decode_token(global_id)
 
 
 async def node(context: Context, global_id: str) -> Any:
@@ -54,8 +50,8 @@ async def by_id(context: Context, type_name: str, given: str) -> Any:
     parsed = parse_global_id(given)
     if parsed is not None and parsed[0] == type_name:
         row_id = parsed[1]
-    elif given.isdigit():
-        row_id = int(given)
+    elif (numeric := parse_row_id(given)) is not None:
+        row_id = numeric
     else:
         raise NotFound(f"No {type_name} has the ID {given!r}.", field="id")
     found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id)
