@@ -7,7 +7,6 @@ import binascii
 
 from domain.errors import BadUserInput
 
-
 MAX_ROW_ID = 2**63 - 1
 
 

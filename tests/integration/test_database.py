@@ -95,7 +95,7 @@ async def test_every_foreign_key_is_indexed(engine: Any) -> None:
     for table in m.Base.metadata.sorted_tables:
         leading = {next(iter(index.columns.keys())) for index in table.indexes}
         leading |= {
-            tuple(c.columns.keys())[0]
+            next(iter(c.columns.keys()))
             for c in table.constraints
             if c.__class__.__name__ == "UniqueConstraint"
         }
