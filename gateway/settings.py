@@ -35,10 +35,6 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
 
-    @property
-    def production(self) -> bool:
-        return self.environment == "production"
-
     @classmethod
     def from_env(cls) -> Settings:
         environment = os.environ.get("PAYGRAPH_ENV", "development")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -46,9 +46,6 @@ def enum_column_check(column: str, enum: type[StrEnum], name: str) -> CheckConst
 def integer_check(column: str, name: str) -> CheckConstraint:
     """Reject non-integers: SQLite's type affinity would otherwise keep 1.5 or '12abc'."""
     return CheckConstraint(f"{column} = CAST({column} AS BIGINT)", name=name)
-
-
-Code = String(3)
 
 
 class MinorUnits(TypeDecorator[int]):
