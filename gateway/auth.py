@@ -11,6 +11,7 @@ import jwt
 from domain.errors import Unauthenticated
 from domain.principal import Principal
 from gateway.settings import Settings
+from resolvers.cursors import MAX_ROW_ID, parse_row_id
 
 LEEWAY_SECONDS = 30
 
@@ -64,13 +65,18 @@ def principal_from_bearer(settings: Settings, authorization: str | None) -> Prin
 
 
 def _claim_id(value: Any) -> int:
-    """An id claim: a JSON integer or a string of ASCII digits. Floats and booleans are
-    refused outright: `int(1.9)` or `int(True)` would land the caller in tenant 1."""
-    if type(value) is int and value > 0:
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    raise ValueError(f"not an id: {value!r}")
+    """An id claim: a positive BIGINT, as a JSON integer or a string of at most 18 ASCII
+    digits. Floats and booleans are refused outright: `int(1.9)` or `int(True)` would land
+    the caller in tenant 1."""
+    if type(value) is int:
+        row_id = value if value <= MAX_ROW_ID else None
+    elif isinstance(value, str) and len(value) <= 18:
+        row_id = parse_row_id(value)
+    else:
+        row_id = None
+    if row_id is None or row_id <= 0:
+        raise ValueError(f"not an id: {value!r}")
+    return row_id
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
