@@ -604,14 +604,14 @@ async def _flush(conn: AsyncConnection, ctx: _Ctx) -> None:
     """Insert every pending row, parents first, in chunks; COPY the big tables on
     PostgreSQL (several times faster than executemany). The parties go first through
     SQLAlchemy, which opens the transaction that the raw COPYs then join."""
-    copy = conn.dialect.name == "postgresql"
+    raw = None
+    if conn.dialect.name == "postgresql":
+        raw = (await conn.get_raw_connection()).driver_connection
     for table in PARTIES + BULK:
         rows = ctx.rows.pop(table.name, [])
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            if copy and table in BULK:
-                raw = (await conn.get_raw_connection()).driver_connection
-                assert raw is not None
+            if raw is not None and table in BULK:
                 columns = list(TEMPLATES[table.name])
                 records = [tuple(row[c] for c in columns) for row in chunk]
                 await raw.copy_records_to_table(table.name, records=records, columns=columns)
@@ -619,10 +619,14 @@ async def _flush(conn: AsyncConnection, ctx: _Ctx) -> None:
                 await conn.execute(table.insert(), chunk)
 
 
+async def _has_tenants(conn: AsyncConnection) -> bool:
+    return (await conn.execute(select(TENANT.c.id).limit(1))).first() is not None
+
+
 async def is_empty(engine: AsyncEngine) -> bool:
     """True when no tenant exists yet, i.e. the demo may be loaded."""
     async with engine.connect() as conn:
-        return (await conn.execute(select(TENANT.c.id).limit(1))).first() is None
+        return not await _has_tenants(conn)
 
 
 async def load_demo(
@@ -635,7 +639,7 @@ async def load_demo(
     ctx = _Ctx(random.Random(seed))
     shares = (payments - payments // 3, payments // 3)
     async with engine.begin() as conn:
-        if (await conn.execute(select(TENANT.c.id).limit(1))).first() is not None:
+        if await _has_tenants(conn):
             raise RuntimeError("the demo loads into an empty database; this one has tenants")
         worlds = []
         for (slug, name), n in zip(TENANTS, shares, strict=True):
