@@ -20,6 +20,20 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_serial):06d}"
 
 
+def payment_row(tenant_id: int, **values: Any) -> dict[str, Any]:
+    """The columns of a valid invoice payment, overridden by `values`."""
+    defaults = {
+        "tenant_id": tenant_id,
+        "kind": "invoice",
+        "status": "recorded",
+        "amount": 10_000,
+        "currency": "USD",
+        "created_at": BASE_TIME,
+        "updated_at": BASE_TIME,
+    }
+    return {**defaults, **values}
+
+
 class Factory:
     """Inserts one row at a time and returns its id; defaults make every row valid."""
 
@@ -48,15 +62,7 @@ class Factory:
         return await self.insert(m.User, tenant_id=tenant_id, **{**defaults, **values})
 
     async def payment(self, tenant_id: int, **values: Any) -> int:
-        defaults = {
-            "kind": "invoice",
-            "status": "recorded",
-            "amount": 10_000,
-            "currency": "USD",
-            "created_at": BASE_TIME,
-            "updated_at": BASE_TIME,
-        }
-        return await self.insert(m.Payment, tenant_id=tenant_id, **{**defaults, **values})
+        return await self.insert(m.Payment, **payment_row(tenant_id, **values))
 
 
 @dataclass

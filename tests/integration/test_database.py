@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from db import models as m
 from domain.currencies import ISO_4217
-from tests.factories import BASE_TIME, Factory
+from tests.factories import Factory, payment_row
 
 
 async def test_migrations_create_exactly_the_models(engine: Any) -> None:
@@ -36,19 +36,6 @@ async def test_currency_table_holds_iso_4217(engine: Any) -> None:
     assert table["JPY"] == (392, 0)
     assert table["USD"] == (840, 2)
     assert table["KWD"] == (414, 3)
-
-
-def payment_row(tenant_id: int, **values: Any) -> dict[str, Any]:
-    row = {
-        "tenant_id": tenant_id,
-        "kind": "invoice",
-        "status": "recorded",
-        "amount": 100,
-        "currency": "USD",
-        "created_at": BASE_TIME,
-        "updated_at": BASE_TIME,
-    }
-    return {**row, **values}
 
 
 async def test_raw_sql_float_is_refused_by_the_sqlite_check(engine: Any) -> None:
