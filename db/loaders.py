@@ -1,9 +1,9 @@
 """Per-request dataloaders behind every relation of the graph.
 
 Every batch runs one statement on its own pooled connection (an AsyncSession must not be
-shared by concurrent resolvers) in autocommit, and every statement is scoped to the
-caller's tenant. Loaders are created on first use, so a query pays only for the
-relations it selects.
+shared by concurrent resolvers) in autocommit, and every statement is limited to the
+caller's ReadScope (db.scopes): its tenant, partner scope and payment kinds. Loaders are
+created on first use, so a query pays only for the relations it selects.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import read_models as rm
 from db.read_models import ReadModel
+from db.scopes import visible
+from domain.access import ReadScope
 from domain.paging import Page, PageRequest, ParentPage
 
 # name -> read model, for `<name>` loaders keyed by id
@@ -65,11 +67,11 @@ ROOTS: dict[str, ReadModel] = {
 
 
 class SqlReadLoaders:
-    """Implements domain.ports.ReadLoaders over one engine, for one tenant."""
+    """Implements domain.ports.ReadLoaders over one engine, for one caller's scope."""
 
-    def __init__(self, engine: AsyncEngine, tenant_id: int) -> None:
+    def __init__(self, engine: AsyncEngine, scope: ReadScope) -> None:
         self._engine = engine
-        self._tenant_id = tenant_id
+        self._read_scope = scope
 
     def __getattr__(self, name: str) -> DataLoader:
         # Called only for attributes not yet created: build the loader once, keep it.
@@ -94,9 +96,7 @@ class SqlReadLoaders:
             return result.all()
 
     def _scope(self, model: ReadModel) -> ColumnElement[bool]:
-        table = model.table
-        column = table.c.tenant_id if "tenant_id" in table.c else table.c.id
-        return column == self._tenant_id
+        return visible(model.table, self._read_scope)
 
     def _by_id_batch(self, model: ReadModel) -> Any:
         async def batch(ids: list[int]) -> list[Any]:

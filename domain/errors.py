@@ -35,6 +35,42 @@ class PageSizeTooLarge(DomainError):
     code = "PAGE_SIZE_TOO_LARGE"
 
 
+class InvalidState(DomainError):
+    """The object is not in a state that allows the action (the documents' 422)."""
+
+    code = "INVALID_STATE"
+
+
+class PartnerNotFound(NotFound):
+    """Document 001's PartnerNotFound."""
+
+    code = "PARTNER_NOT_FOUND"
+
+
+class InvalidDateRange(BadUserInput):
+    """Document 001's InvalidDateRange: a range that ends before it starts."""
+
+    code = "INVALID_DATE_RANGE"
+
+
+class PaymentDocumentNotFound(NotFound):
+    """Document 002's PAYMENT-001: no payment has this document number."""
+
+    code = "PAYMENT-001"
+
+
+class PaymentMethodNotFound(NotFound):
+    """Document 002's PAYMENT-002: no payment method has this id."""
+
+    code = "PAYMENT-002"
+
+
+class PaymentCurrencyMismatch(BadUserInput):
+    """Document 002's PAYMENT-003: the given currency is not the payment's."""
+
+    code = "PAYMENT-003"
+
+
 class UnknownCurrency(BadUserInput):
     def __init__(self, code: str) -> None:
         super().__init__(f"Unknown ISO 4217 currency {code!r}.", field="currency")

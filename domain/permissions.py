@@ -1,6 +1,18 @@
-"""Permission names. Document 000's three, plus PayGraph's own for the other areas."""
+"""Permission names and the permission matrix: which permission each operation needs.
+
+Document 000's three names and its per-endpoint table are kept exactly as written there
+(approving a document needs only `view-partner-payments`; rejecting one needs
+`pay-partners-payments`). PayGraph's own names cover the other areas. The GraphQL edge
+refuses to start if a root field has no row here, so no operation can go unguarded.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from domain.errors import Forbidden
+from domain.principal import Principal
 
 VIEW_PARTNER_PAYMENTS = "view-partner-payments"
 PAY_PARTNERS_PAYMENTS = "pay-partners-payments"
@@ -23,3 +35,85 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         VIEW_STATEMENTS,
     }
 )
+
+# Reading payments: either name; the read scope then narrows `view-partner-payments`
+# to commission payments (domain.access).
+READ = frozenset({VIEW_PAYMENTS, VIEW_PARTNER_PAYMENTS})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An operation is allowed with any one of `any_of`; an empty set allows any
+    authenticated caller."""
+
+    any_of: frozenset[str]
+    source: str
+
+    def allows(self, permissions: frozenset[str]) -> bool:
+        return not self.any_of or not self.any_of.isdisjoint(permissions)
+
+
+def _rule(source: str, *names: str) -> Rule:
+    return Rule(frozenset(names), source)
+
+
+def _read(source: str) -> Rule:
+    return Rule(READ, source)
+
+
+# "<root type>.<field>" -> Rule. Rows for operations that later work adds are fixed
+# here already, so the matrix is reviewed in one place.
+OPERATIONS: Mapping[str, Rule] = {
+    "Query.viewer": _rule("PayGraph: who is calling"),
+    "Query.node": _read("PayGraph: any object by global ID"),
+    "Query.payment": _read("000 GET /partner-payments; 003 GET /payments/{id}"),
+    "Query.payments": _read("000 GET /partner-payments; 003 GET /payments"),
+    "Query.invoice": _read("003 GET /invoices/{id}"),
+    "Query.invoices": _read("003 invoices"),
+    "Query.address": _read("003 addresses"),
+    "Query.addresses": _read("003 addresses"),
+    "Query.partner": _read("001 GET /partners/{id}/payments"),
+    "Query.partners": _read("001 partners"),
+    "Query.partnerPayments": _rule("000 GET /partner-payments", VIEW_PARTNER_PAYMENTS),
+    "Query.reseller": _read("002 resellers"),
+    "Mutation.approvePaymentDocument": _rule(
+        "000 PATCH /partner-payments/{paymentId}/documents/{documentId}/approve",
+        VIEW_PARTNER_PAYMENTS,
+    ),
+    "Mutation.rejectPaymentDocument": _rule(
+        "000 PATCH /partner-payments/{paymentId}/documents/{documentId}/reject",
+        PAY_PARTNERS_PAYMENTS,
+    ),
+    "Mutation.payPartnerPayment": _rule(
+        "000 PUT /partner-payments/{id}/pay", PAY_PARTNERS_PAYMENTS
+    ),
+    "Mutation.rejectPartnerPayment": _rule(
+        "000 PUT /partner-payments/{id}/reject", PAY_PARTNERS_PAYMENTS
+    ),
+    "Mutation.markPartnerPaymentAsPaid": _rule(
+        "000 PATCH /partner-payments/{id}/mark-as-paid", MARK_PARTNER_PAYMENTS_PAID
+    ),
+    "Mutation.sendPaymentToInternalReview": _rule(
+        "000 PATCH /partner-payments/{id}/send-to-internal-review", PAY_PARTNERS_PAYMENTS
+    ),
+    "Mutation.completePayment": _rule(
+        "002 POST /resellers/{reseller_id}/payments/{document_id}", COMPLETE_PAYMENTS
+    ),
+    "Mutation.completePaymentById": _rule("002 complete payment by ID", COMPLETE_PAYMENTS),
+    "Mutation.createPayment": _rule("003 POST /payments", MANAGE_PAYMENTS),
+    "Mutation.createInvoicePayment": _rule("003 POST /invoices/{id}/payments", MANAGE_PAYMENTS),
+    "Mutation.updatePayment": _rule("003 PATCH /payments/{id}", MANAGE_PAYMENTS),
+    "Mutation.deletePayment": _rule("003 DELETE /payments/{id}", MANAGE_PAYMENTS),
+    "Mutation.authorizePayment": _rule("003 authorized flag", AUTHORIZE_PAYMENTS),
+}
+
+
+def authorize(principal: Principal, operation: str) -> None:
+    """Raise FORBIDDEN unless the principal may run `operation`; unknown operations are
+    refused (fail closed)."""
+    rule = OPERATIONS.get(operation)
+    if rule is None:
+        raise Forbidden(f"{operation} is not open to any caller.")
+    if not rule.allows(principal.permissions):
+        needed = " or ".join(sorted(rule.any_of))
+        raise Forbidden(f"{operation.partition('.')[2]} needs the permission {needed}.")

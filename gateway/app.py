@@ -3,39 +3,38 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from db.credentials import manager_principal
 from db.engine import create_engine, read_engine
 from db.loaders import SqlReadLoaders
-from domain.errors import Unauthenticated
-from gateway.auth import principal_from_bearer
+from domain.access import ReadScope
+from domain.principal import Principal
+from gateway.auth import JwtVerifier
+from gateway.request_guard import RequestGuard
 from gateway.settings import Settings
 from resolvers.context import Context
-from schema.app_schema import schema
-
-
-def _request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given if given and len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+from schema.app_schema import build_schema
 
 
 class PayGraphGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with PayGraph's context: principal, loaders, request id."""
 
-    def __init__(self, engine: AsyncEngine, **options: Any) -> None:
+    def __init__(self, engine: AsyncEngine, settings: Settings, **options: Any) -> None:
+        schema = build_schema(settings.limits, introspection=settings.introspection)
         super().__init__(schema, **options)
-        self._read_engine = read_engine(engine)
+        self._read_engine = engine
 
     async def get_context(self, request: Any, response: Any) -> Context | None:
         principal = getattr(request.state, "principal", None)
@@ -46,65 +45,18 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             response.headers["X-Request-Id"] = request_id
         return Context(
             principal=principal,
-            loaders=SqlReadLoaders(self._read_engine, principal.tenant_id),  # type: ignore[arg-type]
+            loaders=SqlReadLoaders(self._read_engine, ReadScope.of(principal)),  # type: ignore[arg-type]
             request_id=request_id,
             request=request,
             response=response,
         )
 
 
-class Authenticated:
-    """Rejects a GraphQL request without a valid credential with HTTP 401 before any
-    GraphQL work; the GraphiQL page itself loads without one."""
-
-    def __init__(self, app: PayGraphGraphQL, settings: Settings) -> None:
-        self.app = app
-        self.settings = settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        request_id = _request_id(request)
-        scope.setdefault("state", {})["request_id"] = request_id
-        if not _is_graphiql_page(request):
-            try:
-                principal = principal_from_bearer(
-                    self.settings, request.headers.get("authorization")
-                )
-            except Unauthenticated as error:
-                await _unauthenticated(error, request_id)(scope, receive, send)
-                return
-            scope["state"]["principal"] = principal
-        await self.app(scope, receive, send)
-
-
-def _is_graphiql_page(request: Request) -> bool:
-    """A browser asking for the GraphiQL page (no operation in the URL)."""
-    return (
-        request.method == "GET"
-        and "text/html" in request.headers.get("accept", "")
-        and "query" not in request.query_params
-    )
-
-
-def _unauthenticated(error: Unauthenticated, request_id: str) -> Response:
-    body = {
-        "data": None,
-        "errors": [{"message": error.message, "extensions": {"code": error.code}}],
-    }
-    return JSONResponse(
-        body,
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="paygraph"', "X-Request-Id": request_id},
-    )
-
-
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
+    reads = read_engine(engine)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -117,6 +69,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    async def managers(token: str) -> Principal | None:
+        return await manager_principal(reads, token)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
@@ -124,16 +79,37 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             await engine.dispose()
 
     graphql = PayGraphGraphQL(
-        engine,
+        reads,
+        settings,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
     )
+    guarded = RequestGuard(
+        graphql,
+        verifier=JwtVerifier(settings),
+        managers=managers,
+        max_body_bytes=settings.limits.max_body_bytes,
+        graphiql=settings.graphiql,
+    )
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Api-Token", "X-Request-Id"],
+                expose_headers=["X-Request-Id"],
+                max_age=600,
+            )
+        )
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", Authenticated(graphql, settings), methods=["GET", "POST"]),
+            Route("/graphql", guarded, methods=["GET", "POST"]),
         ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.engine = engine

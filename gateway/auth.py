@@ -1,19 +1,31 @@
-"""Bearer JWT verification: claims become the request's Principal."""
+"""Bearer JWT verification (document 000): the token's claims become the request's
+Principal.
+
+Algorithms are pinned by configuration, never read from the token. HMAC (HS256 with a
+shared secret) is the default; RS/PS/ES tokens are verified with a configured public key
+or with the key a JWKS endpoint publishes under the token's `kid`. Keys shorter than the
+algorithm needs are refused, `exp`, `iat` and `sub` are required, and `iss` and `aud`
+are checked when configured.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
 
+import anyio.to_thread
 import jwt
 
 from domain.errors import Unauthenticated
-from domain.principal import Principal
+from domain.principal import Credential, Principal
 from gateway.settings import Settings
 from resolvers.cursors import MAX_ROW_ID, parse_row_id
 
-LEEWAY_SECONDS = 30
+logger = logging.getLogger("paygraph.auth")
+
+REQUIRED_CLAIMS = ["exp", "iat", "sub"]
 
 
 def mint_token(
@@ -25,7 +37,8 @@ def mint_token(
     partner_id: int | None = None,
     ttl_seconds: int = 12 * 3600,
 ) -> str:
-    """A signed development/test token with the claims PayGraph reads."""
+    """A signed development/test token with the claims PayGraph reads (HMAC only: the
+    gateway never holds a private key)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": str(user_id),
@@ -43,25 +56,58 @@ def mint_token(
     return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithms[0])
 
 
-def principal_from_bearer(settings: Settings, authorization: str | None) -> Principal:
+class JwtVerifier:
+    """Verifies bearer tokens with the configured algorithms and key source."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300, timeout=5)
+            if settings.jwt_jwks_url
+            else None
+        )
+
+    async def principal(self, authorization: str | None) -> Principal:
+        token = bearer_token(authorization)
+        try:
+            key = await self._key_for(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=list(self.settings.jwt_algorithms),
+                issuer=self.settings.jwt_issuer,
+                audience=self.settings.jwt_audience,
+                leeway=self.settings.jwt_leeway,
+                options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthenticated(f"Invalid token: {error}") from None
+        return principal_from_claims(claims)
+
+    async def _key_for(self, token: str) -> Any:
+        if self._jwks is None:
+            return self.settings.jwt_key
+        # Refuse an algorithm we do not accept before asking the key server anything.
+        if jwt.get_unverified_header(token).get("alg") not in self.settings.jwt_algorithms:
+            raise jwt.InvalidAlgorithmError("The specified alg value is not allowed")
+        try:
+            # PyJWKClient fetches with urllib; keep that off the event loop.
+            signing_key = await anyio.to_thread.run_sync(self._jwks.get_signing_key_from_jwt, token)
+        except jwt.PyJWKClientConnectionError:
+            logger.warning("JWKS at %s is unreachable", self.settings.jwt_jwks_url)
+            raise
+        return signing_key.key
+
+
+def bearer_token(authorization: str | None) -> str:
     if not authorization:
-        raise Unauthenticated("Missing credentials: send `Authorization: Bearer <token>`.")
+        raise Unauthenticated(
+            "Missing credentials: send `Authorization: Bearer <token>` or `X-Api-Token`."
+        )
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("The Authorization header must be `Bearer <token>`.")
-    try:
-        claims = jwt.decode(
-            token.strip(),
-            settings.jwt_secret,
-            algorithms=list(settings.jwt_algorithms),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            leeway=LEEWAY_SECONDS,
-            options={"require": ["exp", "iat", "sub"]},
-        )
-    except jwt.PyJWTError as error:
-        raise Unauthenticated(f"Invalid token: {error}.") from None
-    return _principal(claims)
+    return token.strip()
 
 
 def _claim_id(value: Any) -> int:
@@ -79,7 +125,7 @@ def _claim_id(value: Any) -> int:
     return row_id
 
 
-def _principal(claims: dict[str, Any]) -> Principal:
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
         tenant_id = _claim_id(claims["tenant"])
         user_id = _claim_id(claims["sub"])
@@ -93,7 +139,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
     return Principal(
         tenant_id=tenant_id,
         user_id=user_id,
-        credential="jwt",
+        credential=Credential.JWT,
         permissions=frozenset(permissions),
         partner_id=partner_id,
     )

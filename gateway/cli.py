@@ -1,4 +1,4 @@
-"""The `paygraph` command: serve, db upgrade, demo, token, export-schema."""
+"""The `paygraph` command: serve, db upgrade, demo, token, manager create, export-schema."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 
 from db.engine import create_engine
 from db.migrate import upgrade
-from domain.permissions import ALL_PERMISSIONS
+from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.settings import Settings
 
 DEMO_TENANT_ID = 1
+MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
     token.set_defaults(run=_token)
+
+    manager = commands.add_parser("manager", help="reseller managers' API tokens")
+    manager_commands = manager.add_subparsers(title="manager commands")
+    create = manager_commands.add_parser(
+        "create", help="issue a manager's X-Api-Token (printed once, stored hashed)"
+    )
+    create.add_argument("--tenant", type=int, default=DEMO_TENANT_ID)
+    create.add_argument("--reseller", type=int, required=True, help="the manager's reseller id")
+    create.add_argument("--email", required=True, help="the manager; created when new")
+    create.add_argument("--name", default=None)
+    create.add_argument(
+        "--permission",
+        action="append",
+        dest="permissions",
+        help=f"repeatable; default: {', '.join(MANAGER_DEFAULT_PERMISSIONS)}",
+    )
+    create.set_defaults(run=_manager_create)
 
     export = commands.add_parser("export-schema", help="print or write the SDL")
     export.add_argument("--output", type=Path, default=None)
@@ -143,6 +161,41 @@ def _token(args: argparse.Namespace) -> int:
             ttl_seconds=args.ttl,
         )
     )
+    return 0
+
+
+def _manager_create(args: argparse.Namespace) -> int:
+    from db.credentials import ManagerSetupError, create_manager_token
+
+    permissions = args.permissions or list(MANAGER_DEFAULT_PERMISSIONS)
+    unknown = set(permissions) - ALL_PERMISSIONS
+    if unknown:
+        print(f"unknown permissions: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        engine = create_engine(Settings.from_env().database_url)
+        try:
+            await upgrade(engine)
+            async with engine.begin() as connection:
+                return await create_manager_token(
+                    connection,
+                    tenant_id=args.tenant,
+                    reseller_id=args.reseller,
+                    email=args.email,
+                    name=args.name,
+                    permissions=permissions,
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        token = asyncio.run(run())
+    except ManagerSetupError as error:
+        print(f"paygraph manager create: {error}", file=sys.stderr)
+        return 2
+    print("Manager API token (shown once; only its hash is stored). Send it as:")
+    print(f"X-Api-Token: {token}")
     return 0
 
 

@@ -1,15 +1,25 @@
-"""Settings, read once from the environment."""
+"""Settings, read once from the environment and checked before the server starts."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jwt.algorithms import get_default_algorithms
 
 from db.engine import DEFAULT_DATABASE_URL
+from schema.limits import RequestLimits
 
 # Only for the embedded development default; production must set PAYGRAPH_JWT_SECRET.
 DEVELOPMENT_JWT_SECRET = "paygraph-development-secret-change-me-0123456789"
-MIN_HS256_SECRET_BYTES = 32
+MAX_LEEWAY_SECONDS = 60
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+)
+MIN_EC_KEY_BITS = 256
 
 
 class SettingsError(ValueError):
@@ -23,41 +33,133 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {value!r}") from None
+
+
+def _list(name: str, default: str = "") -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     environment: str = "development"
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_algorithms: tuple[str, ...] = ("HS256",)
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    jwt_leeway: int = 30
     graphiql: bool = True
+    introspection: bool = True
+    cors_origins: tuple[str, ...] = ()
+    limits: RequestLimits = field(default_factory=RequestLimits)
     host: str = "127.0.0.1"
     port: int = 8000
+
+    def __post_init__(self) -> None:
+        _check_jwt(self)
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def jwt_key(self) -> str:
+        """The static verification key: the HMAC secret or the PEM public key."""
+        return self.jwt_public_key if self.asymmetric and self.jwt_public_key else self.jwt_secret
+
+    @property
+    def asymmetric(self) -> bool:
+        return bool(set(self.jwt_algorithms) & ASYMMETRIC_ALGORITHMS)
 
     @classmethod
     def from_env(cls) -> Settings:
         environment = os.environ.get("PAYGRAPH_ENV", "development")
+        production = environment == "production"
+        algorithms = _list("PAYGRAPH_JWT_ALGORITHMS", "HS256")
         secret = os.environ.get("PAYGRAPH_JWT_SECRET")
         if secret is None:
-            if environment == "production":
+            if production and set(algorithms) & HMAC_ALGORITHMS:
                 raise SettingsError("PAYGRAPH_JWT_SECRET is required in production")
             secret = DEVELOPMENT_JWT_SECRET
-        if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
-            raise SettingsError(
-                f"PAYGRAPH_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes"
-            )
-        algorithms = tuple(
-            a.strip() for a in os.environ.get("PAYGRAPH_JWT_ALGORITHMS", "HS256").split(",")
-        )
         return cls(
             database_url=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             environment=environment,
             jwt_secret=secret,
             jwt_algorithms=algorithms,
+            jwt_public_key=_public_key(),
+            jwt_jwks_url=os.environ.get("PAYGRAPH_JWT_JWKS_URL") or None,
             jwt_issuer=os.environ.get("PAYGRAPH_JWT_ISSUER") or None,
             jwt_audience=os.environ.get("PAYGRAPH_JWT_AUDIENCE") or None,
-            graphiql=_flag("PAYGRAPH_GRAPHIQL", environment != "production"),
+            jwt_leeway=_int("PAYGRAPH_JWT_LEEWAY", 30),
+            graphiql=_flag("PAYGRAPH_GRAPHIQL", not production),
+            introspection=_flag("PAYGRAPH_INTROSPECTION", not production),
+            cors_origins=_list("PAYGRAPH_CORS_ORIGINS"),
+            limits=RequestLimits(
+                max_depth=_int("PAYGRAPH_MAX_DEPTH", 10),
+                max_aliases=_int("PAYGRAPH_MAX_ALIASES", 15),
+                max_tokens=_int("PAYGRAPH_MAX_TOKENS", 2000),
+                max_body_bytes=_int("PAYGRAPH_MAX_BODY_BYTES", 256 * 1024),
+                hide_suggestions=_flag("PAYGRAPH_HIDE_SUGGESTIONS", production),
+            ),
             host=os.environ.get("PAYGRAPH_HOST", "127.0.0.1"),
-            port=int(os.environ.get("PAYGRAPH_PORT", "8000")),
+            port=_int("PAYGRAPH_PORT", 8000),
         )
+
+
+def _public_key() -> str | None:
+    if path := os.environ.get("PAYGRAPH_JWT_PUBLIC_KEY_FILE"):
+        return Path(path).read_text()
+    return os.environ.get("PAYGRAPH_JWT_PUBLIC_KEY") or None
+
+
+def _check_jwt(settings: Settings) -> None:
+    """Refuse configurations that would accept forgeable tokens."""
+    algorithms = set(settings.jwt_algorithms)
+    unknown = algorithms - HMAC_ALGORITHMS - ASYMMETRIC_ALGORITHMS
+    if not algorithms or unknown:
+        raise SettingsError(
+            f"PAYGRAPH_JWT_ALGORITHMS must list algorithms from "
+            f"{sorted(HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS)}; got {sorted(unknown) or 'none'}"
+        )
+    if algorithms & HMAC_ALGORITHMS and algorithms & ASYMMETRIC_ALGORITHMS:
+        # One key source per deployment: mixing them invites algorithm confusion, where a
+        # public key is used as an HMAC secret.
+        raise SettingsError("PAYGRAPH_JWT_ALGORITHMS must not mix HS* with RS/PS/ES algorithms")
+    if not 0 <= settings.jwt_leeway <= MAX_LEEWAY_SECONDS:
+        raise SettingsError(f"PAYGRAPH_JWT_LEEWAY must be 0..{MAX_LEEWAY_SECONDS} seconds")
+    implementations = get_default_algorithms()
+    if not settings.asymmetric:
+        for name in algorithms:
+            _check_key_length(implementations[name], settings.jwt_secret.encode(), name)
+        return
+    if bool(settings.jwt_public_key) == bool(settings.jwt_jwks_url):
+        raise SettingsError(
+            "RS/PS/ES algorithms need exactly one of PAYGRAPH_JWT_PUBLIC_KEY(_FILE) "
+            "and PAYGRAPH_JWT_JWKS_URL"
+        )
+    if settings.jwt_public_key:
+        for name in algorithms:
+            try:
+                key = implementations[name].prepare_key(settings.jwt_public_key)
+            except Exception as error:
+                raise SettingsError(f"the JWT public key does not suit {name}: {error}") from None
+            _check_key_length(implementations[name], key, name)
+
+
+def _check_key_length(implementation: Any, key: Any, algorithm: str) -> None:
+    problem = implementation.check_key_length(key)
+    curve = getattr(key, "curve", None)
+    if problem is None and curve is not None and curve.key_size < MIN_EC_KEY_BITS:
+        problem = f"the EC key has {curve.key_size} bits; at least {MIN_EC_KEY_BITS} are needed"
+    if problem:
+        raise SettingsError(f"the JWT key is too short for {algorithm}: {problem}")

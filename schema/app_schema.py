@@ -1,15 +1,21 @@
-"""The assembled schema object served at /graphql and exported to schema.graphql."""
+"""The assembled schema: `build_schema` for the server (with its request limits and
+introspection setting), and `schema`, without limits, for exporting the SDL and for
+in-process tests."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import strawberry
-from graphql.error import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.authorization import guard_root_fields
 from schema.errors import ErrorCodes
+from schema.limits import RequestLimits
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 from schema.types.invoices import Address, Invoice
@@ -38,8 +44,14 @@ NODE_TYPES: list[Any] = [
     PaymentMethod,
 ]
 
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+
 
 class PayGraphSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        guard_root_fields(self._schema)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -47,9 +59,36 @@ class PayGraphSchema(strawberry.Schema):
         return None
 
 
-schema = PayGraphSchema(
-    query=Query,
-    types=NODE_TYPES,
-    extensions=[ErrorCodes],
-    config=StrawberryConfig(scalar_map=SCALAR_MAP),
-)
+class IntrospectionDisabledRule(NoSchemaIntrospectionCustomRule):
+    """graphql-core's rule, with a code of its own."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        super().report_error(
+            GraphQLError(
+                "Introspection is disabled on this server.",
+                error.nodes,
+                extensions={"code": INTROSPECTION_DISABLED},
+            )
+        )
+
+
+def build_schema(
+    limits: RequestLimits | None = None, *, introspection: bool = True
+) -> PayGraphSchema:
+    # Factories, not instances: Strawberry builds each extension afresh per request.
+    extensions: list[Any] = [
+        partial(ErrorCodes, hide_suggestions=limits.hide_suggestions if limits else False)
+    ]
+    if limits is not None:
+        extensions.extend(limits.extensions())
+    if not introspection:
+        extensions.append(AddValidationRules([IntrospectionDisabledRule]))
+    return PayGraphSchema(
+        query=Query,
+        types=NODE_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+
+
+schema = build_schema()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import statuses
+from domain import principal, statuses
 
 PaymentKind = strawberry.enum(
     statuses.PaymentKind, description="Which lifecycle a payment follows."
@@ -30,4 +30,15 @@ PaymentMethodType = strawberry.enum(
 )
 LedgerDirection = strawberry.enum(
     statuses.LedgerDirection, description="Side of a double-entry ledger line."
+)
+Credential = strawberry.enum(
+    principal.Credential,
+    description="How the caller authenticated: a bearer JWT or a manager's X-Api-Token.",
+)
+AccessScope = strawberry.enum(
+    principal.AccessScope,
+    description=(
+        "Which rows the caller sees: the whole TENANT, one PARTNER's (a partner user), or "
+        "a RESELLER_TREE (a manager: its reseller and every reseller below it)."
+    ),
 )

@@ -1,22 +1,33 @@
 """The one place errors become GraphQL errors: domain errors keep their stable code,
-anything unexpected is masked to the client and logged with the request id."""
+limit and validation errors get theirs, and anything unexpected is masked to the client
+and logged with the request id."""
 
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
-from graphql.error import GraphQLError
+from graphql.error import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from domain.errors import DomainError
+from schema.limits import TOO_MANY_TOKENS, is_token_limit_error
 
 logger = logging.getLogger("paygraph.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+# graphql-core appends its suggestions as one trailing sentence.
+SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
 
 
 class ErrorCodes(MaskErrors):
     """Give every error `extensions.code`; mask and log what is not a known outcome."""
+
+    def __init__(self, *, hide_suggestions: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.hide_suggestions = hide_suggestions
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [self._with_code(error) for error in errors]
@@ -33,9 +44,13 @@ class ErrorCodes(MaskErrors):
                 extensions["field"] = original.field
             return _rebuilt(error, original.message, extensions)
         if original is None:
-            # Parse, validation and variable-coercion errors from graphql-core.
-            code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
-            return _rebuilt(error, error.message, {**(error.extensions or {}), "code": code})
+            # Parse, validation, limit and variable-coercion errors from graphql-core.
+            if isinstance(error, GraphQLSyntaxError) and is_token_limit_error(error):
+                code = TOO_MANY_TOKENS
+            else:
+                code = (error.extensions or {}).get("code", VALIDATION_FAILED)
+            message = SUGGESTION.sub("", error.message) if self.hide_suggestions else error.message
+            return _rebuilt(error, message, {**(error.extensions or {}), "code": code})
         request_id = self._request_id()
         logger.error(
             "unexpected error in %s (request %s)",

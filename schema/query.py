@@ -8,12 +8,12 @@ import strawberry
 from strawberry import relay
 
 from resolvers import nodes
-from resolvers.relations import load_one
 from schema.connection import Connection
 from schema.fields import After, First, Info, root_paged
 from schema.types.invoices import Address, Invoice
-from schema.types.parties import Partner, Tenant, User
+from schema.types.parties import Partner
 from schema.types.payment import Payment
+from schema.types.viewer import Viewer
 
 IdArg = Annotated[
     strawberry.ID,
@@ -21,39 +21,11 @@ IdArg = Annotated[
 ]
 
 
-@strawberry.type(description="Who is calling, as PayGraph sees it.")
-class Viewer:
-    credential: str = strawberry.field(description="`jwt` or `api_token`.")
-    permissions: list[str] = strawberry.field(description="Permissions granted to the caller.")
-    tenant_id: strawberry.Private[int]
-    user_id: strawberry.Private[int | None]
-    partner_id: strawberry.Private[int | None]
-
-    @strawberry.field(description="The tenant every answer is scoped to.")
-    async def tenant(self, info: Info) -> Tenant | None:
-        return await info.context.loaders.tenant_by_id.load(self.tenant_id)  # type: ignore[return-value]
-
-    @strawberry.field(description="The calling user, when the credential names one.")
-    async def user(self, info: Info) -> User | None:
-        return await load_one(info.context.loaders.user_by_id, self.user_id)  # type: ignore[return-value]
-
-    @strawberry.field(description="The partner a partner user is restricted to.")
-    async def partner(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[return-value]
-
-
 @strawberry.type(description="Read the payment graph.")
 class Query:
     @strawberry.field(description="Who is calling: credential, tenant, permissions, scope.")
     def viewer(self, info: Info) -> Viewer:
-        principal = info.context.principal
-        return Viewer(
-            credential=principal.credential,
-            permissions=sorted(principal.permissions),
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
-            partner_id=principal.partner_id,
-        )
+        return Viewer(principal=info.context.principal)
 
     @strawberry.field(description="Any object by its global ID.")
     async def node(

@@ -12,22 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import read_engine
 from db.loaders import SqlReadLoaders
+from domain.access import ReadScope
 from domain.permissions import ALL_PERMISSIONS
-from domain.principal import Principal
+from domain.principal import Credential, Principal
 from resolvers.context import Context
 from schema.app_schema import schema
 
 
 def admin(tenant_id: int, user_id: int | None = None) -> Principal:
     return Principal(
-        tenant_id=tenant_id, user_id=user_id, credential="jwt", permissions=ALL_PERMISSIONS
+        tenant_id=tenant_id, user_id=user_id, credential=Credential.JWT, permissions=ALL_PERMISSIONS
     )
 
 
 async def execute(engine: AsyncEngine, query: str, principal: Principal, **variables: Any) -> Any:
     context = Context(
         principal=principal,
-        loaders=SqlReadLoaders(read_engine(engine), principal.tenant_id),  # type: ignore[arg-type]
+        loaders=SqlReadLoaders(read_engine(engine), ReadScope.of(principal)),  # type: ignore[arg-type]
         request_id="test-request",
     )
     return await schema.execute(query, variable_values=variables, context_value=context)

@@ -1,6 +1,7 @@
 """SQLAlchemy models of the whole domain; importing this registers every table."""
 
 from db.models.base import Base
+from db.models.credentials import ApiToken
 from db.models.operations import AccountingTransaction, IdempotencyKey, Outbox
 from db.models.parties import (
     Account,
@@ -27,6 +28,7 @@ __all__ = [
     "Account",
     "AccountingTransaction",
     "Address",
+    "ApiToken",
     "Base",
     "Company",
     "Currency",

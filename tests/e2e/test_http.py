@@ -54,7 +54,7 @@ async def test_viewer_names_the_caller(server: RunningServer, engine: Any) -> No
     data = await query(server, token_for(graph.tenant_id, graph.admin_id), viewer)
 
     assert data["viewer"] == {
-        "credential": "jwt",
+        "credential": "JWT",
         "permissions": sorted(ALL_PERMISSIONS),
         "tenant": {"id": str(graph.tenant_id)},
         "user": {"databaseId": graph.admin_id},
