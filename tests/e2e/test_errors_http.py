@@ -1,0 +1,51 @@
+"""Unexpected failures over real HTTP: the client gets a generic message and a request
+id, never SQL, table names or a stack trace; the server log has the details under the
+same request id."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+
+from domain.permissions import ALL_PERMISSIONS
+from gateway.auth import mint_token
+from gateway.settings import Settings
+from tests.e2e.server import TEST_JWT_SECRET, running_server
+
+
+def test_a_database_failure_is_masked_and_logged_with_the_request_id(tmp_path: Path) -> None:
+    database = tmp_path / "broken.db"
+    token = mint_token(
+        Settings(jwt_secret=TEST_JWT_SECRET), tenant_id=1, user_id=1, permissions=ALL_PERMISSIONS
+    )
+    with running_server(f"sqlite:///{database}") as server:
+        # Break the schema under the running server: reading payments now fails in SQL.
+        with sqlite3.connect(database) as connection:
+            connection.execute("ALTER TABLE payment RENAME TO payment_gone")
+
+        response = httpx.post(
+            server.graphql_url,
+            json={"query": "{ payments { nodes { id } } }"},
+            headers={"Authorization": f"Bearer {token}", "X-Request-Id": "req-masking-1"},
+        )
+        server.process.terminate()
+        log = server.process.communicate(timeout=10)[0]
+
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "req-masking-1"
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"] == [
+        {
+            "message": "Internal server error.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["payments"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-masking-1"},
+        }
+    ]
+    text = response.text.lower()
+    assert "select" not in text and "payment_gone" not in text and "traceback" not in text
+    assert "request req-masking-1" in log
+    assert "no such table: payment" in log
