@@ -1,0 +1,52 @@
+"""The README's permission matrix and error codes are the code's, row for row."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+from domain import errors
+from domain.permissions import OPERATIONS
+from gateway.request_guard import BATCHING_NOT_SUPPORTED, REQUEST_TOO_LARGE
+from schema import limits
+from schema.app_schema import INTROSPECTION_DISABLED, schema
+from schema.errors import VALIDATION_FAILED
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def _schema_operations() -> set[str]:
+    graphql = schema._schema
+    roots = [graphql.query_type, graphql.mutation_type]
+    return {f"{root.name}.{name}" for root in roots if root for name in root.fields}
+
+
+def test_every_row_of_the_permission_matrix_is_in_the_readme() -> None:
+    live = _schema_operations()
+    for operation, rule in OPERATIONS.items():
+        kind, _, name = operation.partition(".")
+        needs = " or ".join(f"`{p}`" for p in sorted(rule.any_of)) or "any authenticated caller"
+        status = "yes" if operation in live else "*later*"
+        row = f"| {kind.lower()} | `{name}` | {needs} | {rule.source} | {status} |"
+        assert row in README, row
+
+
+def test_every_error_code_is_in_the_readme() -> None:
+    domain_codes = {
+        cls.code
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.DomainError)
+    }
+    edge_codes = {
+        limits.QUERY_TOO_DEEP,
+        limits.TOO_MANY_ALIASES,
+        limits.TOO_MANY_TOKENS,
+        INTROSPECTION_DISABLED,
+        VALIDATION_FAILED,
+        REQUEST_TOO_LARGE,
+        BATCHING_NOT_SUPPORTED,
+        "INTERNAL_SERVER_ERROR",
+    }
+    documented = set(re.findall(r"^\| `([A-Z0-9_-]+)`", README, flags=re.MULTILINE))
+    assert domain_codes | edge_codes <= documented
