@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, true, union
 
 from db import models as m
 from db.models.base import table_of
@@ -34,6 +34,8 @@ def visible(table: Table, scope: ReadScope) -> ColumnElement[bool]:
     """The rows of `table` the scope may read."""
     if table is TENANT:
         return table.c.id == scope.tenant_id
+    if scope.reads_nothing:
+        return false()
     in_tenant = table.c.tenant_id == scope.tenant_id
     rule = _RULES.get(table.name)
     if not scope.restricted or rule is None:

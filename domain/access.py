@@ -26,6 +26,12 @@ class ReadScope:
         """Whether rows beyond the tenant check must be filtered."""
         return self.partner_ids is not None or self.payment_kinds is not None
 
+    @property
+    def reads_nothing(self) -> bool:
+        """A caller without a read permission sees no row at all, however it gets there
+        (`viewer.user.partner.merchants` included), only its tenant's name."""
+        return self.payment_kinds is not None and not self.payment_kinds
+
     @classmethod
     def of(cls, principal: Principal) -> ReadScope:
         return cls(

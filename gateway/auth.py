@@ -39,6 +39,8 @@ def mint_token(
 ) -> str:
     """A signed development/test token with the claims PayGraph reads (HMAC only: the
     gateway never holds a private key)."""
+    if settings.asymmetric:
+        raise ValueError("PayGraph mints HS* tokens only; RS/PS/ES tokens come from your IdP")
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": str(user_id),
@@ -62,7 +64,9 @@ class JwtVerifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._jwks = (
-            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300, timeout=5)
+            # The key set is cached for 5 minutes; keys are not cached on their own, so a
+            # key withdrawn from the set stops verifying once the set is read again.
+            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=False, lifespan=300, timeout=5)
             if settings.jwt_jwks_url
             else None
         )
@@ -96,6 +100,11 @@ class JwtVerifier:
         except jwt.PyJWKClientConnectionError:
             logger.warning("JWKS at %s is unreachable", self.settings.jwt_jwks_url)
             raise
+        except jwt.PyJWTError:
+            raise
+        except Exception as error:  # e.g. a proxy's HTML page instead of a key set
+            logger.warning("JWKS at %s is unusable: %r", self.settings.jwt_jwks_url, error)
+            raise jwt.PyJWKClientError("The key set could not be read") from None
         return signing_key.key
 
 

@@ -93,14 +93,16 @@ def _serve(args: argparse.Namespace) -> int:
     summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
     host = args.host or settings.host
     port = args.port or settings.port
-    admin = summary.get("admin_id", 1)
-    token = mint_token(
-        settings, tenant_id=DEMO_TENANT_ID, user_id=admin, permissions=ALL_PERMISSIONS
-    )
     print(f"PayGraph on {settings.database_url}", flush=True)
     print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
-    print("Headers for GraphiQL (valid 12 h):", flush=True)
-    print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
+    if not settings.asymmetric:
+        # Only an HMAC deployment can mint its own tokens; RS/ES tokens come from the IdP.
+        admin = summary.get("admin_id", 1)
+        token = mint_token(
+            settings, tenant_id=DEMO_TENANT_ID, user_id=admin, permissions=ALL_PERMISSIONS
+        )
+        print("Headers for GraphiQL (valid 12 h):", flush=True)
+        print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
 
@@ -151,9 +153,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     permissions = args.permissions or sorted(ALL_PERMISSIONS)
+    settings = Settings.from_env()
+    if settings.asymmetric:
+        print("paygraph token: RS/PS/ES tokens come from your identity provider", file=sys.stderr)
+        return 2
     print(
         mint_token(
-            Settings.from_env(),
+            settings,
             tenant_id=args.tenant,
             user_id=args.user,
             permissions=permissions,

@@ -4,6 +4,7 @@ batches, all before any GraphQL work. Refusals are GraphQL-shaped JSON with a co
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -62,7 +63,7 @@ class RequestGuard:
             message = f"The request body is larger than {self.max_body_bytes} bytes."
             await _error(413, REQUEST_TOO_LARGE, message, request_id)(scope, receive, send)
             return
-        if body.lstrip()[:1] == b"[":
+        if _is_json_array(body):
             message = "Send one operation per request; JSON-array batches are not supported."
             await _error(400, BATCHING_NOT_SUPPORTED, message, request_id)(scope, receive, send)
             return
@@ -99,6 +100,16 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _is_json_array(body: bytes) -> bool:
+    """Whether the body is a JSON array, in any encoding JSON allows (with or without a
+    byte order mark)."""
+    try:
+        text = body.decode(json.detect_encoding(body))
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return text.lstrip("\ufeff \t\r\n")[:1] == "["
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -83,7 +83,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        environment = os.environ.get("PAYGRAPH_ENV", "development")
+        environment = os.environ.get("PAYGRAPH_ENV", "development").strip().lower()
         production = environment == "production"
         algorithms = _list("PAYGRAPH_JWT_ALGORITHMS", "HS256")
         secret = os.environ.get("PAYGRAPH_JWT_SECRET")
@@ -153,6 +153,11 @@ def _check_jwt(settings: Settings) -> None:
                 key = implementations[name].prepare_key(settings.jwt_public_key)
             except Exception as error:
                 raise SettingsError(f"the JWT public key does not suit {name}: {error}") from None
+            if hasattr(key, "private_bytes"):
+                # The gateway only verifies; a private key here is a leaked signing key.
+                raise SettingsError(
+                    "PAYGRAPH_JWT_PUBLIC_KEY holds a private key; give the public one"
+                )
             _check_key_length(implementations[name], key, name)
 
 

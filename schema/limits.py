@@ -67,9 +67,15 @@ def _fragments(rule: ValidationRule) -> Fragments:
     }
 
 
-def _depth(selections: SelectionSetNode | None, fragments: Fragments, seen: frozenset[str]) -> int:
+def _depth(
+    selections: SelectionSetNode | None,
+    fragments: Fragments,
+    seen: frozenset[str],
+    memo: dict[str, int],
+) -> int:
     """Levels of fields below `selections`; introspection (`__schema`, `__type`) is bounded
-    by the schema itself and not counted."""
+    by the schema itself and not counted. A fragment's depth is computed once (`memo`): a
+    document spreading fragments twice per level must not cost 2**levels."""
     if selections is None:
         return 0
     deepest = 0
@@ -77,15 +83,20 @@ def _depth(selections: SelectionSetNode | None, fragments: Fragments, seen: froz
         if isinstance(selection, FieldNode):
             if selection.name.value.startswith("__"):
                 continue
-            depth = 1 + _depth(selection.selection_set, fragments, seen)
+            depth = 1 + _depth(selection.selection_set, fragments, seen, memo)
         elif isinstance(selection, InlineFragmentNode):
-            depth = _depth(selection.selection_set, fragments, seen)
+            depth = _depth(selection.selection_set, fragments, seen, memo)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is None or name in seen:
-                continue  # other rules report unknown and cyclic fragments
-            depth = _depth(fragment.selection_set, fragments, seen | {name})
+            if name not in memo:
+                fragment = fragments.get(name)
+                # Unknown and cyclic fragments count 0 here; other rules report them.
+                memo[name] = (
+                    0
+                    if fragment is None or name in seen
+                    else _depth(fragment.selection_set, fragments, seen | {name}, memo)
+                )
+            depth = memo[name]
         else:  # pragma: no cover - graphql-core has no other selection kind
             continue
         deepest = max(deepest, depth)
@@ -124,7 +135,7 @@ def _aliases(
 def depth_rule(max_depth: int) -> type[ValidationRule]:
     class QueryDepthRule(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = _depth(node.selection_set, _fragments(self), frozenset())
+            depth = _depth(node.selection_set, _fragments(self), frozenset(), {})
             if depth > max_depth:
                 self.report_error(
                     GraphQLError(

@@ -295,3 +295,24 @@ async def test_a_managers_viewer_names_its_reseller_tree(engine: Any) -> None:
             "nodes": [{"databaseId": p} for p in sorted((tree.own, tree.child, tree.grandchild))],
         },
     }
+
+
+async def test_a_caller_without_a_read_permission_reaches_no_row_through_viewer(
+    engine: Any,
+) -> None:
+    graph = await sibling_partners(Factory(engine))
+    payer = partner_user(graph.tenant_id, graph.mine_user, graph.mine, "pay-partners-payments")
+    query = """{ viewer { scope tenant { id } user { id partner { id } }
+      partner { id merchants { totalCount } payments { totalCount } }
+      scopePartners { totalCount nodes { id } } } }"""
+
+    result = await execute(engine, query, payer)
+
+    assert result.errors is None
+    assert result.data["viewer"] == {
+        "scope": "PARTNER",
+        "tenant": {"id": str(graph.tenant_id)},
+        "user": None,
+        "partner": None,
+        "scopePartners": {"totalCount": 0, "nodes": []},
+    }
