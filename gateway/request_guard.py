@@ -5,6 +5,7 @@ batches, all before any GraphQL work. Refusals are GraphQL-shaped JSON with a co
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +18,8 @@ from domain.api_tokens import looks_like_api_token
 from domain.errors import Unauthenticated
 from domain.principal import Principal
 from gateway.auth import JwtVerifier
+
+logger = logging.getLogger("paygraph.auth")
 
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
@@ -57,6 +60,11 @@ class RequestGuard:
             response = _error(401, error.code, error.message, request_id)
             response.headers["WWW-Authenticate"] = 'Bearer realm="paygraph"'
             await response(scope, receive, send)
+            return
+        except Exception:  # e.g. the database is down while checking an API token
+            logger.exception("authentication failed unexpectedly (request %s)", request_id)
+            message = "Internal server error."
+            await _error(500, "INTERNAL_SERVER_ERROR", message, request_id)(scope, receive, send)
             return
         body = await self._read_body(request, receive)
         if body is None:

@@ -24,11 +24,17 @@ def test_a_database_failure_is_masked_and_logged_with_the_request_id(tmp_path: P
         # Break the schema under the running server: reading payments now fails in SQL.
         with sqlite3.connect(database) as connection:
             connection.execute("ALTER TABLE payment RENAME TO payment_gone")
+            connection.execute("ALTER TABLE api_token RENAME TO api_token_gone")
 
         response = httpx.post(
             server.graphql_url,
             json={"query": "{ payments { nodes { id } } }"},
             headers={"Authorization": f"Bearer {token}", "X-Request-Id": "req-masking-1"},
+        )
+        manager = httpx.post(
+            server.graphql_url,
+            json={"query": "{ viewer { scope } }"},
+            headers={"X-Api-Token": "pgm_" + "a" * 43, "X-Request-Id": "req-masking-2"},
         )
         server.process.terminate()
         log = server.process.communicate(timeout=10)[0]
@@ -49,3 +55,17 @@ def test_a_database_failure_is_masked_and_logged_with_the_request_id(tmp_path: P
     assert "select" not in text and "payment_gone" not in text and "traceback" not in text
     assert "request req-masking-1" in log
     assert "no such table: payment" in log
+
+    # Checking a manager's token fails in SQL before any GraphQL: masked the same way.
+    assert manager.status_code == 500
+    assert manager.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Internal server error.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-masking-2"},
+            }
+        ],
+    }
+    assert "request req-masking-2" in log
+    assert "no such table: api_token" in log
