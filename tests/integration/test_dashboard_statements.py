@@ -3,9 +3,12 @@ count does not grow with the number of payments."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from tests.factories import Factory, dashboard_graph
+from domain.permissions import ALL_PERMISSIONS
+from domain.principal import Credential, Principal
+from tests.factories import DashboardGraph, Factory, dashboard_graph
 from tests.graphql import admin, count_statements, execute
 
 DASHBOARD = """
@@ -47,10 +50,19 @@ RELATIONS_IN_QUERY = 28
 ROOT_STATEMENTS = 2
 
 
-async def run_dashboard(engine: Any, payments: int) -> tuple[Any, int]:
+def partner_user(graph: DashboardGraph) -> Principal:
+    return Principal(
+        graph.tenant_id, graph.admin_id, Credential.JWT, ALL_PERMISSIONS, graph.partner_id
+    )
+
+
+async def run_dashboard(
+    engine: Any, payments: int, caller: Callable[[DashboardGraph], Principal] | None = None
+) -> tuple[Any, int]:
     graph = await dashboard_graph(Factory(engine), payments)
+    principal = caller(graph) if caller else admin(graph.tenant_id)
     with count_statements(engine) as counter:
-        result = await execute(engine, DASHBOARD, admin(graph.tenant_id), first=payments)
+        result = await execute(engine, DASHBOARD, principal, first=payments)
     assert result.errors is None, result.errors
     return result.data, len(counter)
 
@@ -91,5 +103,16 @@ async def test_statement_count_is_independent_of_page_size(engine: Any) -> None:
     _, for_100 = await run_dashboard(engine, payments=100)
 
     print(f"dashboard statements: N=10 -> {for_10}, N=100 -> {for_100}")
+    assert for_10 == for_100
+    assert for_100 <= RELATIONS_IN_QUERY + ROOT_STATEMENTS
+
+
+async def test_a_partner_users_statement_count_is_independent_of_page_size(engine: Any) -> None:
+    # The scope adds WHERE clauses (subqueries), never statements.
+    data, for_10 = await run_dashboard(engine, payments=10, caller=partner_user)
+    _, for_100 = await run_dashboard(engine, payments=100, caller=partner_user)
+
+    print(f"partner-user dashboard statements: N=10 -> {for_10}, N=100 -> {for_100}")
+    assert data["payments"]["totalCount"] == 10
     assert for_10 == for_100
     assert for_100 <= RELATIONS_IN_QUERY + ROOT_STATEMENTS
