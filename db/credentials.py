@@ -4,17 +4,20 @@ Principal whose reseller tree is read from the partner table."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import models as m
 from db.models.base import table_of
 from domain.api_tokens import SHOWN_PREFIX_LENGTH, api_token_sha256, new_api_token
 from domain.principal import Credential, Principal
+from domain.statuses import PartnerKind, UserRole
 
 API_TOKEN = table_of(m.ApiToken)
 PARTNER = table_of(m.Partner)
+USER = table_of(m.User)
 
 
 async def issue_api_token(
@@ -42,7 +45,8 @@ async def issue_api_token(
 
 async def manager_principal(engine: AsyncEngine, token: str) -> Principal | None:
     """The manager a live token belongs to, scoped to its reseller and every reseller
-    below it; None for an unknown or revoked token."""
+    below it; None for an unknown or revoked token, or one whose user is no longer a
+    manager or whose partner is no longer a reseller."""
     async with engine.connect() as connection:
         found = (
             await connection.execute(
@@ -51,9 +55,17 @@ async def manager_principal(engine: AsyncEngine, token: str) -> Principal | None
                     API_TOKEN.c.user_id,
                     API_TOKEN.c.reseller_id,
                     API_TOKEN.c.permissions,
-                ).where(
+                )
+                .join(USER, USER.c.id == API_TOKEN.c.user_id)
+                .join(PARTNER, PARTNER.c.id == API_TOKEN.c.reseller_id)
+                .where(
                     API_TOKEN.c.token_sha256 == api_token_sha256(token),
                     API_TOKEN.c.revoked_at.is_(None),
+                    # Still a manager, of a reseller, in the token's tenant.
+                    USER.c.role == UserRole.MANAGER.value,
+                    USER.c.tenant_id == API_TOKEN.c.tenant_id,
+                    PARTNER.c.kind == PartnerKind.RESELLER.value,
+                    PARTNER.c.tenant_id == API_TOKEN.c.tenant_id,
                 )
             )
         ).first()
@@ -85,9 +97,6 @@ async def reseller_tree(
     return frozenset(row.id for row in rows)
 
 
-USER = table_of(m.User)
-
-
 class ManagerSetupError(ValueError):
     pass
 
@@ -110,7 +119,7 @@ async def create_manager_token(
             )
         )
     ).first()
-    if reseller is None or reseller.kind != "reseller":
+    if reseller is None or reseller.kind != PartnerKind.RESELLER.value:
         raise ManagerSetupError(f"tenant {tenant_id} has no reseller {reseller_id}")
     user = (
         await connection.execute(
@@ -119,13 +128,18 @@ async def create_manager_token(
             )
         )
     ).first()
-    if user is not None and user.role != "manager":
+    if user is not None and user.role != UserRole.MANAGER.value:
         raise ManagerSetupError(f"{email} is a {user.role}, not a manager")
     if user is None:
         user_id = (
             await connection.execute(
                 insert(USER)
-                .values(tenant_id=tenant_id, email=email, name=name or email, role="manager")
+                .values(
+                    tenant_id=tenant_id,
+                    email=email,
+                    name=name or email,
+                    role=UserRole.MANAGER.value,
+                )
                 .returning(USER.c.id)
             )
         ).scalar_one()
@@ -138,3 +152,19 @@ async def create_manager_token(
         reseller_id=reseller_id,
         permissions=permissions,
     )
+
+
+async def revoke_api_token(connection: AsyncConnection, token_prefix: str) -> int:
+    """Revoke the live tokens starting with `token_prefix` (as `manager create` printed
+    it); returns how many were revoked."""
+    if len(token_prefix) < SHOWN_PREFIX_LENGTH:
+        raise ManagerSetupError(f"give at least the first {SHOWN_PREFIX_LENGTH} characters")
+    result = await connection.execute(
+        update(API_TOKEN)
+        .where(
+            API_TOKEN.c.token_prefix == token_prefix[:SHOWN_PREFIX_LENGTH],
+            API_TOKEN.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return int(result.rowcount)

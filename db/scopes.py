@@ -8,8 +8,9 @@ or a reader limited to some payment kinds, a payment is visible when its partner
 are in scope; what hangs off a payment (details, documents, events, ledger lines) is
 visible with it; invoices, addresses and companies are visible when a visible payment
 reaches them; partners, merchants, terminals and accounts when they are in the partner
-scope; users when they are staff or belong to a partner in scope. Payment methods are
-the tenant's reference data.
+scope; users when they are admins, users of a partner in scope or managers of a reseller
+in scope. Payment methods and FX rates are the tenant's reference data; any other table
+is unreadable to a scoped caller until it gets a rule here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, t
 from db import models as m
 from db.models.base import table_of
 from domain.access import ReadScope
+from domain.statuses import UserRole
 
 TENANT = table_of(m.Tenant)
 PAYMENT = table_of(m.Payment)
@@ -28,6 +30,7 @@ INVOICE = table_of(m.Invoice)
 ADDRESS = table_of(m.Address)
 MERCHANT = table_of(m.Merchant)
 USER = table_of(m.User)
+API_TOKEN = table_of(m.ApiToken)
 
 
 def visible(table: Table, scope: ReadScope) -> ColumnElement[bool]:
@@ -37,10 +40,11 @@ def visible(table: Table, scope: ReadScope) -> ColumnElement[bool]:
     if scope.reads_nothing:
         return false()
     in_tenant = table.c.tenant_id == scope.tenant_id
-    rule = _RULES.get(table.name)
-    if not scope.restricted or rule is None:
+    if not scope.restricted or table.name in TENANT_WIDE:
         return in_tenant
-    return and_(in_tenant, rule(table, scope))
+    # Fail closed: a table added later is unreadable to scoped callers until it has a rule.
+    rule = _RULES.get(table.name)
+    return and_(in_tenant, rule(table, scope)) if rule else false()
 
 
 def _in_partners(column: ColumnElement[int | None], scope: ReadScope) -> ColumnElement[bool]:
@@ -108,10 +112,22 @@ def _terminal_rule(table: Table, scope: ReadScope) -> ColumnElement[bool]:
 
 
 def _user_rule(table: Table, scope: ReadScope) -> ColumnElement[bool]:
+    """Admins (who review and authorize), the partners' own users, and the managers of
+    resellers in scope; not the managers of other resellers."""
     if scope.partner_ids is None:
         return true()
-    return or_(table.c.partner_id.is_(None), _in_partners(table.c.partner_id, scope))
+    managers_in_scope = select(API_TOKEN.c.user_id).where(
+        API_TOKEN.c.tenant_id == scope.tenant_id, _in_partners(API_TOKEN.c.reseller_id, scope)
+    )
+    return or_(
+        and_(table.c.role == UserRole.ADMIN.value, table.c.partner_id.is_(None)),
+        _in_partners(table.c.partner_id, scope),
+        table.c.id.in_(managers_in_scope),
+    )
 
+
+# Reference data every reader of the tenant may see.
+TENANT_WIDE = frozenset({"payment_method", "fx_rate"})
 
 _RULES: dict[str, Callable[[Table, ReadScope], ColumnElement[bool]]] = {
     "payment": _payment_rule,

@@ -84,6 +84,9 @@ class JwtVerifier:
                 leeway=self.settings.jwt_leeway,
                 options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
             )
+        except jwt.PyJWKClientError:
+            # Its text may name the key server and its network errors: keep that in the log.
+            raise Unauthenticated("Invalid token: no usable signing key for it.") from None
         except jwt.PyJWTError as error:
             raise Unauthenticated(f"Invalid token: {error}") from None
         return principal_from_claims(claims)

@@ -7,11 +7,13 @@ import asyncio
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from db.engine import create_engine
 from db.migrate import upgrade
 from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 
 DEMO_TENANT_ID = 1
 MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
@@ -77,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"repeatable; default: {', '.join(MANAGER_DEFAULT_PERMISSIONS)}",
     )
     create.set_defaults(run=_manager_create)
+    revoke = manager_commands.add_parser(
+        "revoke", help="revoke a manager's token by its first 12 characters (or whole)"
+    )
+    revoke.add_argument("token", help="the token, or the first 12 characters of it")
+    revoke.set_defaults(run=_manager_revoke)
 
     export = commands.add_parser("export-schema", help="print or write the SDL")
     export.add_argument("--output", type=Path, default=None)
@@ -90,13 +97,21 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
 
     settings = Settings.from_env()
-    summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"PayGraph on {settings.database_url}", flush=True)
-    print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
-    if not settings.asymmetric:
-        # Only an HMAC deployment can mint its own tokens; RS/ES tokens come from the IdP.
+    try:
+        settings.check_listening_on(host)
+    except SettingsError as error:
+        print(f"paygraph serve: {error}", file=sys.stderr)
+        return 2
+    summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
+    shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"PayGraph on {shown_url}", flush=True)
+    if settings.graphiql:
+        print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
+    if args.demo and not settings.production and not settings.asymmetric:
+        # A ready admin token for the demo only: a production log must never carry one,
+        # and RS/ES tokens come from the identity provider.
         admin = summary.get("admin_id", 1)
         token = mint_token(
             settings, tenant_id=DEMO_TENANT_ID, user_id=admin, permissions=ALL_PERMISSIONS
@@ -203,6 +218,26 @@ def _manager_create(args: argparse.Namespace) -> int:
     print("Manager API token (shown once; only its hash is stored). Send it as:")
     print(f"X-Api-Token: {token}")
     return 0
+
+
+def _manager_revoke(args: argparse.Namespace) -> int:
+    from db.credentials import ManagerSetupError, revoke_api_token
+
+    async def run() -> int:
+        engine = create_engine(Settings.from_env().database_url)
+        try:
+            async with engine.begin() as connection:
+                return await revoke_api_token(connection, args.token.strip())
+        finally:
+            await engine.dispose()
+
+    try:
+        revoked = asyncio.run(run())
+    except ManagerSetupError as error:
+        print(f"paygraph manager revoke: {error}", file=sys.stderr)
+        return 2
+    print(f"revoked {revoked} token(s)")
+    return 0 if revoked else 1
 
 
 def _export_schema(args: argparse.Namespace) -> int:

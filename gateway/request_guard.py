@@ -23,6 +23,7 @@ logger = logging.getLogger("paygraph.auth")
 
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
+BAD_REQUEST = "BAD_REQUEST"
 
 ManagerLookup = Callable[[str], Awaitable[Principal | None]]
 
@@ -45,7 +46,8 @@ class RequestGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            # No subscriptions are served: refuse websockets rather than pass them on.
+            await send({"type": "websocket.close", "code": 1008})
             return
         request = Request(scope)
         request_id = _request_id(request)
@@ -71,9 +73,9 @@ class RequestGuard:
             message = f"The request body is larger than {self.max_body_bytes} bytes."
             await _error(413, REQUEST_TOO_LARGE, message, request_id)(scope, receive, send)
             return
-        if _is_json_array(body):
-            message = "Send one operation per request; JSON-array batches are not supported."
-            await _error(400, BATCHING_NOT_SUPPORTED, message, request_id)(scope, receive, send)
+        problem = _json_problem(request, body)
+        if problem is not None:
+            await _error(400, *problem, request_id)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -110,14 +112,21 @@ class RequestGuard:
         return b"".join(chunks)
 
 
-def _is_json_array(body: bytes) -> bool:
-    """Whether the body is a JSON array, in any encoding JSON allows (with or without a
-    byte order mark)."""
+def _json_problem(request: Request, body: bytes) -> tuple[str, str] | None:
+    """(code, message) when a JSON body is unusable: not JSON, nested beyond the parser,
+    or an array (a batch, in any encoding JSON allows). Other content types are left to
+    Strawberry, which refuses what it does not support."""
+    if request.method != "POST" or "json" not in request.headers.get("content-type", ""):
+        return None
     try:
-        text = body.decode(json.detect_encoding(body))
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return text.lstrip("\ufeff \t\r\n")[:1] == "["
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return BAD_REQUEST, "The request body is not a JSON object."
+    if isinstance(parsed, list):
+        return BATCHING_NOT_SUPPORTED, (
+            "Send one operation per request; JSON-array batches are not supported."
+        )
+    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

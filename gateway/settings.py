@@ -20,6 +20,7 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 )
 MIN_EC_KEY_BITS = 256
+ENVIRONMENTS = frozenset({"development", "production"})
 
 
 class SettingsError(ValueError):
@@ -67,6 +68,16 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_jwt(self)
+        self.check_listening_on(self.host)
+
+    def check_listening_on(self, host: str) -> None:
+        """The development secret is public: anyone could mint tokens with it."""
+        uses_it = not self.asymmetric and self.jwt_secret == DEVELOPMENT_JWT_SECRET
+        if uses_it and not is_loopback(host):
+            raise SettingsError(
+                f"set PAYGRAPH_JWT_SECRET before listening on {host}: the development "
+                "secret is public"
+            )
 
     @property
     def production(self) -> bool:
@@ -84,6 +95,9 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         environment = os.environ.get("PAYGRAPH_ENV", "development").strip().lower()
+        if environment not in ENVIRONMENTS:
+            # A typo such as `prod` must not quietly run with development defaults.
+            raise SettingsError(f"PAYGRAPH_ENV must be one of {sorted(ENVIRONMENTS)}")
         production = environment == "production"
         algorithms = _list("PAYGRAPH_JWT_ALGORITHMS", "HS256")
         secret = os.environ.get("PAYGRAPH_JWT_SECRET")
@@ -138,6 +152,8 @@ def _check_jwt(settings: Settings) -> None:
     if not 0 <= settings.jwt_leeway <= MAX_LEEWAY_SECONDS:
         raise SettingsError(f"PAYGRAPH_JWT_LEEWAY must be 0..{MAX_LEEWAY_SECONDS} seconds")
     implementations = get_default_algorithms()
+    if not settings.asymmetric and (settings.jwt_public_key or settings.jwt_jwks_url):
+        raise SettingsError("a JWT public key or JWKS URL needs RS/PS/ES algorithms, not HS*")
     if not settings.asymmetric:
         for name in algorithms:
             _check_key_length(implementations[name], settings.jwt_secret.encode(), name)
@@ -168,3 +184,7 @@ def _check_key_length(implementation: Any, key: Any, algorithm: str) -> None:
         problem = f"the EC key has {curve.key_size} bits; at least {MIN_EC_KEY_BITS} are needed"
     if problem:
         raise SettingsError(f"the JWT key is too short for {algorithm}: {problem}")
+
+
+def is_loopback(host: str) -> bool:
+    return host in {"127.0.0.1", "::1", "localhost"}

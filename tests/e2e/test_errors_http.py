@@ -69,3 +69,30 @@ def test_a_database_failure_is_masked_and_logged_with_the_request_id(tmp_path: P
     }
     assert "request req-masking-2" in log
     assert "no such table: api_token" in log
+
+
+def test_bodies_that_are_not_one_json_object_get_a_coded_400(tmp_path: Path) -> None:
+    token = mint_token(
+        Settings(jwt_secret=TEST_JWT_SECRET), tenant_id=1, user_id=1, permissions=ALL_PERMISSIONS
+    )
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    bodies = {
+        b"{not json": "BAD_REQUEST",
+        b'{"query": "{ viewer { scope } }", "variables": ' + b"[" * 100_000: "BAD_REQUEST",
+        b'[{"query": "{ viewer { scope } }"}]': "BATCHING_NOT_SUPPORTED",
+        "[{}]".encode("utf-16"): "BATCHING_NOT_SUPPORTED",
+        b"\xef\xbb\xbf[{}]": "BATCHING_NOT_SUPPORTED",
+    }
+    with running_server(
+        f"sqlite:///{tmp_path / 'j.db'}", env={"PAYGRAPH_MAX_BODY_BYTES": "1000000"}
+    ) as server:
+        answers = {
+            body: httpx.post(server.graphql_url, content=body, headers=headers) for body in bodies
+        }
+
+    for body, code in bodies.items():
+        response = answers[body]
+        assert response.status_code == 400, body[:40]
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == code
+        assert error["extensions"]["requestId"] == response.headers["x-request-id"]

@@ -154,3 +154,17 @@ def test_the_cli_refuses_a_reseller_of_another_tenant_or_an_unknown_one(
     assert done.returncode == 2
     assert "no reseller 999999999" in done.stderr
     assert "X-Api-Token" not in done.stdout
+
+
+async def test_a_revoked_manager_token_gets_401(server: RunningServer, engine: Any) -> None:
+    tree = await reseller_tree(Factory(engine))
+    token = create_manager(server, tree.tenant_id, tree.own)
+    assert post(server, {"X-Api-Token": token}, "{ viewer { scope } }").status_code == 200
+
+    revoked = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "manager", "revoke", token[:12]],
+        cwd=ROOT, env=server.env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    assert revoked.stdout.strip() == "revoked 1 token(s)"
+    assert post(server, {"X-Api-Token": token}, "{ viewer { scope } }").status_code == 401

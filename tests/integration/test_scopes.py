@@ -316,3 +316,35 @@ async def test_a_caller_without_a_read_permission_reaches_no_row_through_viewer(
         "partner": None,
         "scopePartners": {"totalCount": 0, "nodes": []},
     }
+
+
+async def test_managers_of_other_resellers_are_invisible_to_scoped_callers(engine: Any) -> None:
+    tree = await build_tree(Factory(engine))
+    _, own_manager = await manager_of(engine, tree.tenant_id, tree.own)
+    _, sibling_manager = await manager_of(engine, tree.tenant_id, tree.sibling)
+    _, child_manager = await manager_of(engine, tree.tenant_id, tree.child)
+    admin = await Factory(engine).user(tree.tenant_id)
+    lookup = "query($id: ID!) { node(id: $id) { ... on User { databaseId role } } }"
+
+    async def sees(caller: Principal, user_id: int | None) -> bool:
+        result = await execute(engine, lookup, caller, id=encode("User", user_id or 0))
+        return result.errors is None
+
+    assert await sees(own_manager, own_manager.user_id)
+    assert await sees(own_manager, child_manager.user_id)  # below it in the tree
+    assert await sees(own_manager, admin)  # admins review and authorize
+    assert not await sees(own_manager, sibling_manager.user_id)
+    grandchild_user = partner_user(tree.tenant_id, 0, tree.grandchild)
+    assert not await sees(grandchild_user, own_manager.user_id)
+
+
+async def test_a_token_whose_user_is_no_longer_a_manager_names_no_one(engine: Any) -> None:
+    tree = await build_tree(Factory(engine))
+    token, manager = await manager_of(engine, tree.tenant_id, tree.own)
+    users = m.User.__table__
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(users).where(users.c.id == manager.user_id).values(role="admin")
+        )
+
+    assert await manager_principal(read_engine(engine), token) is None

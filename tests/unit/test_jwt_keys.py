@@ -162,6 +162,9 @@ async def outcome(verifier: JwtVerifier, token: str) -> Principal | Exception:
         return error
 
 
+NO_SIGNING_KEY = "Invalid token: no usable signing key for it."
+
+
 async def refused(verifier: JwtVerifier, token: str) -> str:
     with pytest.raises(Unauthenticated) as raised:
         await verifier.principal(f"Bearer {token}")
@@ -295,13 +298,13 @@ async def test_a_token_naming_the_other_published_keys_kid_is_refused(
 async def test_a_token_signed_by_an_unknown_kid_is_refused(jwks: JwksServer, keys: Keys) -> None:
     message = await refused(jwks_verifier(jwks), signed(keys.first, claims(), kid="key-9"))
 
-    assert "Unable to find a signing key" in message
+    assert message == NO_SIGNING_KEY
 
 
 async def test_a_token_without_a_kid_is_refused(jwks: JwksServer, keys: Keys) -> None:
     message = await refused(jwks_verifier(jwks), signed(keys.first, claims(), kid=None))
 
-    assert "Unable to find a signing key" in message
+    assert message == NO_SIGNING_KEY
 
 
 async def test_a_token_signed_by_an_unpublished_key_is_refused(
@@ -372,7 +375,9 @@ async def test_an_unreachable_jwks_refuses_the_token(keys: Keys) -> None:
 
     message = await refused(verifier, signed(keys.first, claims(), kid="key-1"))
 
-    assert "Fail to fetch" in message
+    # The key server's address and network error stay in the server log.
+    assert message == NO_SIGNING_KEY
+    assert str(port) not in message
 
 
 async def test_a_jwks_endpoint_answering_with_something_other_than_json_refuses_the_token(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from domain import errors
 from domain.permissions import OPERATIONS
-from gateway.request_guard import BATCHING_NOT_SUPPORTED, REQUEST_TOO_LARGE
+from gateway.request_guard import BAD_REQUEST, BATCHING_NOT_SUPPORTED, REQUEST_TOO_LARGE
 from schema import limits
 from schema.app_schema import INTROSPECTION_DISABLED, schema
 from schema.errors import VALIDATION_FAILED
@@ -46,6 +46,7 @@ def test_every_error_code_is_in_the_readme() -> None:
         VALIDATION_FAILED,
         REQUEST_TOO_LARGE,
         BATCHING_NOT_SUPPORTED,
+        BAD_REQUEST,
         "INTERNAL_SERVER_ERROR",
     }
     documented = set(re.findall(r"^\| `([A-Z0-9_-]+)`", README, flags=re.MULTILINE))

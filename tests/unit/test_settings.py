@@ -382,3 +382,37 @@ def test_a_short_rsa_key_in_a_file_stops_the_start(
 
     with pytest.raises(SettingsError, match="too short"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod", "dev"])
+def test_an_unknown_environment_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    # `prod` must not quietly run with development defaults and the public secret.
+    monkeypatch.setenv("PAYGRAPH_ENV", environment)
+    with pytest.raises(SettingsError, match="PAYGRAPH_ENV"):
+        Settings.from_env()
+
+
+def test_the_environment_name_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYGRAPH_ENV", "Production")
+    monkeypatch.setenv("PAYGRAPH_JWT_SECRET", "s" * 32)
+    assert Settings.from_env().production
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.5", "paygraph.internal"])
+def test_the_public_development_secret_stays_on_loopback(host: str) -> None:
+    with pytest.raises(SettingsError, match="PAYGRAPH_JWT_SECRET"):
+        Settings(host=host)
+    assert Settings(host=host, jwt_secret="s" * 32).host == host
+    for loopback in ("127.0.0.1", "localhost", "::1"):
+        Settings().check_listening_on(loopback)
+    with pytest.raises(SettingsError):
+        Settings().check_listening_on(host)
+
+
+def test_hmac_with_a_jwks_url_or_a_public_key_is_refused(keys: Keys) -> None:
+    with pytest.raises(SettingsError, match="RS/PS/ES"):
+        Settings(jwt_algorithms=("HS256",), jwt_jwks_url=JWKS_URL)
+    with pytest.raises(SettingsError, match="RS/PS/ES"):
+        Settings(jwt_algorithms=("HS256",), jwt_public_key=public_pem(keys.rsa))
