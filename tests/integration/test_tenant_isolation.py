@@ -1,20 +1,22 @@
 """Tenant isolation as a property over the whole read graph.
 
-Two fresh tenants receive the same random data, row for row. Every list and every object
-lookup of the schema, found by walking the schema rather than listed by hand, is asked
-as each tenant's admin. A tenant must never see a row of another tenant (not an id, a
-database id nor a cursor), its counts must count only its own rows, the two tenants'
-answers must be the same once ids are replaced by their rank, and another tenant's
-object must be exactly as not-found as an object that exists nowhere.
-
-Every link in the data stays inside its tenant, as the application writes them, so a
-nested list that forgot its tenant filter would still only find the caller's rows: that
-filter guards against cross-tenant foreign keys, which this property does not create.
+Two fresh tenants, A and B, receive the same random data, row for row. A third tenant,
+the intruder C, owns rows whose foreign keys point into A and B alike, as the database
+allows (its foreign keys do not include the tenant): under every row of A that heads a
+nested list (an invoice's or address's payments, a payment's details, documents, events
+and ledger lines, a partner's children, merchants and payments, a merchant's terminals
+and payments) it hangs one row of its own, and one under B's mirrored row. Every list
+and every object lookup of the schema, found by walking the schema rather than listed
+by hand, is asked as A's and as B's admin. A tenant must never see a row of another
+tenant (not an id, a database id nor a cursor), not even one linked to its own rows; its
+counts must count only its own rows; the two tenants' answers must be the same once ids
+are replaced by their rank; and another tenant's object must be exactly as not-found as
+an object that exists nowhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -27,6 +29,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import models as m
+from db.loaders import BY_PARENT
 from domain.principal import Principal
 from domain.statuses import (
     STATUSES_BY_KIND,
@@ -40,7 +43,7 @@ from domain.statuses import (
 )
 from resolvers.cursors import MAX_ROW_ID, decode_cursor, decode_token, encode
 from schema.app_schema import schema
-from tests.factories import BASE_TIME, Factory
+from tests.factories import BASE_TIME, Factory, payment_row
 from tests.graphql import admin, execute
 from tests.schema_walk import (
     Leaf,
@@ -77,6 +80,19 @@ CURSOR_FIELDS = {"cursor", "startCursor", "endCursor"}
 # An id no row has: far above anything a test inserts, still a valid BIGINT.
 MISSING_ROW_ID = MAX_ROW_ID - 1
 MAX_ROWS = 4  # per table: enough for trees, shared parents and empty lists, still fast
+
+
+def parent_table(child_table: str, foreign_key: str) -> str:
+    [key] = m.Base.metadata.tables[child_table].c[foreign_key].foreign_keys
+    return key.column.table.name
+
+
+# Every nested list the graph serves, as (child table, foreign key, parent table): the
+# intruder hangs a row of its own under the other tenants' rows through each of them.
+NESTED = sorted(
+    (model.table.name, foreign_key, parent_table(model.table.name, foreign_key))
+    for model, foreign_key in BY_PARENT.values()
+)
 
 LISTS = lists_document(GRAPHQL)
 
@@ -324,10 +340,14 @@ def mirrored_rows(draw: st.DrawFn) -> Rows:
 
 @dataclass(frozen=True)
 class TenantRows:
-    """A tenant and the ids its copy of the data received, per table in drawn order."""
+    """A tenant and the ids its rows received, per table in drawn (insert) order."""
 
+    name: str  # A, B or the intruder C, for messages
     tenant_id: int
     ids: dict[str, list[int]]
+
+    def __str__(self) -> str:
+        return f"tenant {self.name} (id {self.tenant_id})"
 
     def rank(self, type_name: str, row_id: int) -> int | None:
         """Position of the row among this tenant's rows of its table; None if not ours."""
@@ -342,7 +362,7 @@ class TenantRows:
         return admin(self.tenant_id, user_id=self.ids[m.User.__tablename__][0])
 
 
-async def insert_tenant(engine: AsyncEngine, rows: Rows) -> TenantRows:
+async def insert_tenant(engine: AsyncEngine, name: str, rows: Rows) -> TenantRows:
     """A new tenant holding its own copy of `rows`, inserted parents first, in order."""
     tenant_id = await Factory(engine).tenant()
     ids: dict[str, list[int]] = {table: [] for table in rows}
@@ -358,7 +378,54 @@ async def insert_tenant(engine: AsyncEngine, rows: Rows) -> TenantRows:
                     insert(table).returning(table.c.id), {"tenant_id": tenant_id, **values}
                 )
                 ids[table_name].append(result.scalar_one())
-    return TenantRows(tenant_id, ids)
+    return TenantRows(name, tenant_id, ids)
+
+
+def intruder_row(table: str, serial: int) -> dict[str, Any]:
+    """A valid row of a child table but for its tenant and parent key; `serial` keeps the
+    columns unique per tenant unique."""
+    name = f"intruder-{serial}"
+    return {
+        "partner": {"name": name, "kind": PartnerKind.RESELLER.value, "external_ref": name},
+        "merchant": {"name": name, "external_ref": name},
+        "terminal": {"serial": name},
+        "payment": payment_row(0, reference=name),
+        "payment_detail": {"carrier": name, "amount": 1, "currency": "USD"},
+        "payment_document": {"document_type": name, "status": DocumentStatus.PENDING.value},
+        "payment_event": {"actor_label": name, "action": "create"},
+        "accounting_transaction": {
+            "posting_id": name,
+            "account_code": "cash",
+            "direction": LedgerDirection.DEBIT.value,
+            "amount": 1,
+            "currency": "USD",
+        },
+    }[table]
+
+
+async def insert_intruder(engine: AsyncEngine, a: TenantRows, b: TenantRows) -> TenantRows:
+    """A new tenant C whose rows point into A and B symmetrically: for every nested list
+    and every row of A that heads one, a row of C whose foreign key names A's row, and one
+    naming B's mirrored row. Were a nested list or count not limited to the caller's
+    tenant, A and B would both see C's rows there."""
+    tenant_id = await Factory(engine).tenant()
+    ids: dict[str, list[int]] = {table: [] for table in TABLE_OF_TYPE.values()}
+    async with engine.begin() as connection:
+        for child, foreign_key, parent in NESTED:
+            table = m.Base.metadata.tables[child]
+            victims = [
+                row_id for pair in zip(a.ids[parent], b.ids[parent], strict=True) for row_id in pair
+            ]
+            if not victims:
+                continue
+            serial = len(ids[child])
+            values = [
+                {**intruder_row(child, serial + i), "tenant_id": tenant_id, foreign_key: row_id}
+                for i, row_id in enumerate(victims)
+            ]
+            result = await connection.execute(insert(table).returning(table.c.id), values)
+            ids[child].extend(result.scalars())
+    return TenantRows("C", tenant_id, ids)
 
 
 # ---------------------------------------------------------------------------------------
@@ -407,26 +474,26 @@ def row_named(leaf: Leaf) -> tuple[str, int] | None:
     return None
 
 
-def normalized(document: str, data: dict[str, Any], own: TenantRows, other: TenantRows) -> Any:
+def normalized(
+    document: str, data: dict[str, Any], own: TenantRows, others: Sequence[TenantRows]
+) -> Any:
     """`data` with every id, database id and cursor replaced by (type, rank), after
     checking that each names a row of `own`; the caller's tenant becomes a placeholder."""
 
     def replace(leaf: Leaf) -> Any:
         if leaf.owner == "Tenant":
             if leaf.field == "id":
-                assert leaf.value == str(own.tenant_id), f"viewer sees tenant {leaf.value}"
+                assert leaf.value == str(own.tenant_id), f"{own} sees tenant {leaf.value}"
             return "<own tenant>"
         named = row_named(leaf)
         if named is None:
             return leaf.value
         type_name, row_id = named
         rank = own.rank(type_name, row_id)
-        if other.rank(type_name, row_id) is not None:
-            whose = f"the mirrored tenant {other.tenant_id}'s"
-        else:
-            whose = f"neither its own nor the mirrored tenant {other.tenant_id}'s"
+        owners = [f"{other}'s" for other in others if other.rank(type_name, row_id) is not None]
+        whose = owners[0] if owners else f"a row of none of {', '.join(map(str, others))}"
         assert rank is not None, (
-            f"tenant {own.tenant_id} sees {type_name} row {row_id}, {whose}, at "
+            f"{own} sees {type_name} row {row_id}, {whose}, at "
             f"{'.'.join(map(str, leaf.path))} ({leaf.owner}.{leaf.field} = {leaf.value!r})"
         )
         return (type_name, rank)
@@ -446,13 +513,16 @@ def connections(value: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any
             yield from connections(item, f"{path}.{index}")
 
 
-def assert_whole_lists_counted_exactly(answer: Any) -> None:
+def assert_whole_lists_counted_exactly(answer: Any, own: TenantRows) -> None:
     """No list here exceeds one page, so each connection holds its whole list: the count
     must be the number of rows shown (all the caller's), and cursors must match them."""
     for path, connection in connections(answer):
         rows = [node["id"] for node in connection["nodes"]]
         assert [edge["cursor"] for edge in connection["edges"]] == rows, path
-        assert connection["totalCount"] == len(rows), f"{path} counts rows it does not show"
+        assert connection["totalCount"] == len(rows), (
+            f"{own}: {path}.totalCount is {connection['totalCount']}, but the list shows "
+            f"{len(rows)} row(s), all its own: the count must count the caller's rows only"
+        )
         assert connection["pageInfo"] == {
             "hasNextPage": False,
             "hasPreviousPage": False,
@@ -461,13 +531,15 @@ def assert_whole_lists_counted_exactly(answer: Any) -> None:
         }, path
 
 
-async def own_answer(engine: AsyncEngine, document: str, own: TenantRows, other: TenantRows) -> Any:
+async def own_answer(
+    engine: AsyncEngine, document: str, own: TenantRows, others: Sequence[TenantRows]
+) -> Any:
     """`own`'s admin's answer, normalized so that it can be compared with the mirrored
     tenant's; fails on an error, on any row not `own`'s, and on an inexact count."""
     result = await execute(engine, document, own.admin)
     assert result.errors is None, result.errors
-    answer = normalized(document, result.data, own, other)
-    assert_whole_lists_counted_exactly(answer)
+    answer = normalized(document, result.data, own, others)
+    assert_whole_lists_counted_exactly(answer, own)
     return answer
 
 
@@ -518,6 +590,14 @@ def test_the_mirrored_data_has_a_table_for_every_node_type() -> None:
     assert set(TABLE_OF_TYPE.values()) <= set(m.Base.metadata.tables)
 
 
+def test_the_intruder_reaches_every_nested_list() -> None:
+    """Every nested list hangs off rows this test draws, and the intruder has a row of
+    its own to hang there (a new nested list must be taught to `intruder_row`)."""
+    for child, _foreign_key, parent in NESTED:
+        assert {child, parent} <= set(TABLE_OF_TYPE.values())
+        intruder_row(child, 0)
+
+
 def test_the_generated_operations_are_valid_and_call_every_root_field() -> None:
     """The walk covers the root fields by kind; a root field it cannot classify fails in
     `root_fields`, and every generated operation must pass validation."""
@@ -532,27 +612,34 @@ def test_the_generated_operations_are_valid_and_call_every_root_field() -> None:
         assert validate(GRAPHQL, parse(document)) == []
 
 
-# 15 examples take about 7-9 s per backend: each builds two fresh tenants of up to 52
-# rows and runs six operations, the largest with up to 168 aliased lookups.
+# 15 examples take about 7-10 s per backend: each builds two fresh tenants of up to 52
+# rows, an intruder of up to 96 rows (inserted a table at a time), and runs six
+# operations, the largest with up to 168 aliased lookups.
 @settings(max_examples=15, deadline=None)
 @given(rows=mirrored_rows())
 async def test_mirrored_tenants_get_mirrored_answers_and_never_each_others_rows(
     engine: AsyncEngine, rows: Rows
 ) -> None:
-    a = await insert_tenant(engine, rows)
-    b = await insert_tenant(engine, rows)
+    a = await insert_tenant(engine, "A", rows)
+    b = await insert_tenant(engine, "B", rows)
+    c = await insert_intruder(engine, a, b)
 
     # Every root list and the viewer: A's rows only, each counted once, mirroring B.
-    lists_a = await own_answer(engine, LISTS, a, b)
-    lists_b = await own_answer(engine, LISTS, b, a)
+    lists_a = await own_answer(engine, LISTS, a, (b, c))
+    lists_b = await own_answer(engine, LISTS, b, (a, c))
     assert_root_lists_hold_every_own_row(lists_a, a)
     assert lists_a == lists_b
 
     # Every object of A (the lists above showed none that A did not insert) by every root
-    # lookup, with every field and one hop along every edge, so every nested list: still
-    # A's rows only, still mirroring B.
-    lookups_a = await own_answer(engine, lookups_document(lookups_of(a.rows_of), GRAPHQL), a, b)
-    lookups_b = await own_answer(engine, lookups_document(lookups_of(b.rows_of), GRAPHQL), b, a)
+    # lookup, with every field and one hop along every edge, so every nested list, each
+    # of which also holds C's rows in the database: still A's rows only, counted exactly,
+    # still mirroring B.
+    lookups_a = await own_answer(
+        engine, lookups_document(lookups_of(a.rows_of), GRAPHQL), a, (b, c)
+    )
+    lookups_b = await own_answer(
+        engine, lookups_document(lookups_of(b.rows_of), GRAPHQL), b, (a, c)
+    )
     assert lookups_a == lookups_b
 
     # Each tenant's objects, asked for by the other, do not exist, and say so exactly like
