@@ -4,7 +4,7 @@ edge). Fragments are followed, so spreading a fragment cannot hide depth or alia
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -67,98 +67,88 @@ def _fragments(rule: ValidationRule) -> Fragments:
     }
 
 
-def _depth(
-    selections: SelectionSetNode | None,
-    fragments: Fragments,
-    seen: frozenset[str],
-    memo: dict[str, int],
-) -> int:
-    """Levels of fields below `selections`; introspection (`__schema`, `__type`) is bounded
-    by the schema itself and not counted. A fragment's depth is computed once (`memo`): a
-    document spreading fragments twice per level must not cost 2**levels."""
-    if selections is None:
-        return 0
-    deepest = 0
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value.startswith("__"):
-                continue
-            depth = 1 + _depth(selection.selection_set, fragments, seen, memo)
-        elif isinstance(selection, InlineFragmentNode):
-            depth = _depth(selection.selection_set, fragments, seen, memo)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name not in memo:
-                fragment = fragments.get(name)
-                # Unknown and cyclic fragments count 0 here; other rules report them.
-                memo[name] = (
-                    0
-                    if fragment is None or name in seen
-                    else _depth(fragment.selection_set, fragments, seen | {name}, memo)
-                )
-            depth = memo[name]
-        else:  # pragma: no cover - graphql-core has no other selection kind
-            continue
-        deepest = max(deepest, depth)
-    return deepest
+FieldMeasure = Callable[[FieldNode, Callable[[], int]], int]
 
 
-def _aliases(
-    selections: SelectionSetNode | None,
-    fragments: Fragments,
-    seen: frozenset[str],
-    memo: dict[str, int],
-) -> int:
-    """Aliased fields below `selections`, counting a fragment once per spread."""
-    if selections is None:
-        return 0
-    total = 0
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            total += selection.alias is not None
-            total += _aliases(selection.selection_set, fragments, seen, memo)
-        elif isinstance(selection, InlineFragmentNode):
-            total += _aliases(selection.selection_set, fragments, seen, memo)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name not in memo:
-                fragment = fragments.get(name)
-                memo[name] = (
-                    0
-                    if fragment is None or name in seen
-                    else _aliases(fragment.selection_set, fragments, seen | {name}, memo)
+class _Measure:
+    """A number folded over an operation's selections (`combine` of what each field
+    gives), following fragment spreads. A fragment is measured once per operation: a
+    document spreading fragments twice per level must not cost 2**levels. Unknown and
+    cyclic fragments measure 0; other rules report them."""
+
+    def __init__(
+        self, fragments: Fragments, at_field: FieldMeasure, combine: Callable[[list[int]], int]
+    ) -> None:
+        self.fragments = fragments
+        self.at_field = at_field
+        self.combine = combine
+        self.memo: dict[str, int] = {}
+
+    def of(self, selections: SelectionSetNode | None, seen: frozenset[str] = frozenset()) -> int:
+        if selections is None:
+            return 0
+        values = [0]
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                below = selection.selection_set
+                values.append(self.at_field(selection, lambda s=below: self.of(s, seen)))
+            elif isinstance(selection, InlineFragmentNode):
+                values.append(self.of(selection.selection_set, seen))
+            elif isinstance(selection, FragmentSpreadNode):
+                values.append(self._fragment(selection.name.value, seen))
+        return self.combine(values)
+
+    def _fragment(self, name: str, seen: frozenset[str]) -> int:
+        if name not in self.memo:
+            fragment = self.fragments.get(name)
+            self.memo[name] = (
+                0
+                if fragment is None or name in seen
+                else self.of(fragment.selection_set, seen | {name})
+            )
+        return self.memo[name]
+
+
+def _depth_at(field: FieldNode, below: Callable[[], int]) -> int:
+    """One level per field; introspection (`__schema`, `__type`) is bounded by the schema
+    itself and not counted."""
+    return 0 if field.name.value.startswith("__") else 1 + below()
+
+
+def _aliases_at(field: FieldNode, below: Callable[[], int]) -> int:
+    return int(field.alias is not None) + below()
+
+
+def _limit_rule(
+    at_field: FieldMeasure,
+    combine: Callable[[list[int]], int],
+    limit: int,
+    message: str,
+    code: str,
+) -> type[ValidationRule]:
+    """A rule refusing operations whose measure exceeds `limit`; `message` is formatted
+    with `value` and `limit`."""
+
+    class LimitRule(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            value = _Measure(_fragments(self), at_field, combine).of(node.selection_set)
+            if value > limit:
+                self.report_error(
+                    GraphQLError(
+                        message.format(value=value, limit=limit),
+                        node,
+                        extensions={"code": code},
+                    )
                 )
-            total += memo[name]
-    return total
+
+    return LimitRule
 
 
 def depth_rule(max_depth: int) -> type[ValidationRule]:
-    class QueryDepthRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = _depth(node.selection_set, _fragments(self), frozenset(), {})
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(
-                        f"The operation is {depth} fields deep; at most {max_depth} are allowed.",
-                        node,
-                        extensions={"code": QUERY_TOO_DEEP},
-                    )
-                )
-
-    return QueryDepthRule
+    message = "The operation is {value} fields deep; at most {limit} are allowed."
+    return _limit_rule(_depth_at, max, max_depth, message, QUERY_TOO_DEEP)
 
 
 def alias_rule(max_aliases: int) -> type[ValidationRule]:
-    class AliasCountRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            count = _aliases(node.selection_set, _fragments(self), frozenset(), {})
-            if count > max_aliases:
-                self.report_error(
-                    GraphQLError(
-                        f"The operation uses {count} aliases; at most {max_aliases} are allowed.",
-                        node,
-                        extensions={"code": TOO_MANY_ALIASES},
-                    )
-                )
-
-    return AliasCountRule
+    message = "The operation uses {value} aliases; at most {limit} are allowed."
+    return _limit_rule(_aliases_at, sum, max_aliases, message, TOO_MANY_ALIASES)
