@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
 from db.migrate import upgrade
@@ -91,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.asynccontextmanager
+async def _engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine for one command, disposed when it is done."""
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -125,24 +138,18 @@ def _serve(args: argparse.Namespace) -> int:
 async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str, int]:
     from db.demo import is_empty, load_demo
 
-    engine = create_engine(settings.database_url)
-    try:
+    async with _engine(settings.database_url) as engine:
         await upgrade(engine)
         if demo and await is_empty(engine):
             summary = await load_demo(engine, payments=payments, progress=True)
             return {"admin_id": summary.admins["acme"]}
         return {}
-    finally:
-        await engine.dispose()
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     async def run() -> None:
-        engine = create_engine(Settings.from_env().database_url)
-        try:
+        async with _engine(Settings.from_env().database_url) as engine:
             await upgrade(engine, args.revision)
-        finally:
-            await engine.dispose()
 
     asyncio.run(run())
     print(f"database at {args.revision}")
@@ -153,12 +160,9 @@ def _demo(args: argparse.Namespace) -> int:
     from db.demo import load_demo
 
     async def run() -> None:
-        engine = create_engine(Settings.from_env().database_url)
-        try:
+        async with _engine(Settings.from_env().database_url) as engine:
             await upgrade(engine)
             summary = await load_demo(engine, payments=args.payments, seed=args.seed, progress=True)
-        finally:
-            await engine.dispose()
         for table, count in sorted(summary.counts.items()):
             print(f"{table:24} {count:>10,}")
 
@@ -195,8 +199,7 @@ def _manager_create(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> str:
-        engine = create_engine(Settings.from_env().database_url)
-        try:
+        async with _engine(Settings.from_env().database_url) as engine:
             await upgrade(engine)
             async with engine.begin() as connection:
                 return await create_manager_token(
@@ -207,8 +210,6 @@ def _manager_create(args: argparse.Namespace) -> int:
                     name=args.name,
                     permissions=permissions,
                 )
-        finally:
-            await engine.dispose()
 
     try:
         token = asyncio.run(run())
@@ -224,12 +225,11 @@ def _manager_revoke(args: argparse.Namespace) -> int:
     from db.credentials import ManagerSetupError, revoke_api_token
 
     async def run() -> int:
-        engine = create_engine(Settings.from_env().database_url)
-        try:
-            async with engine.begin() as connection:
-                return await revoke_api_token(connection, args.token.strip())
-        finally:
-            await engine.dispose()
+        async with (
+            _engine(Settings.from_env().database_url) as engine,
+            engine.begin() as connection,
+        ):
+            return await revoke_api_token(connection, args.token.strip())
 
     try:
         revoked = asyncio.run(run())
