@@ -7,23 +7,15 @@ answer and lets a valid token through.
 
 Two servers, each started once for the module: an HS256 server that also checks the
 issuer and audience, and an RS256 server whose keys come from a JWKS endpoint served by
-this test process. Authentication never reads the database, so both run on a fresh
-SQLite file rather than once per backend.
-
-`paygraph serve` cannot currently start with an RS/PS/ES configuration (see
-test_paygraph_serve_starts_with_rs256_and_a_jwks_url), so the RS256 server runs the same
-application factory under uvicorn directly.
+this test process. Bearer authentication never reads the database, so both run on a
+fresh SQLite file rather than once per backend.
 """
 
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from domain.permissions import VIEW_PAYMENTS
 from tests.e2e.server import (
-    ROOT,
     TEST_JWT_SECRET,
     RunningServer,
-    _wait_until_healthy,
-    free_port,
     running_server,
 )
 from tests.unit.test_jwt_keys import (
@@ -227,47 +216,12 @@ def rs256_env(jwks: JwksServer) -> dict[str, str]:
     return {"PAYGRAPH_JWT_ALGORITHMS": "RS256", "PAYGRAPH_JWT_JWKS_URL": jwks.url()}
 
 
-@contextmanager
-def uvicorn_server(database_url: str, env: dict[str, str]) -> Iterator[RunningServer]:
-    """gateway.app:create_app under uvicorn, with the settings `paygraph serve` would read."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PAYGRAPH_JWT_SECRET": TEST_JWT_SECRET,
-        "PYTHONUNBUFFERED": "1",
-        **env,
-    }
-    command = ["-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
-    process = subprocess.Popen(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = RunningServer(f"http://127.0.0.1:{port}", process, environment)
-    try:
-        _wait_until_healthy(server, timeout=60)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
-
-
 @pytest.fixture(scope="module")
 def rs256_server(
     jwks: JwksServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     database: Path = tmp_path_factory.mktemp("rs256") / "paygraph.db"
-    with uvicorn_server(f"sqlite:///{database}", rs256_env(jwks)) as server:
+    with running_server(f"sqlite:///{database}", env=rs256_env(jwks)) as server:
         yield server
 
 
