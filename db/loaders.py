@@ -9,19 +9,20 @@ created on first use, so a query pays only for the relations it selects.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import read_models as rm
+from db.filters import beyond, order_by, where
 from db.read_models import ReadModel
 from db.scopes import visible
 from domain.access import ReadScope
-from domain.paging import Page, PageRequest, ParentPage
+from domain.paging import CountKey, Keyset, ListRequest, Offset, Page, ParentPage
 
 # name -> read model, for `<name>` loaders keyed by id
 BY_ID: dict[str, ReadModel] = {
@@ -57,7 +58,7 @@ BY_PARENT: dict[str, tuple[ReadModel, str]] = {
     "terminals_by_merchant": (rm.TERMINAL, "merchant_id"),
 }
 
-# name -> read model, for root lists keyed by PageRequest
+# name -> read model, for root lists keyed by ListRequest
 ROOTS: dict[str, ReadModel] = {
     "payments": rm.PAYMENT,
     "invoices": rm.INVOICE,
@@ -95,12 +96,26 @@ class SqlReadLoaders:
             result = await connection.execute(statement)
             return result.all()
 
-    def _scope(self, model: ReadModel) -> ColumnElement[bool]:
-        return visible(model.table, self._read_scope)
+    def _matching(self, table: Table, tree: Any) -> list[ColumnElement[bool]]:
+        """The caller's scope and the request's filter over `table`."""
+        return [visible(table, self._read_scope), where(table, tree, self._read_scope)]
+
+    def _window(self, table: Table, request: ListRequest) -> list[ColumnElement[bool]]:
+        window = request.window
+        if not isinstance(window, Keyset):
+            return []
+        bounds = []
+        if window.after is not None:
+            bounds.append(beyond(table, request.order, window.after))
+        if window.before is not None:
+            bounds.append(beyond(table, request.order, window.before, reverse=True))
+        return bounds
 
     def _by_id_batch(self, model: ReadModel) -> Any:
         async def batch(ids: list[int]) -> list[Any]:
-            statement = select(*model.columns).where(self._scope(model), model.table.c.id.in_(ids))
+            statement = select(*model.columns).where(
+                visible(model.table, self._read_scope), model.table.c.id.in_(ids)
+            )
             found = {row.id: model.build(row) for row in await self._fetch(statement)}
             return [found.get(key) for key in ids]
 
@@ -110,10 +125,10 @@ class SqlReadLoaders:
         fk = model.table.c[foreign_key]
 
         async def batch(keys: list[ParentPage]) -> list[Page[Any]]:
-            # One statement per distinct page request; usually every key shares one.
-            groups: dict[PageRequest, list[int]] = defaultdict(list)
+            # One statement per distinct list request; usually every key shares one.
+            groups: dict[ListRequest, list[int]] = defaultdict(list)
             for key in keys:
-                groups[key.page].append(key.parent_id)
+                groups[key.request].append(key.parent_id)
             pages: dict[ParentPage, Page[Any]] = {}
             for request, parent_ids in groups.items():
                 pages.update(await self._pages_of(model, fk, request, parent_ids))
@@ -122,71 +137,72 @@ class SqlReadLoaders:
         return batch
 
     async def _pages_of(
-        self, model: ReadModel, fk: Any, request: PageRequest, parent_ids: list[int]
+        self, model: ReadModel, fk: Any, request: ListRequest, parent_ids: list[int]
     ) -> dict[ParentPage, Page[Any]]:
-        rank = func.row_number().over(partition_by=fk, order_by=model.table.c.id).label("rank")
-        conditions = [self._scope(model), fk.in_(parent_ids)]
-        if request.after is not None:
-            conditions.append(model.table.c.id > request.after)
-        ranked = select(*model.columns, fk.label("parent_key"), rank).where(*conditions)
+        """Each parent's page in one statement: rows ranked within their parent."""
+        table = model.table
+        backward = isinstance(request.window, Keyset) and request.window.backward
+        ordering = order_by(table, request.order, reverse=backward)
+        rank = func.row_number().over(partition_by=fk, order_by=ordering).label("rank")
+        conditions = [*self._matching(table, request.where), *self._window(table, request)]
+        ranked = select(*model.columns, fk.label("parent_key"), rank).where(
+            fk.in_(parent_ids), *conditions
+        )
         inner = ranked.subquery()
+        skip = request.window.offset if isinstance(request.window, Offset) else 0
         names = [column.name for column in model.columns]
         statement = (
             select(*(inner.c[name] for name in names), inner.c.parent_key)
-            .where(inner.c.rank <= request.first + 1)
-            .order_by(inner.c.parent_key, inner.c.id)
+            .where(inner.c.rank > skip, inner.c.rank <= skip + request.size + 1)
+            .order_by(inner.c.parent_key, inner.c.rank)
         )
         children: dict[int, list[Any]] = defaultdict(list)
         for row in await self._fetch(statement):
             children[row.parent_key].append(model.build(row[:-1]))
         return {
-            ParentPage(parent, request): _page(children.get(parent, []), request)
+            ParentPage(parent, request): Page.of(children.get(parent, []), request)
             for parent in parent_ids
         }
 
     def _root_batch(self, model: ReadModel) -> Any:
-        async def batch(requests: list[PageRequest]) -> list[Page[Any]]:
-            pages = []
-            for request in requests:
-                conditions = [self._scope(model)]
-                if request.after is not None:
-                    conditions.append(model.table.c.id > request.after)
-                statement = (
-                    select(*model.columns)
-                    .where(*conditions)
-                    .order_by(model.table.c.id)
-                    .limit(request.first + 1)
-                )
-                rows = [model.build(row) for row in await self._fetch(statement)]
-                pages.append(_page(rows, request))
-            return pages
+        async def batch(requests: list[ListRequest]) -> list[Page[Any]]:
+            return [await self._root_page(model, request) for request in requests]
 
         return batch
 
-    async def _count_batch(self, keys: list[tuple[str, int | None]]) -> list[int]:
-        by_relation: dict[str, list[int | None]] = defaultdict(list)
-        for relation, parent in keys:
-            by_relation[relation].append(parent)
-        counts: dict[Hashable, int] = {}
-        for relation, parents in by_relation.items():
+    async def _root_page(self, model: ReadModel, request: ListRequest) -> Page[Any]:
+        table = model.table
+        window = request.window
+        backward = isinstance(window, Keyset) and window.backward
+        statement = (
+            select(*model.columns)
+            .where(*self._matching(table, request.where), *self._window(table, request))
+            .order_by(*order_by(table, request.order, reverse=backward))
+            .limit(request.size + 1)
+        )
+        if isinstance(window, Offset):
+            statement = statement.offset(window.offset)
+        rows = [model.build(row) for row in await self._fetch(statement)]
+        return Page.of(rows, request)
+
+    async def _count_batch(self, keys: list[CountKey]) -> list[int]:
+        groups: dict[tuple[str, Any], list[int | None]] = defaultdict(list)
+        for key in keys:
+            groups[(key.relation, key.where)].append(key.parent_id)
+        counts: dict[CountKey, int] = {}
+        for (relation, tree), parents in groups.items():
             if relation in ROOTS:
-                model = ROOTS[relation]
-                statement: Select[Any] = select(func.count()).where(self._scope(model))
-                counts[(relation, None)] = (await self._fetch(statement))[0][0]
+                table = ROOTS[relation].table
+                statement: Select[Any] = select(func.count()).where(*self._matching(table, tree))
+                counts[CountKey(relation, None, tree)] = (await self._fetch(statement))[0][0]
                 continue
             model, foreign_key = BY_PARENT[relation]
             fk = model.table.c[foreign_key]
             statement = (
-                select(fk, func.count()).where(self._scope(model), fk.in_(parents)).group_by(fk)
+                select(fk, func.count())
+                .where(fk.in_(parents), *self._matching(model.table, tree))
+                .group_by(fk)
             )
             found = dict(await self._fetch(statement))  # type: ignore[arg-type]
-            counts.update({(relation, parent): found.get(parent, 0) for parent in parents})
+            counts.update({CountKey(relation, p, tree): found.get(p, 0) for p in parents})
         return [counts[key] for key in keys]
-
-
-def _page(rows: list[Any], request: PageRequest) -> Page[Any]:
-    return Page(
-        items=rows[: request.first],
-        has_next=len(rows) > request.first,
-        has_previous=request.after is not None,
-    )

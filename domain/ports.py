@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 from typing import Protocol, TypeVar
 
 from domain import entities as e
-from domain.paging import Page, PageRequest, ParentPage
+from domain.paging import CountKey, ListRequest, Page, ParentPage
 
 K_contra = TypeVar("K_contra", contravariant=True)
 V_co = TypeVar("V_co", covariant=True)
@@ -50,10 +50,10 @@ class ReadLoaders(Protocol):
     merchants_by_partner: Loader[ParentPage, Page[e.Merchant]]
     terminals_by_merchant: Loader[ParentPage, Page[e.Terminal]]
 
-    count_of: Loader[tuple[str, int | None], int]
-    """Row counts keyed by (relation name, parent id); parent None counts a root list."""
+    count_of: Loader[CountKey, int]
+    """Row counts of a relation under a parent (None: a root list), matching a filter."""
 
-    payments: Loader[PageRequest, Page[e.Payment]]
-    invoices: Loader[PageRequest, Page[e.Invoice]]
-    addresses: Loader[PageRequest, Page[e.Address]]
-    partners: Loader[PageRequest, Page[e.Partner]]
+    payments: Loader[ListRequest, Page[e.Payment]]
+    invoices: Loader[ListRequest, Page[e.Invoice]]
+    addresses: Loader[ListRequest, Page[e.Address]]
+    partners: Loader[ListRequest, Page[e.Partner]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import NotFound
+from domain.errors import NotFound, PartnerNotFound
 from resolvers.cursors import decode_token, parse_row_id
 
 if TYPE_CHECKING:
@@ -45,16 +45,21 @@ async def node(context: Context, global_id: str) -> Any:
     return found
 
 
+# Lookups whose documents name their own not-found code.
+NOT_FOUND_OF_TYPE: dict[str, type[NotFound]] = {"Partner": PartnerNotFound}
+
+
 async def by_id(context: Context, type_name: str, given: str) -> Any:
     """A root lookup such as `payment(id)`: takes the global ID or the numeric row id."""
+    not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
     parsed = parse_global_id(given)
     if parsed is not None and parsed[0] == type_name:
         row_id = parsed[1]
     elif (numeric := parse_row_id(given)) is not None:
         row_id = numeric
     else:
-        raise NotFound(f"No {type_name} has the ID {given!r}.", field="id")
+        raise not_found(f"No {type_name} has the ID {given!r}.", field="id")
     found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id)
     if found is None:
-        raise NotFound(f"No {type_name} has the ID {given!r}.", field="id")
+        raise not_found(f"No {type_name} has the ID {given!r}.", field="id")
     return found

@@ -14,7 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.authorization import guard_root_fields
-from schema.errors import ErrorCodes
+from schema.errors import ErrorCodes, InputErrorCodes
 from schema.limits import RequestLimits
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -77,7 +77,8 @@ def build_schema(
 ) -> PayGraphSchema:
     # Factories, not instances: Strawberry builds each extension afresh per request.
     extensions: list[Any] = [
-        partial(ErrorCodes, hide_suggestions=limits.hide_suggestions if limits else False)
+        partial(ErrorCodes, hide_suggestions=limits.hide_suggestions if limits else False),
+        InputErrorCodes,
     ]
     if limits is not None:
         extensions.extend(limits.extensions())

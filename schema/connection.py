@@ -1,4 +1,4 @@
-"""Relay-style cursor connections over a domain Page."""
+"""Relay-style cursor connections over a domain Page, with document 003's page meta."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from domain.paging import Page
+from domain.paging import Offset, Page, Window
 from resolvers.cursors import encode_cursor
 
 NodeT = TypeVar("NodeT")
@@ -17,10 +17,30 @@ NodeT = TypeVar("NodeT")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More rows follow this page.")
     has_previous_page: bool = strawberry.field(description="Rows precede this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first row.")
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first row; pass it as `before` for the previous page."
+    )
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last row; pass it as `after` for the next page."
     )
+
+
+@strawberry.type(description="Page numbers of a list (document 003's `meta`).")
+class PageMeta:
+    current_page: int | None = strawberry.field(
+        description="1-based number of this page; null when paging by cursor."
+    )
+    per_page: int = strawberry.field(description="Rows per page.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Rows in the whole list; counted only when asked.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+    @strawberry.field(description="Pages in the whole list at this page size.")
+    async def total_pages(self) -> int:
+        total = await self.count()
+        return -(-total // self.per_page) if self.per_page else 0
 
 
 @strawberry.type(description="A row of a connection with its cursor.")
@@ -34,15 +54,29 @@ class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]] = strawberry.field(description="The rows with their cursors.")
     nodes: list[NodeT] = strawberry.field(description="The rows, without cursors.")
     page_info: PageInfo = strawberry.field(description="Paging state of this page.")
+    window: strawberry.Private[Window]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="Number of rows in the whole list; counted only when asked.")
     async def total_count(self) -> int:
         return await self.count()
 
+    @strawberry.field(description="Page numbers of this list (document 003's `meta`).")
+    def meta(self) -> PageMeta:
+        window = self.window
+        if isinstance(window, Offset):
+            return PageMeta(
+                current_page=window.offset // window.limit + 1,
+                per_page=window.limit,
+                count=self.count,
+            )
+        return PageMeta(current_page=None, per_page=window.size, count=self.count)
+
     @classmethod
-    def of(cls, page: Page[Any], count: Callable[[], Awaitable[int]]) -> Connection[Any]:
-        cursors = [encode_cursor(item.id) for item in page.items]
+    def of(
+        cls, page: Page[Any], window: Window, count: Callable[[], Awaitable[int]]
+    ) -> Connection[Any]:
+        cursors = [encode_cursor(item, page.order) for item in page.items]
         return cls(
             edges=[Edge(cursor=c, node=item) for c, item in zip(cursors, page.items, strict=True)],
             nodes=list(page.items),
@@ -52,5 +86,6 @@ class Connection(Generic[NodeT]):
                 start_cursor=cursors[0] if cursors else None,
                 end_cursor=cursors[-1] if cursors else None,
             ),
+            window=window,
             count=count,
         )

@@ -6,37 +6,195 @@ from typing import Annotated, Any, TypeAlias
 
 import strawberry
 
-from resolvers import relations
+from domain.filtering import Filter
+from domain.listings import LISTINGS
+from domain.paging import ListRequest, Offset
+from resolvers import lists
 from resolvers.context import Context
 from schema.connection import Connection
+from schema.filters import FILTERS, SORTS, plain, sort_keys
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
 First: TypeAlias = Annotated[
     int | None,
-    strawberry.argument(description="Page size: at most 200, 50 when omitted."),
+    strawberry.argument(description="Page size from the start: at most 200, 50 by default."),
 ]
 After: TypeAlias = Annotated[
     str | None,
     strawberry.argument(description="Return rows after this cursor (`pageInfo.endCursor`)."),
 ]
+Last: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description="Page size from the end: at most 200."),
+]
+Before: TypeAlias = Annotated[
+    str | None,
+    strawberry.argument(description="Return rows before this cursor (`pageInfo.startCursor`)."),
+]
 
 
-async def paged(
-    info: Info, relation: str, parent_id: int, first: int | None, after: str | None
-) -> Connection[Any]:
+PageNumber: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description="1-based page number (document 003); pages by offset."),
+]
+PerPage: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description="Rows per page with `page`: at most 200, 25 by default."),
+]
+DEFAULT_PER_PAGE = 25
+
+
+def filter_arg(type_name: str) -> Any:
+    return Annotated[
+        FILTERS[type_name] | None,  # type: ignore[valid-type]
+        strawberry.argument(description=f"Which rows to list (see `{type_name}Filter`)."),
+    ]
+
+
+def sort_arg(type_name: str) -> Any:
+    return Annotated[
+        list[SORTS[type_name]] | None,  # type: ignore[valid-type]
+        strawberry.argument(
+            description="Sort keys, the first deciding first; `id` ascending breaks ties last."
+        ),
+    ]
+
+
+def page_offset(page: int | None, per_page: int | None) -> Offset | None:
+    """Document 003's page/perPage as an offset window, or None when neither is given."""
+    if page is None and per_page is None:
+        return None
+    return Offset.of_page(
+        1 if page is None else page,
+        DEFAULT_PER_PAGE if per_page is None else per_page,
+        first_page=1,
+        page_arg="page",
+        size_arg="perPage",
+    )
+
+
+def request_of(
+    type_name: str,
+    filter: Any,
+    sort: Any,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    offset: Offset | None = None,
+    extra: Filter | None = None,
+    sort_pairs: list[tuple[str, bool]] | None = None,
+) -> ListRequest:
+    """The checked request of a list field over `type_name` rows."""
+    listing = LISTINGS[type_name]
+    where = lists.both(extra, lists.where_of(listing, plain(filter)))
+    pairs = sort_pairs if sort_pairs is not None else sort_keys(sort)
+    order = lists.ordering(listing, pairs)
+    return lists.list_request(
+        listing,
+        where=where,
+        order=order,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        offset=offset,
+    )
+
+
+async def paged(info: Info, relation: str, parent_id: int, request: ListRequest) -> Connection[Any]:
     """A connection over a parent's children, loaded through the relation's loader."""
     context = info.context
-    page = await relations.children_page(context, relation, parent_id, first, after)
-    return Connection.of(page, lambda: relations.count(context, relation, parent_id))
+    page = await lists.children_page(context, relation, parent_id, request)
+    return Connection.of(
+        page, request.window, lambda: lists.count(context, relation, parent_id, request.where)
+    )
 
 
-async def root_paged(
-    info: Info, relation: str, first: int | None, after: str | None
-) -> Connection[Any]:
+async def root_paged(info: Info, relation: str, request: ListRequest) -> Connection[Any]:
     context = info.context
-    page = await relations.root_page(context, relation, first, after)
-    return Connection.of(page, lambda: relations.count(context, relation, None))
+    page = await lists.root_page(context, relation, request)
+    return Connection.of(
+        page, request.window, lambda: lists.count(context, relation, None, request.where)
+    )
+
+
+def child_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
+    """A paged relation field over `type_name` children, with the shared filter, sort and
+    cursor arguments."""
+
+    async def resolve(
+        root: Any,
+        info: Info,
+        filter: Any = None,
+        sort: Any = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Any]:
+        request = request_of(
+            type_name, filter, sort, first=first, after=after, last=last, before=before
+        )
+        return await paged(info, relation, root.id, request)
+
+    resolve.__annotations__ = {
+        **_list_arguments(type_name),
+        "return": Connection[node],  # type: ignore[valid-type]
+    }
+    return strawberry.field(resolver=resolve, description=description)
+
+
+def root_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
+    """A root list: the shared arguments plus document 003's `page` / `perPage`."""
+
+    async def resolve(
+        info: Info,
+        filter: Any = None,
+        sort: Any = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> Connection[Any]:
+        request = request_of(
+            type_name,
+            filter,
+            sort,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=page_offset(page, per_page),
+        )
+        return await root_paged(info, relation, request)
+
+    arguments = _list_arguments(type_name)
+    arguments.pop("root")
+    resolve.__annotations__ = {
+        **arguments,
+        "page": PageNumber,
+        "per_page": PerPage,
+        "return": Connection[node],  # type: ignore[valid-type]
+    }
+    return strawberry.field(resolver=resolve, description=description)
+
+
+def _list_arguments(type_name: str) -> dict[str, Any]:
+    return {
+        "root": Any,
+        "info": Info,
+        "filter": filter_arg(type_name),
+        "sort": sort_arg(type_name),
+        "first": First,
+        "after": After,
+        "last": Last,
+        "before": Before,
+    }
 
 
 def entity_type_check(entity: type) -> Any:

@@ -36,3 +36,37 @@ class Money:
             currency_numeric=info.numeric,
             formatted=money.format(),
         )
+
+
+@strawberry.type(description="An amount as document 001 writes it.")
+class CurrencyAmount:
+    amount: BigInt = strawberry.field(description="Minor units.")
+    amount_precision: int = strawberry.field(description="Decimal places of the currency.")
+    currency_id: int = strawberry.field(description="ISO 4217 numeric code, e.g. 840.")
+
+
+@strawberry.type(description="One of a payment's amounts, in document 001's shape and as Money.")
+class PaymentAmount:
+    in_payment_currency: CurrencyAmount = strawberry.field(
+        description="The amount in the payment's currency (document 001)."
+    )
+    money: Money = strawberry.field(description="The same amount as Money.")
+
+    @classmethod
+    def of(cls, money: DomainMoney | None) -> PaymentAmount | None:
+        view = Money.of(money)
+        if view is None:
+            return None
+        shape = CurrencyAmount(
+            amount=view.amount, amount_precision=view.precision, currency_id=view.currency_numeric
+        )
+        return cls(in_payment_currency=shape, money=view)
+
+
+@strawberry.type(description="Document 001's `amounts`: requested, paid and settleable.")
+class PaymentAmounts:
+    requested: PaymentAmount = strawberry.field(description="What was asked for.")
+    paid: PaymentAmount | None = strawberry.field(description="What was paid, when known.")
+    settleable: PaymentAmount | None = strawberry.field(
+        description="What can be settled to the merchant, when known."
+    )

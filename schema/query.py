@@ -8,8 +8,15 @@ import strawberry
 from strawberry import relay
 
 from resolvers import nodes
-from schema.connection import Connection
-from schema.fields import After, First, Info, root_paged
+from schema.document_lists import (
+    Length,
+    PartnerPaymentList,
+    SortBy,
+    SortType,
+    Start,
+    partner_payments,
+)
+from schema.fields import Info, filter_arg, root_connection
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Partner
 from schema.types.payment import Payment
@@ -19,6 +26,9 @@ IdArg = Annotated[
     strawberry.ID,
     strawberry.argument(description="The global ID, or the numeric database id."),
 ]
+
+
+CommissionFilterArg = filter_arg("Payment")
 
 
 @strawberry.type(description="Read the payment graph.")
@@ -39,38 +49,63 @@ class Query:
     async def payment(self, info: Info, id: IdArg) -> Payment | None:
         return await nodes.by_id(info.context, "Payment", id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Payments, oldest first.")
-    async def payments(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Payment]:
-        return await root_paged(info, "payments", first, after)
+    payments = root_connection(
+        "Payment",
+        "payments",
+        Payment,
+        "Payments: by cursor, or by `page`/`perPage` (document 003).",
+    )
 
     @strawberry.field(description="One invoice.")
     async def invoice(self, info: Info, id: IdArg) -> Invoice | None:
         return await nodes.by_id(info.context, "Invoice", id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Invoices, oldest first.")
-    async def invoices(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Invoice]:
-        return await root_paged(info, "invoices", first, after)
+    invoices = root_connection(
+        "Invoice",
+        "invoices",
+        Invoice,
+        "Invoices: by cursor, or by `page`/`perPage` (document 003).",
+    )
 
     @strawberry.field(description="One address.")
     async def address(self, info: Info, id: IdArg) -> Address | None:
         return await nodes.by_id(info.context, "Address", id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Addresses, oldest first.")
-    async def addresses(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Address]:
-        return await root_paged(info, "addresses", first, after)
+    addresses = root_connection(
+        "Address",
+        "addresses",
+        Address,
+        "Addresses: by cursor, or by `page`/`perPage` (document 003).",
+    )
 
     @strawberry.field(description="One partner.")
     async def partner(self, info: Info, id: IdArg) -> Partner | None:
         return await nodes.by_id(info.context, "Partner", id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Partners, oldest first.")
-    async def partners(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Partner]:
-        return await root_paged(info, "partners", first, after)
+    partners = root_connection(
+        "Partner", "partners", Partner, "Partners: by cursor, or by `page`/`perPage`."
+    )
+
+    @strawberry.field(
+        description=(
+            "Document 000: commission payments with offset paging (`start`, `length`), "
+            "newest first unless `sortBy` / `sortType` say otherwise."
+        )
+    )
+    async def partner_payments(
+        self,
+        info: Info,
+        filter: CommissionFilterArg = None,
+        start: Start = 0,
+        length: Length = 100,
+        sort_by: SortBy = None,
+        sort_type: SortType = None,
+    ) -> PartnerPaymentList:
+        return await partner_payments(
+            info,
+            filter,
+            0 if start is None else start,
+            100 if length is None else length,
+            sort_by,
+            sort_type,
+        )

@@ -10,9 +10,8 @@ from strawberry import relay
 
 from domain import entities as e
 from resolvers.relations import load_one
-from schema.connection import Connection
 from schema.enums import InvoiceStatus
-from schema.fields import After, First, Info, database_id_field, entity_type_check, paged
+from schema.fields import Info, child_connection, database_id_field, entity_type_check
 from schema.money import Money
 from schema.types.parties import Company
 
@@ -37,17 +36,15 @@ class Address(relay.Node):
     async def company(self, info: Info) -> Company | None:
         return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Payments this address sent (as payer), oldest first.")
-    async def payments_sent(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[PaymentRef]:
-        return await paged(info, "payments_by_sender", self.id, first, after)
-
-    @strawberry.field(description="Payments this address received (as payee), oldest first.")
-    async def payments_received(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[PaymentRef]:
-        return await paged(info, "payments_by_receiver", self.id, first, after)
+    payments_sent = child_connection(
+        "Payment", "payments_by_sender", PaymentRef, "Payments this address sent (as payer)."
+    )
+    payments_received = child_connection(
+        "Payment",
+        "payments_by_receiver",
+        PaymentRef,
+        "Payments this address received (as payee).",
+    )
 
 
 @strawberry.type(description="An invoice that payments settle.")
@@ -86,8 +83,6 @@ class Invoice(relay.Node):
     async def company(self, info: Info) -> Company | None:
         return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Payments recorded against this invoice, oldest first.")
-    async def payments(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[PaymentRef]:
-        return await paged(info, "payments_by_invoice", self.id, first, after)
+    payments = child_connection(
+        "Payment", "payments_by_invoice", PaymentRef, "Payments recorded against this invoice."
+    )

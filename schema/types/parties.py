@@ -10,15 +10,21 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
+from domain.portfolio import DEFAULT_PORTFOLIO_PAGE_SIZE
 from resolvers.relations import load_one
-from schema.connection import Connection
-from schema.enums import PartnerKind, PaymentMethodType, UserRole
-from schema.fields import After, First, Info, database_id_field, entity_type_check, paged
+from schema.document_lists import PortfolioPage, PortfolioSortField, portfolio_page
+from schema.enums import PartnerKind, PaymentMethodType, PaymentStatus, UserRole
+from schema.fields import Info, child_connection, database_id_field, entity_type_check, filter_arg
+from schema.filters import SortDirection
 
 if TYPE_CHECKING:
     from schema.types.payment import Payment
 
 PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
+PartnerRef = Annotated["Partner", strawberry.lazy("schema.types.parties")]
+MerchantRef = Annotated["Merchant", strawberry.lazy("schema.types.parties")]
+TerminalRef = Annotated["Terminal", strawberry.lazy("schema.types.parties")]
+PortfolioFilterArg = filter_arg("Payment")
 
 
 @strawberry.type(description="A tenant domain; every business row belongs to exactly one.")
@@ -42,23 +48,58 @@ class Partner(relay.Node):
     async def parent(self, info: Info) -> Partner | None:
         return await load_one(info.context.loaders.partner_by_id, self.parent_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Partners directly below this one in the reseller tree.")
-    async def children(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Partner]:
-        return await paged(info, "children_by_partner", self.id, first, after)
+    children = child_connection(
+        "Partner",
+        "children_by_partner",
+        PartnerRef,
+        "Partners directly below this one in the reseller tree.",
+    )
+    merchants = child_connection(
+        "Merchant", "merchants_by_partner", MerchantRef, "Merchants that belong to this partner."
+    )
 
-    @strawberry.field(description="Merchants that belong to this partner.")
-    async def merchants(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Merchant]:
-        return await paged(info, "merchants_by_partner", self.id, first, after)
-
-    @strawberry.field(description="Payments of this partner, oldest first.")
+    @strawberry.field(
+        description=(
+            "Document 001: the partner's acquiring payments across all its merchants and "
+            "terminals, by 0-based page, newest first unless sorted otherwise."
+        )
+    )
     async def payments(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[PaymentRef]:
-        return await paged(info, "payments_by_partner", self.id, first, after)
+        self,
+        info: Info,
+        page: Annotated[int, strawberry.argument(description="0-based page number.")] = 0,
+        page_size: Annotated[
+            int, strawberry.argument(description="Rows per page, at most 200.")
+        ] = DEFAULT_PORTFOLIO_PAGE_SIZE,
+        sort_by: Annotated[
+            PortfolioSortField, strawberry.argument(description="What to sort by.")
+        ] = PortfolioSortField.CREATED,
+        sort_direction: Annotated[
+            SortDirection, strawberry.argument(description="ASC or DESC.")
+        ] = SortDirection.DESC,
+        from_date: Annotated[
+            datetime | None, strawberry.argument(description="Created at or after (UTC).")
+        ] = None,
+        to_date: Annotated[
+            datetime | None, strawberry.argument(description="Created at or before (UTC).")
+        ] = None,
+        status: Annotated[
+            PaymentStatus | None, strawberry.argument(description="Only this status.")
+        ] = None,
+        filter: PortfolioFilterArg = None,
+    ) -> PortfolioPage:
+        return await portfolio_page(
+            info,
+            self.id,
+            page,
+            page_size,
+            sort_by,
+            sort_direction,
+            from_date,
+            to_date,
+            status,
+            filter,
+        )
 
 
 @strawberry.type(description="A merchant processing payments under a partner.")
@@ -74,17 +115,12 @@ class Merchant(relay.Node):
     async def partner(self, info: Info) -> Partner | None:
         return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="The merchant's terminals.")
-    async def terminals(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Terminal]:
-        return await paged(info, "terminals_by_merchant", self.id, first, after)
-
-    @strawberry.field(description="Payments taken by this merchant, oldest first.")
-    async def payments(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[PaymentRef]:
-        return await paged(info, "payments_by_merchant", self.id, first, after)
+    terminals = child_connection(
+        "Terminal", "terminals_by_merchant", TerminalRef, "The merchant's terminals."
+    )
+    payments = child_connection(
+        "Payment", "payments_by_merchant", PaymentRef, "Payments taken by this merchant."
+    )
 
 
 @strawberry.type(description="A device or channel that processed payments for a merchant.")

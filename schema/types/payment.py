@@ -10,9 +10,31 @@ from strawberry import relay
 from domain import entities as e
 from resolvers.relations import load_one
 from schema.connection import Connection
+from schema.document_lists import (
+    DEFAULT_DETAIL_LENGTH,
+    Length,
+    SortBy,
+    SortType,
+    Start,
+    document_sort,
+    offset_window,
+)
 from schema.enums import PaymentKind, PaymentStatus
-from schema.fields import After, First, Info, database_id_field, entity_type_check, paged
-from schema.money import Money
+from schema.fields import (
+    After,
+    Before,
+    First,
+    Info,
+    Last,
+    child_connection,
+    database_id_field,
+    entity_type_check,
+    filter_arg,
+    paged,
+    request_of,
+    sort_arg,
+)
+from schema.money import Money, PaymentAmount, PaymentAmounts
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
 from schema.types.payment_parts import (
@@ -21,6 +43,9 @@ from schema.types.payment_parts import (
     PaymentDocument,
     PaymentEvent,
 )
+
+DetailFilterArg = filter_arg("PaymentDetail")
+DetailSortArg = sort_arg("PaymentDetail")
 
 
 @strawberry.type(
@@ -64,6 +89,14 @@ class Payment(relay.Node):
     def amount(self) -> Money:
         return Money.of(self.requested)  # type: ignore[attr-defined, return-value]
 
+    @strawberry.field(description="Requested, paid and settleable amounts (document 001).")
+    def amounts(self) -> PaymentAmounts:
+        return PaymentAmounts(
+            requested=PaymentAmount.of(self.requested),  # type: ignore[arg-type, attr-defined]
+            paid=PaymentAmount.of(self.paid),  # type: ignore[attr-defined]
+            settleable=PaymentAmount.of(self.settleable),  # type: ignore[attr-defined]
+        )
+
     @strawberry.field(description="Amount actually paid, when known.")
     def paid_amount(self) -> Money | None:
         return Money.of(self.paid)  # type: ignore[attr-defined]
@@ -80,29 +113,60 @@ class Payment(relay.Node):
     def original_amount(self) -> Money | None:
         return Money.of(self.original)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Detail rows (e.g. shipments), oldest first.")
+    @strawberry.field(
+        description=(
+            "Detail rows (e.g. shipments; document 000's /details). Pages by cursor, or by "
+            "`start`/`length` offsets with `sortBy`/`sortType` as the document does."
+        )
+    )
     async def details(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        filter: DetailFilterArg = None,
+        sort: DetailSortArg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        start: Start = None,
+        length: Length = None,
+        sort_by: SortBy = None,
+        sort_type: SortType = None,
     ) -> Connection[PaymentDetail]:
-        return await paged(info, "details_by_payment", self.id, first, after)
+        offset = None
+        if start is not None or length is not None:
+            offset = offset_window(start or 0, DEFAULT_DETAIL_LENGTH if length is None else length)
+        request = request_of(
+            "PaymentDetail",
+            filter,
+            sort,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=offset,
+            sort_pairs=document_sort("PaymentDetail", sort, sort_by, sort_type, "id"),
+        )
+        return await paged(info, "details_by_payment", self.id, request)
 
-    @strawberry.field(description="Documents submitted for review, oldest first.")
-    async def documents(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[PaymentDocument]:
-        return await paged(info, "documents_by_payment", self.id, first, after)
-
-    @strawberry.field(description="Ledger lines this payment posted, oldest first.")
-    async def accounting_transactions(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[AccountingTransaction]:
-        return await paged(info, "ledger_by_payment", self.id, first, after)
-
-    @strawberry.field(description="The audit trail of this payment, oldest first.")
-    async def events(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[PaymentEvent]:
-        return await paged(info, "events_by_payment", self.id, first, after)
+    documents = child_connection(
+        "PaymentDocument",
+        "documents_by_payment",
+        PaymentDocument,
+        "Documents submitted for review, oldest first.",
+    )
+    accounting_transactions = child_connection(
+        "AccountingTransaction",
+        "ledger_by_payment",
+        AccountingTransaction,
+        "Ledger lines this payment posted, oldest first.",
+    )
+    events = child_connection(
+        "PaymentEvent",
+        "events_by_payment",
+        PaymentEvent,
+        "The audit trail of this payment, oldest first.",
+    )
 
     @strawberry.field(description="The invoice this payment settles.")
     async def invoice(self, info: Info) -> Invoice | None:

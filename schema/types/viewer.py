@@ -9,7 +9,7 @@ from domain.principal import Principal
 from resolvers.relations import load_one
 from schema.connection import Connection
 from schema.enums import AccessScope, Credential, PaymentKind
-from schema.fields import After, First, Info, root_paged
+from schema.fields import After, First, Info, request_of, root_paged
 from schema.types.parties import Partner, Tenant, User
 
 
@@ -63,4 +63,6 @@ class Viewer:
     ) -> Connection[Partner] | None:
         if self.principal.partner_scope is None:
             return None
-        return await root_paged(info, "partners", first, after)
+        return await root_paged(
+            info, "partners", request_of("Partner", None, None, first=first, after=after)
+        )

@@ -82,6 +82,10 @@ SAMPLES: dict[str, tuple[str, Variables]] = {
         lambda w: {"id": str(w.partner_id)},
     ),
     "Query.partners": ("{ partners(first: 5) { totalCount nodes { id } } }", _no_variables),
+    "Query.partnerPayments": (
+        "{ partnerPayments(length: 5) { total data { id kind } } }",
+        _no_variables,
+    ),
 }
 
 
@@ -225,8 +229,7 @@ async def test_the_viewer_without_permissions_reads_no_payment_kind(
 PAYMENTS = "{ payments(first: 50) { totalCount nodes { databaseId kind } } }"
 NODE = "query($id: ID!) { node(id: $id) { id ... on Payment { kind } } }"
 PAYMENT = "query($id: ID!) { payment(id: $id) { databaseId kind } }"
-NESTED = """query($partner: ID!, $invoice: ID!, $address: ID!) {
-  partner(id: $partner) { payments(first: 50) { totalCount nodes { kind } } }
+NESTED = """query($invoice: ID!, $address: ID!) {
   invoice(id: $invoice) { payments(first: 50) { totalCount nodes { kind } } }
   address(id: $address) { paymentsSent(first: 50) { totalCount nodes { kind } } }
 }"""
@@ -234,7 +237,6 @@ NESTED = """query($partner: ID!, $invoice: ID!, $address: ID!) {
 
 def nested_variables(world: World) -> dict[str, Any]:
     return {
-        "partner": str(world.partner_id),
         "invoice": str(world.invoice_id),
         "address": str(world.address_id),
     }
@@ -266,7 +268,6 @@ async def test_view_partner_payments_reads_commission_payments_only(
     nested = await post(server, reader, NESTED, nested_variables(world))
     assert "errors" not in nested
     assert nested["data"] == {
-        "partner": {"payments": {"totalCount": 1, "nodes": [{"kind": "COMMISSION"}]}},
         "invoice": {"payments": {"totalCount": 1, "nodes": [{"kind": "COMMISSION"}]}},
         "address": {"paymentsSent": {"totalCount": 1, "nodes": [{"kind": "COMMISSION"}]}},
     }
@@ -287,7 +288,6 @@ async def test_view_payments_reads_every_kind(server: RunningServer, world: Worl
     nested = await post(server, reader, NESTED, nested_variables(world))
     assert "errors" not in nested
     for parent, relation in [
-        ("partner", "payments"),
         ("invoice", "payments"),
         ("address", "paymentsSent"),
     ]:

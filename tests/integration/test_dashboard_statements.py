@@ -32,7 +32,7 @@ query Dashboard($first: Int!) {
         id name parent { id name }
         children(first: 5) { nodes { id } }
         merchants(first: 5) { nodes { id } }
-        payments(first: 2) { nodes { id } }
+        payments(pageSize: 2) { total data { id } }
       }
       merchant { id terminals(first: 5) { nodes { id merchant { id } } } }
       terminal { id serial }

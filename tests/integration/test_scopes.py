@@ -46,7 +46,9 @@ DEEP = f"""{{
   partners {{ totalCount nodes {{ __typename databaseId
     parent {{ __typename databaseId }}
     children {{ totalCount nodes {{ __typename databaseId }} }}
-    payments {{ totalCount nodes {{ {PAYMENT_PARTS} }} }} }} }}
+    payments(pageSize: 200) {{ total data {{ {PAYMENT_PARTS} }} }}
+    merchants {{ totalCount nodes {{ __typename databaseId
+      payments {{ totalCount nodes {{ {PAYMENT_PARTS} }} }} }} }} }} }}
 }}"""
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"
@@ -303,7 +305,7 @@ async def test_a_caller_without_a_read_permission_reaches_no_row_through_viewer(
     graph = await sibling_partners(Factory(engine))
     payer = partner_user(graph.tenant_id, graph.mine_user, graph.mine, "pay-partners-payments")
     query = """{ viewer { scope tenant { id } user { id partner { id } }
-      partner { id merchants { totalCount } payments { totalCount } }
+      partner { id merchants { totalCount } payments { total } }
       scopePartners { totalCount nodes { id } } } }"""
 
     result = await execute(engine, query, payer)

@@ -41,7 +41,7 @@ from domain.statuses import (
     PaymentStatus,
     UserRole,
 )
-from resolvers.cursors import MAX_ROW_ID, decode_cursor, decode_token, encode
+from resolvers.cursors import MAX_ROW_ID, cursor_row_id, decode_token, encode
 from schema.app_schema import schema
 from tests.factories import BASE_TIME, Factory, payment_row
 from tests.graphql import admin, execute
@@ -466,7 +466,7 @@ def row_named(leaf: Leaf) -> tuple[str, int] | None:
         return leaf.owner, leaf.value
     if leaf.field in CURSOR_FIELDS:
         assert leaf.connection_node is not None, f"a cursor outside a connection: {leaf}"
-        row_id = decode_cursor(leaf.value)
+        row_id = cursor_row_id(leaf.value)
         assert row_id is not None
         return leaf.connection_node, row_id
     assert leaf.scalar != "ID", f"{leaf.owner}.{leaf.field} is an ID this test cannot place"
@@ -573,7 +573,8 @@ async def assert_foreign_objects_look_missing(
         [their_error] = errors.pop(f"foreign_{theirs.alias}", [None])
         [nowhere_error] = errors.pop(f"missing_{nowhere.alias}")
         assert their_error is not None, f"{asked} answers null without an error"
-        assert their_error.extensions["code"] == "NOT_FOUND", their_error
+        expected = "PARTNER_NOT_FOUND" if theirs.field == "partner" else "NOT_FOUND"
+        assert their_error.extensions["code"] == expected, their_error
         assert their_error.extensions == nowhere_error.extensions, asked
         their_message = their_error.message.replace(theirs.given, "<id>")
         assert their_message == nowhere_error.message.replace(nowhere.given, "<id>"), asked

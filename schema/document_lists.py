@@ -1,0 +1,162 @@
+"""The source documents' own list arguments (offsets, `sortBy` strings) and their
+results, over the shared list machinery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+
+import strawberry
+
+from domain.errors import BadUserInput
+from domain.filtering import sort_direction_named, sort_field_named
+from domain.listings import LISTINGS
+from domain.paging import Offset
+from domain.portfolio import commission_filter, portfolio_filter
+from domain.statuses import PaymentStatus
+from resolvers import lists
+from schema.fields import Info, request_of
+from schema.filters import SortDirection
+
+if TYPE_CHECKING:
+    from schema.types.payment import Payment
+
+DEFAULT_DETAIL_LENGTH = 100
+
+Start: TypeAlias = Annotated[
+    int | None, strawberry.argument(description="Offset of the first row (document 000's start).")
+]
+Length: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description="Rows to return, at most 200 (document 000's length)."),
+]
+SortBy: TypeAlias = Annotated[
+    str | None,
+    strawberry.argument(description="Field to sort by, e.g. `createdAt` or `created_at`."),
+]
+SortType: TypeAlias = Annotated[str | None, strawberry.argument(description="`asc` or `desc`.")]
+
+
+def offset_window(start: int, length: int) -> Offset:
+    return Offset.checked(start, length, offset_arg="start", limit_arg="length")
+
+
+def document_sort(
+    type_name: str,
+    sort: Any,
+    sort_by: str | None,
+    sort_type: str | None,
+    default_field: str,
+    *,
+    default_descending: bool = False,
+    direction_arg: str = "sortType",
+) -> list[tuple[str, bool]] | None:
+    """`(field, descending)` from a document's `sortBy` / `sortType` strings; None when
+    the typed `sort` argument decides instead."""
+    if sort_by is None and sort_type is None:
+        return None if sort is not None else [(default_field, default_descending)]
+    if sort is not None:
+        raise BadUserInput("Give `sort` or `sortBy`/`sortType`, not both.", field="sort")
+    listing = LISTINGS[type_name]
+    field = default_field if sort_by is None else sort_field_named(listing, sort_by, path="sortBy")
+    descending = (
+        default_descending
+        if sort_type is None
+        else sort_direction_named(sort_type, path=direction_arg)
+    )
+    return [(field, descending)]
+
+
+PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
+
+
+@strawberry.type(description="Document 000's list of commission payments: offset paging.")
+class PartnerPaymentList:
+    data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
+    start: int = strawberry.field(description="Offset of the first row.")
+    length: int = strawberry.field(description="Page size asked for.")
+    count: strawberry.Private[Any]
+
+    @strawberry.field(description="Payments matching the filter; counted only when asked.")
+    async def total(self) -> int:
+        return await self.count()  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="Document 001's page of a partner's payments.")
+class PortfolioPage:
+    data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
+    page: int = strawberry.field(description="0-based page number.")
+    page_size: int = strawberry.field(description="Page size asked for.")
+    count: strawberry.Private[Any]
+
+    @strawberry.field(description="Payments matching the filters; counted only when asked.")
+    async def total(self) -> int:
+        return await self.count()  # type: ignore[no-any-return]
+
+
+@strawberry.enum(description="What document 001's partner payment list sorts by.")
+class PortfolioSortField(Enum):
+    CREATED = "created_at"
+    UPDATED = "updated_at"
+    AMOUNT = "amount"
+    STATUS = "status"
+
+
+async def portfolio_page(
+    info: Info,
+    partner_id: int,
+    page: int,
+    page_size: int,
+    sort_by: PortfolioSortField,
+    sort_direction: SortDirection,
+    from_date: datetime | None,
+    to_date: datetime | None,
+    status: PaymentStatus | None,
+    filter: Any,
+) -> PortfolioPage:
+    window = Offset.of_page(page, page_size, first_page=0, page_arg="page", size_arg="pageSize")
+    request = request_of(
+        "Payment",
+        filter,
+        None,
+        offset=window,
+        extra=portfolio_filter(from_date, to_date, status),
+        sort_pairs=[(sort_by.value, sort_direction is SortDirection.DESC)],
+    )
+    context = info.context
+    found = await lists.children_page(context, "payments_by_partner", partner_id, request)
+    return PortfolioPage(
+        data=list(found.items),
+        page=page,
+        page_size=page_size,
+        count=lambda: lists.count(context, "payments_by_partner", partner_id, request.where),
+    )
+
+
+async def partner_payments(
+    info: Info,
+    filter: Any,
+    start: int,
+    length: int,
+    sort_by: str | None,
+    sort_type: str | None,
+) -> PartnerPaymentList:
+    request = request_of(
+        "Payment",
+        filter,
+        None,
+        offset=offset_window(start, length),
+        extra=commission_filter(),
+        sort_pairs=document_sort(
+            "Payment", None, sort_by, sort_type, "created_at", default_descending=True
+        ),
+    )
+    context = info.context
+    found = await lists.root_page(context, "payments", request)
+    return PartnerPaymentList(
+        data=list(found.items),
+        start=start,
+        length=length,
+        count=lambda: lists.count(context, "payments", None, request.where),
+    )
