@@ -1,5 +1,6 @@
 """SQLAlchemy models of the whole domain; importing this registers every table."""
 
+from db.models import list_indexes  # noqa: F401  (declares the list indexes)
 from db.models.base import Base
 from db.models.credentials import ApiToken
 from db.models.operations import AccountingTransaction, IdempotencyKey, Outbox
