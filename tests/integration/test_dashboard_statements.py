@@ -116,3 +116,75 @@ async def test_a_partner_users_statement_count_is_independent_of_page_size(engin
     assert data["payments"]["totalCount"] == 10
     assert for_10 == for_100
     assert for_100 <= RELATIONS_IN_QUERY + ROOT_STATEMENTS
+
+
+# The same page through filters, sorts and the documents' own shapes: a filter or a sort
+# changes the WHERE and ORDER BY of a statement, never the number of statements.
+FILTERED_DASHBOARD = """
+query Filtered($first: Int!) {
+  payments(
+    first: $first
+    filter: {
+      amount: { gte: "0" }
+      not: { status: { eq: DELETED } }
+      or: [{ partner: { name: { contains: "" } } }, { invoice: { number: { isNull: false } } }]
+      address: { city: { isNull: false } }
+    }
+    sort: [{ field: AMOUNT, direction: DESC }, { field: CREATED_AT }]
+  ) {
+    totalCount
+    meta { totalPages }
+    edges { cursor node {
+      id
+      details(start: 0, length: 5, sortBy: "amount", sortType: "desc",
+               filter: { carrier: { contains: "" } }) {
+        totalCount nodes { id carrier partner { id } }
+      }
+      documents(first: 5, sort: [{ field: STATUS }], filter: { required: { eq: true } }) {
+        nodes { id reviewedBy { id } }
+      }
+      invoice {
+        id
+        payments(last: 3, sort: [{ field: CREATED_AT, direction: DESC }]) {
+          totalCount nodes { id }
+        }
+      }
+      sender { id paymentsSent(first: 2, filter: { amount: { gte: "1" } }) { nodes { id } } }
+      partner {
+        id
+        children(first: 5, filter: { name: { contains: "" } }) { nodes { id } }
+        merchants(first: 5, sort: [{ field: NAME }]) { nodes { id } }
+        payments(pageSize: 2, sortBy: AMOUNT) { total data { id } }
+      }
+      merchant { id terminals(first: 5, sort: [{ field: SERIAL, direction: DESC }]) {
+        nodes { id } } }
+    } }
+  }
+}
+"""
+
+
+async def run_filtered(engine: Any, payments: int) -> tuple[Any, int]:
+    graph = await dashboard_graph(Factory(engine), payments)
+    with count_statements(engine) as counter:
+        result = await execute(engine, FILTERED_DASHBOARD, admin(graph.tenant_id), first=payments)
+    assert result.errors is None, result.errors
+    return result.data, len(counter)
+
+
+async def test_filtered_and_sorted_lists_keep_the_statement_count_independent_of_page_size(
+    engine: Any,
+) -> None:
+    data, for_10 = await run_filtered(engine, payments=10)
+    _, for_100 = await run_filtered(engine, payments=100)
+
+    print(f"filtered dashboard statements: N=10 -> {for_10}, N=100 -> {for_100}")
+    assert data["payments"]["totalCount"] == 10
+    node = data["payments"]["edges"][0]["node"]
+    assert node["details"]["totalCount"] == 2
+    assert node["invoice"]["payments"]["totalCount"] == 10
+    assert for_10 == for_100
+    # At most one statement per relation (15, counting details' partner) and per count
+    # selected (4, the root's `totalCount` and `meta` sharing one): filters, sorts and
+    # offsets add none.
+    assert for_100 <= 15 + 4
