@@ -663,6 +663,10 @@ async def load_demo(
                 await conn.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {max_id})")
                 )
+    # Fresh statistics, so the first queries after a bulk load plan with the list indexes
+    # (stale counts made PostgreSQL pick a partner's tenant index over its primary key).
+    async with engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
     return DemoSummary(
         tenants={w.slug: w.tenant_id for w in worlds},
         admins={w.slug: w.admin[0] for w in worlds},
