@@ -74,7 +74,7 @@ def _json_value(value: Any) -> Any:
 def encode_cursor(item: Any, order: tuple[SortKey, ...] = ()) -> str:
     """The cursor of `item` (any read model) in `order`."""
     keys = order[:-1] if order and order[-1].column == "id" else order
-    if not keys:
+    if _plain(order):
         return encode("cursor", item.id)
     values = [_json_value(getattr(item, key.column)) for key in keys]
     payload = json.dumps([_signature(order), values], separators=(",", ":"))
@@ -105,10 +105,12 @@ def decode_cursor(
     if row_id is None:
         raise invalid
     keys = order[:-1] if order and order[-1].column == "id" else order
-    if not keys:
+    if _plain(order):
         if payload:
             raise _other_order(argument)
         return Position((row_id,))
+    if not payload:
+        raise _other_order(argument)
     try:
         signature, values = json.loads(payload)
     except (ValueError, TypeError):
@@ -124,6 +126,11 @@ def decode_cursor(
     except DomainError:
         raise invalid from None
     return Position((*parsed, row_id))
+
+
+def _plain(order: tuple[SortKey, ...]) -> bool:
+    """Id ascending alone: the order whose cursors are a bare `cursor:<id>`."""
+    return all(key.column == "id" and not key.descending for key in order)
 
 
 def _other_order(argument: str) -> BadUserInput:

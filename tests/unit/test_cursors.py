@@ -202,3 +202,13 @@ def test_a_cursor_beyond_bigint_is_bad_user_input() -> None:
 def test_an_oversized_cursor_is_bad_user_input() -> None:
     with pytest.raises(BadUserInput):
         decode_cursor(_b64("cursor:1:" + "x" * 2000), NEWEST)
+
+
+def test_an_id_descending_cursor_and_a_default_cursor_refuse_each_other() -> None:
+    descending = (SortKey("id", True),)
+    token = encode_cursor(Row(3), descending)
+
+    assert decode_cursor(token, descending) == Position((3,))
+    for wrong, order in ((token, BY_ID), (encode_cursor(Row(3), BY_ID), descending)):
+        with pytest.raises(BadUserInput):
+            decode_cursor(wrong, order)
