@@ -192,9 +192,7 @@ class _Builder:
                 parts.extend(self.predicates(listing.scalars[name], value, here))
             else:
                 raise BadUserInput(f"`{here}` is not a filter of {listing.name}.", field=here)
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+        return all_of(*parts)
 
     def predicates(self, scalar: Scalar, ops: Mapping[str, Any], path: str) -> list[Condition]:
         allowed = {op.value: op for op in OPS_OF_KIND[scalar.kind]}
@@ -311,6 +309,14 @@ def _sequence(value: Any, path: str) -> Sequence[Any]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise BadUserInput(f"`{path}` takes a list.", field=path)
     return value
+
+
+def all_of(*trees: Filter | None) -> Filter | None:
+    """The conjunction of the trees given (None ones left out); None when none is left."""
+    kept = tuple(tree for tree in trees if tree is not None)
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else AllOf(kept)
 
 
 def _combine(name: str, parts: list[Filter | None]) -> Filter:

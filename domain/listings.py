@@ -4,6 +4,8 @@ strings. Every sortable field has an index on PostgreSQL (migration 0003)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.filtering import FieldKind, Listing, Relation, Scalar
 from domain.statuses import (
     DocumentStatus,
@@ -29,10 +31,7 @@ def _listing(
     relations: dict[str, tuple[str, tuple[str, ...], str]] | None = None,
 ) -> Listing:
     # Columns are the field names: fill them in here rather than repeat each name.
-    filled = {
-        field: Scalar(field, s.kind, s.description, s.nullable, s.sortable, s.enum, s.target)
-        for field, s in scalars.items()
-    }
+    filled = {field: replace(scalar, column=field) for field, scalar in scalars.items()}
     links = {
         field: Relation(field, target, columns, description)
         for field, (target, columns, description) in (relations or {}).items()

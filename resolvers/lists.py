@@ -4,11 +4,11 @@ counts through the request's loaders."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import BadUserInput
-from domain.filtering import AllOf, Filter, Listing, SortKey, build_filter, build_sort
+from domain.filtering import Filter, Listing, SortKey, build_filter, build_sort
 from domain.listings import LISTINGS
 from domain.paging import CountKey, Keyset, ListRequest, Offset, Page, ParentPage
 from resolvers.cursors import decode, decode_cursor, parse_row_id
@@ -33,13 +33,6 @@ def where_of(
     listing: Listing, data: Mapping[str, Any] | None, path: str = "filter"
 ) -> Filter | None:
     return build_filter(listing, data, listings=LISTINGS, parse_id=parse_filter_id, path=path)
-
-
-def both(*trees: Filter | None) -> Filter | None:
-    kept = tuple(tree for tree in trees if tree is not None)
-    if not kept:
-        return None
-    return kept[0] if len(kept) == 1 else AllOf(kept)
 
 
 def ordering(
@@ -88,19 +81,16 @@ def list_request(
     return ListRequest(where, order, window)
 
 
-async def root_page(context: Context, relation: str, request: ListRequest) -> Page[Any]:
-    loader: Loader[ListRequest, Page[Any]] = getattr(context.loaders, relation)
-    return await loader.load(request)
-
-
-async def children_page(
-    context: Context, relation: str, parent_id: int, request: ListRequest
-) -> Page[Any]:
-    loader: Loader[ParentPage, Page[Any]] = getattr(context.loaders, relation)
-    return await loader.load(ParentPage(parent_id, request))
-
-
-async def count(
-    context: Context, relation: str, parent_id: int | None, where: Filter | None
-) -> int:
-    return await context.loaders.count_of.load(CountKey(relation, parent_id, where))
+async def load(
+    context: Context, relation: str, parent_id: int | None, request: ListRequest
+) -> tuple[Page[Any], Callable[[], Awaitable[int]]]:
+    """A page of `relation` (a root list when `parent_id` is None, else one parent's
+    children) and a function that counts the whole list, for resolvers that select it."""
+    if parent_id is None:
+        roots: Loader[ListRequest, Page[Any]] = getattr(context.loaders, relation)
+        page = await roots.load(request)
+    else:
+        children: Loader[ParentPage, Page[Any]] = getattr(context.loaders, relation)
+        page = await children.load(ParentPage(parent_id, request))
+    key = CountKey(relation, parent_id, request.where)
+    return page, lambda: context.loaders.count_of.load(key)

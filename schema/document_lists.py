@@ -50,7 +50,6 @@ def document_sort(
     default_field: str,
     *,
     default_descending: bool = False,
-    direction_arg: str = "sortType",
 ) -> list[tuple[str, bool]] | None:
     """`(field, descending)` from a document's `sortBy` / `sortType` strings; None when
     the typed `sort` argument decides instead."""
@@ -63,7 +62,7 @@ def document_sort(
     descending = (
         default_descending
         if sort_type is None
-        else sort_direction_named(sort_type, path=direction_arg)
+        else sort_direction_named(sort_type, path="sortType")
     )
     return [(field, descending)]
 
@@ -124,14 +123,8 @@ async def portfolio_page(
         extra=portfolio_filter(from_date, to_date, status),
         sort_pairs=[(sort_by.value, sort_direction is SortDirection.DESC)],
     )
-    context = info.context
-    found = await lists.children_page(context, "payments_by_partner", partner_id, request)
-    return PortfolioPage(
-        data=list(found.items),
-        page=page,
-        page_size=page_size,
-        count=lambda: lists.count(context, "payments_by_partner", partner_id, request.where),
-    )
+    found, count = await lists.load(info.context, "payments_by_partner", partner_id, request)
+    return PortfolioPage(data=list(found.items), page=page, page_size=page_size, count=count)
 
 
 async def partner_payments(
@@ -152,11 +145,5 @@ async def partner_payments(
             "Payment", None, sort_by, sort_type, "created_at", default_descending=True
         ),
     )
-    context = info.context
-    found = await lists.root_page(context, "payments", request)
-    return PartnerPaymentList(
-        data=list(found.items),
-        start=start,
-        length=length,
-        count=lambda: lists.count(context, "payments", None, request.where),
-    )
+    found, count = await lists.load(info.context, "payments", None, request)
+    return PartnerPaymentList(data=list(found.items), start=start, length=length, count=count)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, TypeAlias
 
 import strawberry
 
-from domain.filtering import Filter
+from domain.filtering import Filter, all_of
 from domain.listings import LISTINGS
 from domain.paging import ListRequest, Offset
 from resolvers import lists
@@ -89,7 +89,7 @@ def request_of(
 ) -> ListRequest:
     """The checked request of a list field over `type_name` rows."""
     listing = LISTINGS[type_name]
-    where = lists.both(extra, lists.where_of(listing, plain(filter)))
+    where = all_of(extra, lists.where_of(listing, plain(filter)))
     pairs = sort_pairs if sort_pairs is not None else sort_keys(sort)
     order = lists.ordering(listing, pairs)
     return lists.list_request(
@@ -106,19 +106,13 @@ def request_of(
 
 async def paged(info: Info, relation: str, parent_id: int, request: ListRequest) -> Connection[Any]:
     """A connection over a parent's children, loaded through the relation's loader."""
-    context = info.context
-    page = await lists.children_page(context, relation, parent_id, request)
-    return Connection.of(
-        page, request.window, lambda: lists.count(context, relation, parent_id, request.where)
-    )
+    page, count = await lists.load(info.context, relation, parent_id, request)
+    return Connection.of(page, request.window, count)
 
 
 async def root_paged(info: Info, relation: str, request: ListRequest) -> Connection[Any]:
-    context = info.context
-    page = await lists.root_page(context, relation, request)
-    return Connection.of(
-        page, request.window, lambda: lists.count(context, relation, None, request.where)
-    )
+    page, count = await lists.load(info.context, relation, None, request)
+    return Connection.of(page, request.window, count)
 
 
 def child_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
