@@ -53,3 +53,25 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     """The same pool in autocommit: a loader batch is one statement, with no BEGIN or
     ROLLBACK round trip around it."""
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def write_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine units of work write through. PostgreSQL: the pool itself (transitions
+    lock their rows with FOR UPDATE). SQLite: a second engine on the same file whose
+    transactions begin with BEGIN IMMEDIATE, taking the database's write lock before the
+    first read, because the driver's own lazy BEGIN would let a transaction read, lose
+    a race and then write over what it read. Dispose it with the main engine."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    writer = create_engine(engine.url)
+    event.listen(writer.sync_engine, "connect", _driver_begins_nothing)
+    event.listen(writer.sync_engine, "begin", _begin_immediate)
+    return writer
+
+
+def _driver_begins_nothing(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -14,6 +14,10 @@ class DomainError(Exception):
         self.message = message
         self.field = field
 
+    def extensions(self) -> dict[str, str]:
+        """Machine-readable details beyond the code, shown in `extensions`."""
+        return {"field": self.field} if self.field else {}
+
 
 class BadUserInput(DomainError):
     code = "BAD_USER_INPUT"
@@ -36,9 +40,30 @@ class PageSizeTooLarge(DomainError):
 
 
 class InvalidState(DomainError):
-    """The object is not in a state that allows the action (the documents' 422)."""
+    """The object is not in a state that allows the action (the documents' 422).
+    `status` names the current status; `reason` says which rule refused."""
 
     code = "INVALID_STATE"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: str | None = None,
+        reason: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.status = status
+        self.reason = reason
+
+    def extensions(self) -> dict[str, str]:
+        details = super().extensions()
+        if self.status:
+            details["status"] = self.status
+        if self.reason:
+            details["reason"] = self.reason
+        return details
 
 
 class PartnerNotFound(NotFound):
@@ -79,3 +104,40 @@ class UnknownCurrency(BadUserInput):
 class CurrencyMismatch(BadUserInput):
     def __init__(self, left: str, right: str) -> None:
         super().__init__(f"Cannot combine amounts in {left} and {right}.", field="currency")
+
+
+class IdempotencyKeyReused(BadUserInput):
+    """The key was used before with a different operation, input or caller."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyKeyInUse(DomainError):
+    """Another request with this key is still running; retry after it finishes."""
+
+    code = "IDEMPOTENCY_KEY_IN_USE"
+
+
+class PayoutFailed(DomainError):
+    """The payout provider answered with an error; nothing was recorded."""
+
+    code = "PAYOUT_FAILED"
+
+
+class PayoutTimedOut(PayoutFailed):
+    """The payout provider did not answer in time; nothing was recorded. Retrying with the
+    same idempotency key is safe: the provider deduplicates the payout."""
+
+    code = "PAYOUT_TIMEOUT"
+
+
+class PayoutDeclined(DomainError):
+    """The payout provider refused the payout for good (e.g. a closed account)."""
+
+    code = "PAYOUT_DECLINED"
+
+
+class NotRecorded(DomainError):
+    """The change could not be committed; nothing was changed and retrying is safe."""
+
+    code = "TRANSACTION_FAILED"

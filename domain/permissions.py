@@ -22,6 +22,8 @@ MANAGE_PAYMENTS = "manage-payments"
 AUTHORIZE_PAYMENTS = "authorize-payments"
 COMPLETE_PAYMENTS = "complete-payments"
 VIEW_STATEMENTS = "view-statements"
+# PayGraph's own: a partner user submitting its commission payout and its documents.
+REQUEST_PARTNER_PAYMENTS = "request-partner-payments"
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
     {
@@ -33,6 +35,7 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         AUTHORIZE_PAYMENTS,
         COMPLETE_PAYMENTS,
         VIEW_STATEMENTS,
+        REQUEST_PARTNER_PAYMENTS,
     }
 )
 
@@ -76,6 +79,15 @@ OPERATIONS: Mapping[str, Rule] = {
     "Query.partners": _read("001 partners"),
     "Query.partnerPayments": _rule("000 GET /partner-payments", VIEW_PARTNER_PAYMENTS),
     "Query.reseller": _read("002 resellers"),
+    "Mutation.requestPartnerPayment": _rule(
+        "PayGraph: a partner user requests its commission payout (000 generated -> "
+        "payment_requested)",
+        REQUEST_PARTNER_PAYMENTS,
+    ),
+    "Mutation.addPaymentDocument": _rule(
+        "PayGraph: a partner user uploads a document for review (000 documents)",
+        REQUEST_PARTNER_PAYMENTS,
+    ),
     "Mutation.approvePaymentDocument": _rule(
         "000 PATCH /partner-payments/{paymentId}/documents/{documentId}/approve",
         VIEW_PARTNER_PAYMENTS,

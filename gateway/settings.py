@@ -10,6 +10,7 @@ from typing import Any
 from jwt.algorithms import get_default_algorithms
 
 from db.engine import DEFAULT_DATABASE_URL
+from gateway.payouts import PayoutSettings
 from schema.limits import RequestLimits
 
 # Only for the embedded development default; production must set PAYGRAPH_JWT_SECRET.
@@ -21,6 +22,8 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 )
 MIN_EC_KEY_BITS = 256
 ENVIRONMENTS = frozenset({"development", "production"})
+PAYOUT_PROVIDERS = frozenset({"sandbox", "http"})
+MIN_KEY_RETENTION_HOURS = 24
 
 
 class SettingsError(ValueError):
@@ -44,6 +47,16 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, not {value!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {value!r}") from None
+
+
 def _list(name: str, default: str = "") -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
 
@@ -65,10 +78,19 @@ class Settings:
     limits: RequestLimits = field(default_factory=RequestLimits)
     host: str = "127.0.0.1"
     port: int = 8000
+    payouts: PayoutSettings = field(default_factory=PayoutSettings)
+    slack_channel: str | None = None
+    # Who the "commission payment rejected" Slack message mentions, per environment
+    # (document 000's SLACK_PARTNER_PAYMENT_MENTIONS.commissionPaymentRejected).
+    slack_rejection_mentions: tuple[str, ...] = ()
+    idempotency_retention_hours: int = MIN_KEY_RETENTION_HOURS
+    storage_dir: str = "./var/documents"
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     def __post_init__(self) -> None:
         _check_jwt(self)
         self.check_listening_on(self.host)
+        _check_workflow(self)
 
     def check_listening_on(self, host: str) -> None:
         """The development secret is public: anyone could mint tokens with it."""
@@ -127,7 +149,41 @@ class Settings:
             ),
             host=os.environ.get("PAYGRAPH_HOST", "127.0.0.1"),
             port=_int("PAYGRAPH_PORT", 8000),
+            payouts=PayoutSettings(
+                # A production deployment must name its provider: no silent sandbox.
+                provider=os.environ.get(
+                    "PAYGRAPH_PAYOUT_PROVIDER", "http" if production else "sandbox"
+                )
+                .strip()
+                .lower(),
+                url=os.environ.get("PAYGRAPH_PAYOUT_URL") or None,
+                api_key=os.environ.get("PAYGRAPH_PAYOUT_API_KEY") or None,
+                timeout=_float("PAYGRAPH_PAYOUT_TIMEOUT", 10.0),
+            ),
+            slack_channel=os.environ.get("PAYGRAPH_SLACK_CHANNEL") or None,
+            slack_rejection_mentions=_list("PAYGRAPH_SLACK_MENTIONS_PAYMENT_REJECTED"),
+            idempotency_retention_hours=_int(
+                "PAYGRAPH_IDEMPOTENCY_RETENTION_HOURS", MIN_KEY_RETENTION_HOURS
+            ),
+            storage_dir=os.environ.get("PAYGRAPH_STORAGE_DIR", "./var/documents"),
+            max_upload_bytes=_int("PAYGRAPH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         )
+
+
+def _check_workflow(settings: Settings) -> None:
+    payouts = settings.payouts
+    if payouts.provider not in PAYOUT_PROVIDERS:
+        raise SettingsError(f"PAYGRAPH_PAYOUT_PROVIDER must be one of {sorted(PAYOUT_PROVIDERS)}")
+    if payouts.provider == "http" and not payouts.url:
+        raise SettingsError("PAYGRAPH_PAYOUT_URL is required with the http payout provider")
+    if not 0 < payouts.timeout <= 120:
+        raise SettingsError("PAYGRAPH_PAYOUT_TIMEOUT must be more than 0 and at most 120 seconds")
+    if settings.idempotency_retention_hours < MIN_KEY_RETENTION_HOURS:
+        raise SettingsError(
+            f"PAYGRAPH_IDEMPOTENCY_RETENTION_HOURS must be at least {MIN_KEY_RETENTION_HOURS}"
+        )
+    if settings.max_upload_bytes < 1024:
+        raise SettingsError("PAYGRAPH_MAX_UPLOAD_BYTES must be at least 1024")
 
 
 def _public_key() -> str | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from domain.commission_workflow import CommissionWorkflow
     from domain.ports import ReadLoaders
     from domain.principal import Principal
 
@@ -17,3 +18,4 @@ class Context:
     request_id: str
     request: Any = None
     response: Any = None
+    commission: CommissionWorkflow | None = None  # None: a read-only context

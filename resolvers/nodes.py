@@ -49,17 +49,22 @@ async def node(context: Context, global_id: str) -> Any:
 NOT_FOUND_OF_TYPE: dict[str, type[NotFound]] = {"Partner": PartnerNotFound}
 
 
-async def by_id(context: Context, type_name: str, given: str) -> Any:
-    """A root lookup such as `payment(id)`: takes the global ID or the numeric row id."""
-    not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
+def row_id(type_name: str, given: str, *, field: str = "id") -> int:
+    """The row id in a global ID of `type_name` or a numeric database id; NOT_FOUND (or
+    the type's own code) for anything else."""
     parsed = parse_global_id(given)
     if parsed is not None and parsed[0] == type_name:
-        row_id = parsed[1]
-    elif (numeric := parse_row_id(given)) is not None:
-        row_id = numeric
-    else:
-        raise not_found(f"No {type_name} has the ID {given!r}.", field="id")
-    found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id)
+        return parsed[1]
+    if (numeric := parse_row_id(given)) is not None:
+        return numeric
+    not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
+    raise not_found(f"No {type_name} has the ID {given!r}.", field=field)
+
+
+async def by_id(context: Context, type_name: str, given: str) -> Any:
+    """A root lookup such as `payment(id)`: takes the global ID or the numeric row id."""
+    found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id(type_name, given))
     if found is None:
+        not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
         raise not_found(f"No {type_name} has the ID {given!r}.", field="id")
     return found

@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from schema.authorization import guard_root_fields
 from schema.errors import ErrorCodes, InputErrorCodes
 from schema.limits import RequestLimits
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 from schema.types.invoices import Address, Invoice
@@ -86,6 +87,7 @@ def build_schema(
         extensions.append(AddValidationRules([IntrospectionDisabledRule]))
     return PayGraphSchema(
         query=Query,
+        mutation=Mutation,
         types=NODE_TYPES,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import principal, statuses
+from domain import commission, principal, statuses
 
 PaymentKind = strawberry.enum(
     statuses.PaymentKind, description="Which lifecycle a payment follows."
@@ -41,4 +41,12 @@ AccessScope = strawberry.enum(
         "Which rows the caller sees: the whole TENANT, one PARTNER's (a partner user), or "
         "a RESELLER_TREE (a manager: its reseller and every reseller below it)."
     ),
+)
+CommissionAction = strawberry.enum(
+    commission.Action,
+    description="An action of the commission payout workflow (document 000).",
+)
+TransitionBlock = strawberry.enum(
+    commission.Block,
+    description="Why a workflow action is not available to the viewer right now.",
 )

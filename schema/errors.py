@@ -45,9 +45,7 @@ class ErrorCodes(MaskErrors):
     def _with_code(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
-            extensions = {"code": original.code}
-            if original.field:
-                extensions["field"] = original.field
+            extensions = {"code": original.code, **original.extensions()}
             return _rebuilt(error, original.message, extensions)
         variable = VARIABLE_ERROR.match(error.message) if error.path is None else None
         if variable is not None:

@@ -48,6 +48,7 @@ class Outbox(Base):
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = tenant_fk()
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     topic: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
@@ -75,5 +76,7 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     response: Mapped[str | None] = mapped_column(Text)
+    # While in flight: until when the claim holds; after that a retry may take it over.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
+from resolvers import commission as commission_resolvers
 from resolvers.relations import load_one
 from schema.connection import Connection
 from schema.document_lists import (
@@ -19,7 +20,7 @@ from schema.document_lists import (
     document_sort,
     offset_window,
 )
-from schema.enums import PaymentKind, PaymentStatus
+from schema.enums import CommissionAction, PaymentKind, PaymentStatus, TransitionBlock
 from schema.fields import (
     After,
     Before,
@@ -46,6 +47,21 @@ from schema.types.payment_parts import (
 
 DetailFilterArg = filter_arg("PaymentDetail")
 DetailSortArg = sort_arg("PaymentDetail")
+
+
+@strawberry.type(
+    description=(
+        "A workflow action and whether the viewer may take it now, so a dashboard can "
+        "enable its buttons without repeating the rules."
+    )
+)
+class AvailableTransition:
+    action: CommissionAction = strawberry.field(description="The action.")
+    mutation: str = strawberry.field(description="The mutation that takes it.")
+    allowed: bool = strawberry.field(description="Whether the viewer may take it now.")
+    reason: TransitionBlock | None = strawberry.field(
+        description="Why not, when it is not allowed."
+    )
 
 
 @strawberry.type(
@@ -211,3 +227,21 @@ class Payment(relay.Node):
     @strawberry.field(description="The reseller manager who completed the payment.")
     async def manager(self, info: Info) -> User | None:
         return await load_one(info.context.loaders.user_by_id, self.manager_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description=(
+            "Commission payments: each workflow action with whether the viewer may take it "
+            "now and, if not, why. Empty for other kinds."
+        )
+    )
+    async def available_transitions(self, info: Info) -> list[AvailableTransition]:
+        options = await commission_resolvers.available_transitions(info.context, self)  # type: ignore[arg-type]
+        return [
+            AvailableTransition(
+                action=option.action,  # type: ignore[arg-type]
+                mutation=option.operation.partition(".")[2],
+                allowed=option.allowed,
+                reason=option.blocked_by,  # type: ignore[arg-type]
+            )
+            for option in options
+        ]

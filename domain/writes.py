@@ -1,0 +1,74 @@
+"""Protocols of the write side: a unit of work (one database transaction) with the
+records a commission transition reads and writes, and the idempotency keys that live
+outside it. The database adapter implements them; unit tests use in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from domain import entities as e
+from domain.access import ReadScope
+from domain.commission_moves import Actor, Outcome
+from domain.idempotency import KeyClaim, KeyRequest
+
+
+class CommissionRecords(Protocol):
+    async def payment_for_update(self, payment_id: int) -> e.Payment | None:
+        """The payment if the scope may write it, locked until the transaction ends."""
+        ...
+
+    async def documents(self, payment_id: int) -> list[e.PaymentDocument]: ...
+
+    async def partner(self, partner_id: int) -> e.Partner | None: ...
+
+    async def user(self, user_id: int) -> e.User | None: ...
+
+    async def apply(
+        self, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
+    ) -> e.Payment:
+        """Write the outcome: claim the payment with a conditional update on the status
+        and version it was read with (raising InvalidState if another transition got
+        there first), then the documents, the audit event, the ledger lines and the
+        outbox rows. Returns the payment as it now is."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    commission: CommissionRecords
+
+    async def complete_key(self, key_id: int, response: str) -> None:
+        """Mark an idempotency key completed, in this transaction."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[ReadScope], UnitOfWork]
+
+
+class IdempotencyKeys(Protocol):
+    """Claims and releases commit on their own, outside any unit of work, so a second
+    request with the key sees the first one in flight."""
+
+    async def claim(self, request: KeyRequest) -> KeyClaim:
+        """A new claim, a stored response to replay, or IdempotencyKeyReused /
+        IdempotencyKeyInUse."""
+        ...
+
+    async def release(self, key_id: int) -> None:
+        """Forget an in-flight claim whose request failed, so a retry can run."""
+        ...

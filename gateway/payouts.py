@@ -1,0 +1,131 @@
+"""Payout providers: the EcartPay-style HTTP provider and the local sandbox that is the
+embedded default.
+
+The HTTP provider POSTs `{base}/payouts` with the payout as JSON and the payout key as
+the `Idempotency-Key` header, which the provider uses to deduplicate: the same key
+returns the first payout instead of paying again. Its answers:
+
+- 2xx with `{"id", "status"}`: paid.
+- 402 or 422: declined for good (`{"message"}` or `{"reason"}` says why): PAYOUT_DECLINED.
+- any other status, a refused connection or a malformed body: PAYOUT_FAILED.
+- no answer within the timeout: PAYOUT_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from domain.errors import PayoutDeclined, PayoutFailed, PayoutTimedOut
+from domain.payouts import PayoutReceipt, PayoutRequest
+
+logger = logging.getLogger("paygraph.payouts")
+
+DECLINED_STATUSES = frozenset({402, 422})
+# The sandbox declines payouts to accounts named like this, so a demo can show a decline.
+SANDBOX_DECLINED_PREFIX = "po_decline"
+
+
+@dataclass(frozen=True)
+class PayoutSettings:
+    provider: str = "sandbox"  # sandbox | http
+    url: str | None = None
+    api_key: str | None = None
+    timeout: float = 10.0
+
+
+class SandboxPayoutProvider:
+    """Pays instantly, in memory, deduplicating on the payout key like a real provider."""
+
+    name = "sandbox"
+
+    def __init__(self) -> None:
+        self._paid: dict[str, PayoutReceipt] = {}
+        self._serial = itertools.count(1)
+
+    async def pay(self, request: PayoutRequest) -> PayoutReceipt:
+        if request.destination.startswith(SANDBOX_DECLINED_PREFIX):
+            raise PayoutDeclined(f"The sandbox declines payouts to {request.destination}.")
+        if request.payout_key not in self._paid:
+            receipt = PayoutReceipt(self.name, f"sbx_{next(self._serial):08d}", "paid")
+            self._paid[request.payout_key] = receipt
+        return self._paid[request.payout_key]
+
+    async def close(self) -> None:
+        return None
+
+
+class HttpPayoutProvider:
+    name = "ecartpay"
+
+    def __init__(self, url: str, *, api_key: str | None = None, timeout: float = 10.0) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._url = url.rstrip("/") + "/payouts"
+        self._client = httpx.AsyncClient(timeout=timeout, headers=headers)
+
+    async def pay(self, request: PayoutRequest) -> PayoutReceipt:
+        body = {
+            "amount": request.amount.amount,
+            "currency": request.amount.currency,
+            "destination": request.destination,
+            "reference": request.reference,
+            "description": request.description,
+        }
+        try:
+            response = await self._client.post(
+                self._url, json=body, headers={"Idempotency-Key": request.payout_key}
+            )
+        except httpx.TimeoutException as error:
+            logger.warning("payout %s timed out: %r", request.payout_key, error)
+            raise PayoutTimedOut(
+                "The payout provider did not answer in time; nothing was recorded. Retry "
+                "with the same idempotency key."
+            ) from error
+        except httpx.HTTPError as error:
+            logger.warning("payout %s failed: %r", request.payout_key, error)
+            raise PayoutFailed(
+                "The payout provider could not be reached; nothing was recorded."
+            ) from error
+        return self._receipt(request, response)
+
+    def _receipt(self, request: PayoutRequest, response: httpx.Response) -> PayoutReceipt:
+        answer = _json(response)
+        if response.status_code in DECLINED_STATUSES:
+            reason = answer.get("message") or answer.get("reason") or "no reason given"
+            raise PayoutDeclined(f"The payout provider declined the payout: {reason}")
+        if not response.is_success:
+            logger.warning(
+                "payout %s: provider answered %s: %s",
+                request.payout_key,
+                response.status_code,
+                response.text[:500],
+            )
+            raise PayoutFailed(
+                f"The payout provider answered {response.status_code}; nothing was recorded."
+            )
+        payout_id = answer.get("id")
+        if not isinstance(payout_id, str | int) or not str(payout_id):
+            raise PayoutFailed("The payout provider's answer had no payout id.")
+        return PayoutReceipt(self.name, str(payout_id), str(answer.get("status") or "paid"))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        parsed = response.json()
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def payout_provider(settings: PayoutSettings) -> SandboxPayoutProvider | HttpPayoutProvider:
+    if settings.provider == "http":
+        assert settings.url, "checked by Settings"
+        return HttpPayoutProvider(settings.url, api_key=settings.api_key, timeout=settings.timeout)
+    return SandboxPayoutProvider()

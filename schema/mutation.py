@@ -1,0 +1,12 @@
+"""The root Mutation, assembled from each business area's mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.mutations.commission import CommissionMutations
+
+
+@strawberry.type(description="Change the payment graph: one mutation per state transition.")
+class Mutation(CommissionMutations):
+    pass

@@ -1,0 +1,1 @@
+"""The root Mutation: one mutation per state transition."""
