@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from types import TracebackType
@@ -28,7 +29,7 @@ from db.models.base import table_of
 from db.scopes import visible
 from domain import entities as e
 from domain.access import ReadScope
-from domain.commission_moves import Actor, Outcome
+from domain.commission_moves import Actor, DocumentChange, Outcome
 from domain.errors import InvalidState
 from domain.statuses import IdempotencyStatus, OutboxStatus
 
@@ -43,6 +44,13 @@ KEYS = table_of(m.IdempotencyKey)
 def _plain(values: Mapping[str, object]) -> dict[str, object]:
     """Enum members as their values: asyncpg binds exact types only."""
     return {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
+
+
+def _grouped(changes: Sequence[DocumentChange]) -> dict[tuple[tuple[str, Any], ...], list[int]]:
+    groups: dict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
+    for change in changes:
+        groups[tuple(sorted(_plain(change.values).items()))].append(change.document_id)
+    return groups
 
 
 class SqlCommissionRecords:
@@ -110,11 +118,13 @@ class SqlCommissionRecords:
         ).first()
         if claimed is None:
             await self._lost_race(payment)
-        for change in outcome.document_changes:
+        for values, document_ids in _grouped(outcome.document_changes).items():
+            # One statement per distinct change: resetting every reviewed document of a
+            # payment costs one UPDATE however many there are.
             await execute(
                 update(DOCUMENT)
-                .where(DOCUMENT.c.id == change.document_id, DOCUMENT.c.payment_id == payment.id)
-                .values(**_plain(change.values), updated_at=now)
+                .where(DOCUMENT.c.id.in_(document_ids), DOCUMENT.c.payment_id == payment.id)
+                .values(**dict(values), updated_at=now)
             )
         if (new := outcome.new_document) is not None:
             stored = new.stored

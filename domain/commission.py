@@ -351,3 +351,21 @@ def available(case: CommissionCase, principal: Principal, today: date) -> list[A
         )
         for action in USER_ACTIONS
     ]
+
+
+def diagram() -> str:
+    """The lifecycle as a Mermaid state diagram, drawn from TRANSITIONS (the README shows
+    it; a test keeps the two equal)."""
+    order = {status: index for index, status in enumerate(PaymentStatus)}
+    lines = ["stateDiagram-v2", "    [*] --> generated"]
+    for transition in TRANSITIONS.values():
+        if transition.target is None:
+            continue
+        label = (transition.operation or "").partition(".")[2] or "payPartnerPayment declined"
+        if Effect.APPROVE_WHEN_COMPLETE in transition.effects:
+            label += " (every required document approved)"
+        for source in sorted(transition.sources, key=order.__getitem__):
+            if source is not transition.target:
+                lines.append(f"    {source.value} --> {transition.target.value}: {label}")
+    lines += ["    paid --> [*]", "    manually_paid --> [*]"]
+    return "\n".join(lines)

@@ -64,6 +64,18 @@ class PaymentDocument(relay.Node):
     sha256: str | None = strawberry.field(description="SHA-256 of the file, hex.")
     created_at: datetime = strawberry.field(description="Upload time (UTC).")
 
+    @strawberry.field(
+        description=(
+            "Where to download the file: a path on this server that answers only callers "
+            "who may read this document, with the same credentials as /graphql. Null until "
+            "a file is uploaded."
+        )
+    )
+    def download_path(self) -> str | None:
+        if self.storage_key is None:  # type: ignore[attr-defined]
+            return None
+        return f"/documents/{self.id}/content"
+
     @strawberry.field(description="Who reviewed it.")
     async def reviewed_by(self, info: Info) -> User | None:
         return await load_one(info.context.loaders.user_by_id, self.reviewed_by_id)  # type: ignore[attr-defined]

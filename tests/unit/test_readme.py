@@ -51,3 +51,9 @@ def test_every_error_code_is_in_the_readme() -> None:
     }
     documented = set(re.findall(r"^\| `([A-Z0-9_-]+)`", README, flags=re.MULTILINE))
     assert domain_codes | edge_codes <= documented
+
+
+def test_the_readme_draws_the_commission_lifecycle_from_its_transition_table() -> None:
+    from domain.commission import diagram
+
+    assert f"```mermaid\n{diagram()}\n```" in README

@@ -231,6 +231,7 @@ def test_production_without_a_jwt_secret_is_refused_for_hs256(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAYGRAPH_ENV", "production")
+    monkeypatch.setenv("PAYGRAPH_PAYOUT_URL", "https://payouts.example.test")
 
     with pytest.raises(SettingsError, match="PAYGRAPH_JWT_SECRET is required in production"):
         Settings.from_env()
@@ -240,6 +241,7 @@ def test_production_without_a_jwt_secret_is_fine_for_rs256_with_a_jwks_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAYGRAPH_ENV", "production")
+    monkeypatch.setenv("PAYGRAPH_PAYOUT_URL", "https://payouts.example.test")
     monkeypatch.setenv("PAYGRAPH_JWT_ALGORITHMS", "RS256")
     monkeypatch.setenv("PAYGRAPH_JWT_JWKS_URL", JWKS_URL)
 
@@ -254,6 +256,7 @@ def test_production_turns_off_graphiql_introspection_and_suggestions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAYGRAPH_ENV", "production")
+    monkeypatch.setenv("PAYGRAPH_PAYOUT_URL", "https://payouts.example.test")
     monkeypatch.setenv("PAYGRAPH_JWT_SECRET", "p" * 32)
 
     settings = Settings.from_env()
@@ -277,6 +280,7 @@ def test_each_production_default_can_be_overridden_by_its_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, attribute: str, expected: bool
 ) -> None:
     monkeypatch.setenv("PAYGRAPH_ENV", "production")
+    monkeypatch.setenv("PAYGRAPH_PAYOUT_URL", "https://payouts.example.test")
     monkeypatch.setenv("PAYGRAPH_JWT_SECRET", "p" * 32)
     monkeypatch.setenv(variable, value)
 
@@ -397,6 +401,7 @@ def test_an_unknown_environment_name_is_refused(
 def test_the_environment_name_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAYGRAPH_ENV", "Production")
     monkeypatch.setenv("PAYGRAPH_JWT_SECRET", "s" * 32)
+    monkeypatch.setenv("PAYGRAPH_PAYOUT_URL", "https://payouts.example.test")
     assert Settings.from_env().production
 
 
@@ -416,3 +421,44 @@ def test_hmac_with_a_jwks_url_or_a_public_key_is_refused(keys: Keys) -> None:
         Settings(jwt_algorithms=("HS256",), jwt_jwks_url=JWKS_URL)
     with pytest.raises(SettingsError, match="RS/PS/ES"):
         Settings(jwt_algorithms=("HS256",), jwt_public_key=public_pem(keys.rsa))
+
+
+# --- the commission workflow -------------------------------------------------------------
+
+
+def test_development_pays_through_the_sandbox_by_default() -> None:
+    settings = Settings.from_env()
+    assert settings.payouts.provider == "sandbox"
+    assert settings.idempotency_retention_hours == 24
+
+
+def test_production_must_name_its_payout_provider_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYGRAPH_ENV", "production")
+    monkeypatch.setenv("PAYGRAPH_JWT_SECRET", "p" * 32)
+    with pytest.raises(SettingsError, match="PAYGRAPH_PAYOUT_URL is required"):
+        Settings.from_env()
+    monkeypatch.setenv("PAYGRAPH_PAYOUT_URL", "https://payouts.example.test")
+    assert Settings.from_env().payouts.provider == "http"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PAYGRAPH_PAYOUT_PROVIDER", "paypal", "PAYGRAPH_PAYOUT_PROVIDER must be one of"),
+        ("PAYGRAPH_PAYOUT_TIMEOUT", "0", "PAYGRAPH_PAYOUT_TIMEOUT"),
+        ("PAYGRAPH_PAYOUT_TIMEOUT", "soon", "must be a number"),
+        ("PAYGRAPH_IDEMPOTENCY_RETENTION_HOURS", "23", "at least 24"),
+        ("PAYGRAPH_MAX_UPLOAD_BYTES", "10", "at least 1024"),
+    ],
+)
+def test_workflow_settings_are_checked(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env()
+
+
+def test_rejection_mentions_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYGRAPH_SLACK_MENTIONS_PAYMENT_REJECTED", "<@U01>, <!subteam^S02>")
+    assert Settings.from_env().slack_rejection_mentions == ("<@U01>", "<!subteam^S02>")
