@@ -1,10 +1,13 @@
-"""The `paygraph` command: serve, db upgrade, demo, token, manager create, export-schema."""
+"""The `paygraph` command: serve, db upgrade, demo, token, manager create, outbox run,
+export-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import logging
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -88,10 +91,33 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("token", help="the token, or the first 12 characters of it")
     revoke.set_defaults(run=_manager_revoke)
 
+    outbox = commands.add_parser("outbox", help="deliver the notifications in the outbox")
+    outbox_commands = outbox.add_subparsers(title="outbox commands")
+    outbox_run = outbox_commands.add_parser(
+        "run", help="deliver due notifications until SIGINT or SIGTERM (PAYGRAPH_SMTP_*, ...)"
+    )
+    outbox_run.add_argument(
+        "--once", action="store_true", help="deliver what is due now, print the counts, exit"
+    )
+    outbox_run.set_defaults(run=_outbox_run)
+
     export = commands.add_parser("export-schema", help="print or write the SDL")
     export.add_argument("--output", type=Path, default=None)
     export.set_defaults(run=_export_schema)
     return parser
+
+
+def _log_paygraph() -> None:
+    """PayGraph's own loggers (outbox deliveries, logged notifications, masked errors) to
+    stderr at INFO. Only ours: httpx logs every request URL at INFO, and a Slack webhook
+    URL is a secret."""
+
+    logger = logging.getLogger("paygraph")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 @contextlib.asynccontextmanager
@@ -105,10 +131,12 @@ async def _engine(url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+
     import uvicorn
 
     from gateway.app import create_app
 
+    _log_paygraph()
     settings = Settings.from_env()
     host = args.host or settings.host
     port = args.port or settings.port
@@ -238,6 +266,41 @@ def _manager_revoke(args: argparse.Namespace) -> int:
         return 2
     print(f"revoked {revoked} token(s)")
     return 0 if revoked else 1
+
+
+def _outbox_run(args: argparse.Namespace) -> int:
+    from gateway.notifiers import notifiers_from
+    from gateway.outbox import DispatchReport, OutboxDispatcher, OutboxSettings, dispatcher_running
+
+    try:
+        settings = Settings.from_env()
+        outbox_settings = OutboxSettings.from_env()
+    except SettingsError as error:
+        print(f"paygraph outbox run: {error}", file=sys.stderr)
+        return 2
+    _log_paygraph()
+
+    async def run() -> DispatchReport:
+        async with _engine(settings.database_url) as engine:
+            await upgrade(engine)
+            if args.once:
+                notifiers = notifiers_from(outbox_settings)
+                dispatcher = OutboxDispatcher(
+                    engine, outbox_settings, slack=notifiers.slack, mail=notifiers.mail
+                )
+                return await dispatcher.drain()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            async with dispatcher_running(engine, outbox_settings):
+                await stop.wait()
+            return DispatchReport()
+
+    report = asyncio.run(run())
+    if args.once:
+        print(f"delivered {report.delivered}, retried {report.retried}, dead {report.dead}")
+    return 0
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ OTHER_ORIGIN = "https://evil.example"
 PRODUCTION_ENV = {
     "PAYGRAPH_ENV": "production",
     "PAYGRAPH_JWT_SECRET": TEST_JWT_SECRET,
+    "PAYGRAPH_PAYOUT_URL": "https://payouts.example.test",
     "PAYGRAPH_CORS_ORIGINS": DASHBOARD_ORIGIN,
     "PAYGRAPH_MAX_DEPTH": str(MAX_DEPTH),
     "PAYGRAPH_MAX_ALIASES": str(MAX_ALIASES),

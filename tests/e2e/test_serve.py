@@ -12,7 +12,11 @@ from tests.e2e.server import ROOT, TEST_JWT_SECRET, running_server
 
 
 def test_a_production_server_prints_no_token_even_with_demo_data(tmp_path: Path) -> None:
-    env = {"PAYGRAPH_ENV": "production", "PAYGRAPH_JWT_SECRET": TEST_JWT_SECRET}
+    env = {
+        "PAYGRAPH_ENV": "production",
+        "PAYGRAPH_JWT_SECRET": TEST_JWT_SECRET,
+        "PAYGRAPH_PAYOUT_URL": "https://payouts.example.test",
+    }
     with running_server(
         f"sqlite:///{tmp_path / 'p.db'}", "--demo", "--demo-payments", "10", env=env
     ) as server:
