@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -17,13 +19,22 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from db.credentials import manager_principal
-from db.engine import create_engine, read_engine
+from db.engine import create_engine, read_engine, write_engine
+from db.idempotency_keys import SqlIdempotencyKeys
 from db.loaders import SqlReadLoaders
+from db.models.types import utcnow
+from db.unit_of_work import SqlUnitOfWork
 from domain.access import ReadScope
+from domain.commission_workflow import CommissionWorkflow, NotificationSettings
 from domain.principal import Principal
 from gateway.auth import JwtVerifier
+from gateway.downloads import document_download
+from gateway.outbox import dispatcher_running
+from gateway.outbox_settings import OutboxSettings
+from gateway.payouts import payout_provider
 from gateway.request_guard import RequestGuard
 from gateway.settings import Settings
+from gateway.storage import LocalDiskStorage
 from resolvers.context import Context
 from schema.app_schema import build_schema
 
@@ -31,10 +42,17 @@ from schema.app_schema import build_schema
 class PayGraphGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with PayGraph's context: principal, loaders, request id."""
 
-    def __init__(self, engine: AsyncEngine, settings: Settings, **options: Any) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: Settings,
+        commission: CommissionWorkflow,
+        **options: Any,
+    ) -> None:
         schema = build_schema(settings.limits, introspection=settings.introspection)
-        super().__init__(schema, **options)
+        super().__init__(schema, multipart_uploads_enabled=True, **options)
         self._read_engine = engine
+        self._commission = commission
 
     async def get_context(self, request: Any, response: Any) -> Context | None:
         principal = getattr(request.state, "principal", None)
@@ -49,14 +67,35 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             request_id=request_id,
             request=request,
             response=response,
+            commission=self._commission,
         )
 
 
-def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    engine: AsyncEngine | None = None,
+    outbox: OutboxSettings | None = None,
+) -> Starlette:
     settings = settings or Settings.from_env()
+    outbox = outbox or OutboxSettings.from_env()
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     reads = read_engine(engine)
+    writes = write_engine(engine)
+    payouts = payout_provider(settings.payouts)
+    storage = LocalDiskStorage(Path(settings.storage_dir))
+    commission = CommissionWorkflow(
+        lambda scope: SqlUnitOfWork(writes, scope),
+        SqlIdempotencyKeys(writes),
+        payouts,
+        storage,
+        clock=utcnow,
+        notifications=NotificationSettings(
+            slack_channel=settings.slack_channel,
+            rejection_mentions=settings.slack_rejection_mentions,
+        ),
+        key_retention=timedelta(hours=settings.idempotency_retention_hours),
+    )
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -74,22 +113,39 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        if owns_engine:
-            await engine.dispose()
+        try:
+            # Notifications written by transitions are delivered after their commit.
+            async with dispatcher_running(writes, outbox):
+                yield
+        finally:
+            await payouts.close()
+            if writes is not engine:
+                await writes.dispose()
+            if owns_engine:
+                await engine.dispose()
 
     graphql = PayGraphGraphQL(
         reads,
         settings,
+        commission,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
     )
+    verifier = JwtVerifier(settings)
     guarded = RequestGuard(
         graphql,
-        verifier=JwtVerifier(settings),
+        verifier=verifier,
         managers=managers,
         max_body_bytes=settings.limits.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         graphiql=settings.graphiql,
+    )
+    downloads = RequestGuard(
+        document_download(reads, storage),
+        verifier=verifier,
+        managers=managers,
+        max_body_bytes=settings.limits.max_body_bytes,
+        graphiql=False,
     )
     middleware = []
     if settings.cors_origins:
@@ -99,7 +155,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Api-Token", "X-Request-Id"],
-                expose_headers=["X-Request-Id"],
+                expose_headers=["X-Request-Id", "Content-Disposition", "ETag"],
                 max_age=600,
             )
         )
@@ -108,6 +164,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", guarded, methods=["GET", "POST"]),
+            Route("/documents/{document_id:int}/content", downloads, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -1,6 +1,10 @@
-"""The HTTP edge in front of /graphql: gives every request an id, authenticates it (a
-bearer JWT or a manager's X-Api-Token) and refuses oversized bodies and JSON-array
-batches, all before any GraphQL work. Refusals are GraphQL-shaped JSON with a code."""
+"""The HTTP edge in front of /graphql (and the document downloads): gives every request
+an id, authenticates it (a bearer JWT or a manager's X-Api-Token) and refuses oversized
+bodies and JSON-array batches, all before any GraphQL work. Refusals are GraphQL-shaped
+JSON with a code.
+
+A JSON body is small (`max_body_bytes`); a GraphQL multipart request (a file upload) may
+be larger, up to `max_upload_bytes`."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ logger = logging.getLogger("paygraph.auth")
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
 BAD_REQUEST = "BAD_REQUEST"
+MULTIPART_FORM_DATA = "multipart/form-data"
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 ManagerLookup = Callable[[str], Awaitable[Principal | None]]
 
@@ -37,11 +43,13 @@ class RequestGuard:
         managers: ManagerLookup,
         max_body_bytes: int,
         graphiql: bool,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     ) -> None:
         self.app = app
         self.verifier = verifier
         self.managers = managers
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
         self.graphiql = graphiql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -59,23 +67,25 @@ class RequestGuard:
         try:
             state["principal"] = await self._authenticate(request)
         except Unauthenticated as error:
-            response = _error(401, error.code, error.message, request_id)
+            response = error_response(401, error.code, error.message, request_id)
             response.headers["WWW-Authenticate"] = 'Bearer realm="paygraph"'
             await response(scope, receive, send)
             return
         except Exception:  # e.g. the database is down while checking an API token
             logger.exception("authentication failed unexpectedly (request %s)", request_id)
             message = "Internal server error."
-            await _error(500, "INTERNAL_SERVER_ERROR", message, request_id)(scope, receive, send)
+            response = error_response(500, "INTERNAL_SERVER_ERROR", message, request_id)
+            await response(scope, receive, send)
             return
-        body = await self._read_body(request, receive)
+        limit = self.max_upload_bytes if _is_multipart(request) else self.max_body_bytes
+        body = await _read_body(request, receive, limit)
         if body is None:
-            message = f"The request body is larger than {self.max_body_bytes} bytes."
-            await _error(413, REQUEST_TOO_LARGE, message, request_id)(scope, receive, send)
+            message = f"The request body is larger than {limit} bytes."
+            await error_response(413, REQUEST_TOO_LARGE, message, request_id)(scope, receive, send)
             return
         problem = _json_problem(request, body)
         if problem is not None:
-            await _error(400, *problem, request_id)(scope, receive, send)
+            await error_response(400, *problem, request_id)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -91,32 +101,44 @@ class RequestGuard:
             raise Unauthenticated("Invalid API token.")
         return principal
 
-    async def _read_body(self, request: Request, receive: Receive) -> bytes | None:
-        """The whole body, or None as soon as it passes the limit."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+
+async def _read_body(request: Request, receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes `limit`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
             return None
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _is_multipart(request: Request) -> bool:
+    """A GraphQL multipart request (an upload): a POST whose media type, before any
+    parameter, is multipart/form-data. Strawberry reads the same prefix, so a body it
+    would parse as JSON never gets the larger limit."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0]
+    return request.method == "POST" and media_type.strip().lower() == MULTIPART_FORM_DATA
 
 
 def _json_problem(request: Request, body: bytes) -> tuple[str, str] | None:
     """(code, message) when a JSON body is unusable: not JSON, nested beyond the parser,
-    or an array (a batch, in any encoding JSON allows). Other content types are left to
-    Strawberry, which refuses what it does not support."""
-    if request.method != "POST" or "json" not in request.headers.get("content-type", ""):
+    or an array (a batch, in any encoding JSON allows). Checked for every POST whose
+    content type mentions JSON, a wider net than Strawberry's own test, except multipart
+    requests (whose boundary may happen to contain "json"). Other content types are left
+    to Strawberry, which refuses what it does not support."""
+    content_type = request.headers.get("content-type", "").lower()
+    if request.method != "POST" or "json" not in content_type or _is_multipart(request):
         return None
     try:
         parsed = json.loads(body)
@@ -156,7 +178,8 @@ def _is_graphiql_page(request: Request) -> bool:
     )
 
 
-def _error(status: int, code: str, message: str, request_id: str) -> JSONResponse:
+def error_response(status: int, code: str, message: str, request_id: str) -> JSONResponse:
+    """A refusal in the GraphQL response shape, with its code and the request id."""
     body: dict[str, Any] = {
         "data": None,
         "errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}],

@@ -1,0 +1,429 @@
+"""Paying a partner is where money leaves: these tests hit a real server (uvicorn in a
+subprocess) with real concurrent HTTP requests, and a real local payout provider that
+pays once per Idempotency-Key. They check that a payout happens once however many
+requests race for it, and that a provider error, a timeout or a database failure after
+the provider paid leaves nothing behind and can be retried safely with the same key."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db import models as m
+from domain.idempotency import request_hash
+from domain.permissions import PAY_PARTNERS_PAYMENTS, VIEW_PARTNER_PAYMENTS
+from gateway.auth import mint_token
+from gateway.settings import Settings
+from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.factories import Factory
+from tests.payout_receiver import PayoutReceiver, payout_receiver
+
+SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
+CONCURRENT = 50
+PAY = """mutation($id: ID!, $key: String!) {
+  payPartnerPayment(id: $id, idempotencyKey: $key) {
+    replayed payment { status paidAt trackingId }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def receiver(database_url: str) -> Iterator[PayoutReceiver]:
+    """One provider per database: payout keys name tenant and payment ids, which each
+    database numbers from 1."""
+    with payout_receiver() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, receiver: PayoutReceiver) -> Iterator[RunningServer]:
+    env = {
+        "PAYGRAPH_PAYOUT_PROVIDER": "http",
+        "PAYGRAPH_PAYOUT_URL": receiver.url,
+        "PAYGRAPH_PAYOUT_TIMEOUT": "0.5",
+    }
+    with running_server(database_url, env=env) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def provider_pays(receiver: PayoutReceiver) -> None:
+    receiver.mode = "ok"
+
+
+@dataclass
+class Payout:
+    tenant_id: int
+    payment_id: int
+    token: str
+    admin_id: int
+
+    @property
+    def key_prefix(self) -> str:
+        return f"paygraph-{self.tenant_id}-{self.payment_id}-"
+
+
+async def approved_payout(engine: AsyncEngine) -> Payout:
+    """A commission payment ready to pay: approved, documents approved, payout account on
+    file, cutoff passed."""
+    factory = Factory(engine)
+    tenant = await factory.tenant()
+    partner = await factory.partner(tenant, kind="isv", payout_account="po_0099887766")
+    admin = await factory.user(tenant, role="admin")
+    approved_at = datetime(2025, 11, 6, 9, 30, tzinfo=UTC)
+    payment = await factory.payment(
+        tenant,
+        kind="commission",
+        status="approved_for_payment",
+        partner_id=partner,
+        amount=250_000,
+        currency="MXN",
+        reference=f"COM-{uuid.uuid4().hex[:8]}",
+        period_start=date(2025, 10, 1),
+        period_end=date(2025, 10, 31),
+        cutoff_date=date(2025, 11, 5),
+        approved_for_payment_at=approved_at,
+    )
+    await factory.insert(
+        m.PaymentDocument,
+        tenant_id=tenant,
+        payment_id=payment,
+        document_type="invoice",
+        status="approved",
+        required=True,
+        reviewed_by_id=admin,
+        reviewed_at=approved_at,
+        file_name="invoice.pdf",
+        content_type="application/pdf",
+        size_bytes=10,
+        sha256="0" * 64,
+        storage_key=f"{tenant}/00/{'0' * 64}",
+    )
+    token = mint_token(
+        SETTINGS,
+        tenant_id=tenant,
+        user_id=admin,
+        permissions=[PAY_PARTNERS_PAYMENTS, VIEW_PARTNER_PAYMENTS],
+    )
+    return Payout(tenant, payment, token, admin)
+
+
+async def pay(
+    client: httpx.AsyncClient, server: RunningServer, payout: Payout, key: str
+) -> dict[str, Any]:
+    response = await client.post(
+        server.graphql_url,
+        json={"query": PAY, "variables": {"id": str(payout.payment_id), "key": key}},
+        headers={"Authorization": f"Bearer {payout.token}"},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def code(body: dict[str, Any]) -> str | None:
+    errors = body.get("errors") or []
+    return errors[0]["extensions"]["code"] if errors else None
+
+
+@dataclass
+class Trail:
+    status: str
+    version: int
+    events: int
+    pay_events: int
+    ledger_lines: int
+    postings: int
+    paid_messages: int
+    outbox_rows: int
+
+
+async def trail(engine: AsyncEngine, payment_id: int) -> Trail:
+    async def scalar(statement: Any) -> Any:
+        async with engine.connect() as connection:
+            return (await connection.execute(statement)).scalar_one()
+
+    payment = m.Payment.__table__
+    event = m.PaymentEvent.__table__
+    ledger = m.AccountingTransaction.__table__
+    outbox = m.Outbox.__table__
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(payment.c.status, payment.c.version).where(payment.c.id == payment_id)
+            )
+        ).one()
+    count = func.count()
+    return Trail(
+        status=row.status,
+        version=row.version,
+        events=await scalar(select(count).where(event.c.payment_id == payment_id)),
+        pay_events=await scalar(
+            select(count).where(event.c.payment_id == payment_id, event.c.action == "pay")
+        ),
+        ledger_lines=await scalar(select(count).where(ledger.c.payment_id == payment_id)),
+        postings=await scalar(
+            select(func.count(ledger.c.posting_id.distinct())).where(
+                ledger.c.payment_id == payment_id
+            )
+        ),
+        paid_messages=await scalar(
+            select(count).where(
+                outbox.c.payment_id == payment_id, outbox.c.topic == "commission.paid"
+            )
+        ),
+        outbox_rows=await scalar(select(count).where(outbox.c.payment_id == payment_id)),
+    )
+
+
+UNTOUCHED = {
+    "status": "approved_for_payment",
+    "version": 1,
+    "events": 0,
+    "pay_events": 0,
+    "ledger_lines": 0,
+    "postings": 0,
+    "paid_messages": 0,
+    "outbox_rows": 0,
+}
+PAID_ONCE = {
+    "status": "paid",
+    "version": 2,
+    "events": 1,
+    "pay_events": 1,
+    "ledger_lines": 2,
+    "postings": 1,
+    "paid_messages": 1,
+    "outbox_rows": 1,
+}
+
+
+# The race guarantee is PostgreSQL's (row locks); SQLite serializes every writer anyway.
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+# --- races ------------------------------------------------------------------------------
+
+
+@ON_POSTGRESQL
+async def test_fifty_concurrent_payouts_with_different_keys_pay_once(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    # Given a payment ready to pay
+    payout = await approved_payout(engine)
+
+    # When 50 requests with 50 different keys race to pay it
+    limits = httpx.Limits(max_connections=CONCURRENT)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        answers = await asyncio.gather(
+            *(pay(client, server, payout, f"race-{n}") for n in range(CONCURRENT))
+        )
+
+    # Then one pays and 49 are told the payment is no longer payable
+    winners = [a for a in answers if code(a) is None]
+    assert len(winners) == 1, [code(a) for a in answers]
+    assert winners[0]["data"]["payPartnerPayment"]["payment"]["status"] == "PAID"
+    losers = [a["errors"][0] for a in answers if code(a) is not None]
+    assert {error["extensions"]["code"] for error in losers} == {"INVALID_STATE"}
+    assert {error["extensions"]["status"] for error in losers} == {"paid"}
+    # and the provider was called once, with one transition, posting and message
+    assert receiver.calls_for(payout.key_prefix) == 1
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+
+
+@ON_POSTGRESQL
+async def test_fifty_concurrent_payouts_with_one_key_execute_once(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    payout = await approved_payout(engine)
+
+    limits = httpx.Limits(max_connections=CONCURRENT)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        answers = await asyncio.gather(
+            *(pay(client, server, payout, "one-key") for _ in range(CONCURRENT))
+        )
+
+    executed = [
+        a for a in answers if code(a) is None and not a["data"]["payPartnerPayment"]["replayed"]
+    ]
+    replayed = [
+        a for a in answers if code(a) is None and a["data"]["payPartnerPayment"]["replayed"]
+    ]
+    in_use = [a for a in answers if code(a) == "IDEMPOTENCY_KEY_IN_USE"]
+    assert len(executed) == 1
+    assert len(replayed) + len(in_use) == CONCURRENT - 1, [code(a) for a in answers]
+    paid_at = executed[0]["data"]["payPartnerPayment"]["payment"]["paidAt"]
+    assert {a["data"]["payPartnerPayment"]["payment"]["paidAt"] for a in replayed} <= {paid_at}
+    assert receiver.calls_for(payout.key_prefix) == 1
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+
+
+# --- faults -----------------------------------------------------------------------------
+
+
+async def test_a_provider_error_leaves_nothing_and_the_same_key_retries(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    payout = await approved_payout(engine)
+    receiver.mode = "error"
+    async with httpx.AsyncClient(timeout=30) as client:
+        failed = await pay(client, server, payout, "retry-after-error")
+        assert code(failed) == "PAYOUT_FAILED"
+        assert failed["data"] is None or failed["data"]["payPartnerPayment"] is None
+        assert vars(await trail(engine, payout.payment_id)) == UNTOUCHED
+
+        receiver.mode = "ok"
+        retried = await pay(client, server, payout, "retry-after-error")
+    assert code(retried) is None, retried
+    assert retried["data"]["payPartnerPayment"]["replayed"] is False
+    assert len([k for k in receiver.payouts if k.startswith(payout.key_prefix)]) == 1
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+
+
+async def test_a_provider_timeout_leaves_nothing_and_the_retry_is_not_paid_twice(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    # Given a provider that pays but answers after PayGraph stopped waiting (0.5 s)
+    payout = await approved_payout(engine)
+    receiver.mode = "slow"
+    receiver.slow_seconds = 1.5
+    async with httpx.AsyncClient(timeout=30) as client:
+        timed_out = await pay(client, server, payout, "retry-after-timeout")
+        # Then nothing is recorded and the caller is told to retry with the key
+        assert code(timed_out) == "PAYOUT_TIMEOUT"
+        assert "same idempotency key" in timed_out["errors"][0]["message"]
+        assert vars(await trail(engine, payout.payment_id)) == UNTOUCHED
+
+        # When the caller retries with the same key
+        receiver.mode = "ok"
+        retried = await pay(client, server, payout, "retry-after-timeout")
+    # Then the provider, asked with the same payout key, answers its first payout
+    assert code(retried) is None, retried
+    assert receiver.calls_for(payout.key_prefix) == 2
+    assert len([k for k in receiver.payouts if k.startswith(payout.key_prefix)]) == 1
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+
+
+def _failing_ledger(dialect: str, tenant_id: int) -> tuple[list[str], list[str]]:
+    """DDL making every ledger insert of one tenant fail, and the DDL undoing it."""
+    name = f"fail_ledger_{tenant_id}"
+    if dialect == "sqlite":
+        create = [
+            f"CREATE TRIGGER {name} BEFORE INSERT ON accounting_transaction "
+            f"WHEN NEW.tenant_id = {tenant_id} "
+            "BEGIN SELECT RAISE(ABORT, 'injected ledger failure'); END"
+        ]
+        return create, [f"DROP TRIGGER {name}"]
+    create = [
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'injected ledger failure'; END $$",
+        f"CREATE TRIGGER {name} BEFORE INSERT ON accounting_transaction FOR EACH ROW "
+        f"WHEN (NEW.tenant_id = {tenant_id}) EXECUTE FUNCTION {name}()",
+    ]
+    return create, [f"DROP TRIGGER {name} ON accounting_transaction", f"DROP FUNCTION {name}()"]
+
+
+async def test_a_database_failure_after_the_payout_leaves_nothing_and_retries_safely(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    # Given a database that fails when the payout's ledger lines are written
+    payout = await approved_payout(engine)
+    create, drop = _failing_ledger(engine.dialect.name, payout.tenant_id)
+    async with engine.begin() as connection:
+        for statement in create:
+            await connection.execute(text(statement))
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            failed = await pay(client, server, payout, "retry-after-db-failure")
+    finally:
+        async with engine.begin() as connection:
+            for statement in drop:
+                await connection.execute(text(statement))
+
+    # Then the provider paid, but nothing was recorded, and the error says so
+    assert code(failed) == "TRANSACTION_FAILED", failed
+    assert "nothing was changed" in failed["errors"][0]["message"]
+    assert receiver.calls_for(payout.key_prefix) == 1
+    assert vars(await trail(engine, payout.payment_id)) == UNTOUCHED
+
+    # When the same key is retried, the provider answers the payout it already made
+    async with httpx.AsyncClient(timeout=30) as client:
+        retried = await pay(client, server, payout, "retry-after-db-failure")
+    assert code(retried) is None, retried
+    assert receiver.calls_for(payout.key_prefix) == 2
+    assert len([k for k in receiver.payouts if k.startswith(payout.key_prefix)]) == 1
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+
+
+async def test_a_declined_payout_moves_the_payment_to_payment_rejected(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    payout = await approved_payout(engine)
+    receiver.mode = "decline"
+    async with httpx.AsyncClient(timeout=30) as client:
+        declined = await pay(client, server, payout, "declined")
+        again = await pay(client, server, payout, "declined")
+
+    assert code(declined) == "PAYOUT_DECLINED"
+    assert "destination account is closed" in declined["errors"][0]["message"]
+    # the decline is the payment's new state, not a failure to retry blindly
+    assert code(again) == "INVALID_STATE"
+    assert again["errors"][0]["extensions"]["status"] == "payment_rejected"
+    after = await trail(engine, payout.payment_id)
+    assert (after.status, after.events, after.ledger_lines, after.outbox_rows) == (
+        "payment_rejected",
+        1,
+        0,
+        1,
+    )
+
+
+async def _stale_claim(engine: AsyncEngine, payout: Payout, key: str, lease: timedelta) -> None:
+    """The key as a request that died in flight left it: same request, lease `lease`."""
+    now = datetime.now(UTC)
+    arguments = {"id": payout.payment_id, "comments": None}
+    async with engine.begin() as connection:
+        await connection.execute(
+            m.IdempotencyKey.__table__.insert().values(
+                tenant_id=payout.tenant_id,
+                key=key,
+                operation="payPartnerPayment",
+                request_hash=request_hash("payPartnerPayment", payout.admin_id, arguments),
+                status="in_flight",
+                locked_until=now + lease,
+                created_at=now,
+                expires_at=now + timedelta(hours=24),
+            )
+        )
+
+
+async def test_a_key_in_flight_is_in_use_until_its_lease_runs_out(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    # Given the same request in flight (its lease running) under one key, and under
+    # another key the same request whose process died (its lease run out)
+    payout = await approved_payout(engine)
+    await _stale_claim(engine, payout, "running", timedelta(minutes=1))
+    await _stale_claim(engine, payout, "died", -timedelta(minutes=1))
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        running = await pay(client, server, payout, "running")
+        taken_over = await pay(client, server, payout, "died")
+
+    # Then the running one is in use, and the dead one is taken over and executes
+    assert code(running) == "IDEMPOTENCY_KEY_IN_USE"
+    assert code(taken_over) is None, taken_over
+    assert taken_over["data"]["payPartnerPayment"]["replayed"] is False
+    assert receiver.calls_for(payout.key_prefix) == 1
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
