@@ -25,20 +25,22 @@ class SqlIdempotencyKeys:
         async with self._engine.begin() as connection:
             key_id = await self._insert(connection, request)
             if key_id is not None:
-                return KeyClaim(key_id)
+                return KeyClaim(key_id, locked_until=request.lease_until)
             existing = await self._existing(connection, request)
             if verdict(existing, request) is Verdict.REPLAY:
                 return KeyClaim(None, existing.response)
             await connection.execute(
                 update(KEYS).where(KEYS.c.id == existing.id).values(**self._fresh(request))
             )
-            return KeyClaim(existing.id)
+            return KeyClaim(existing.id, locked_until=request.lease_until)
 
-    async def release(self, key_id: int) -> None:
+    async def release(self, claim: KeyClaim) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(
                 delete(KEYS).where(
-                    KEYS.c.id == key_id, KEYS.c.status == IdempotencyStatus.IN_FLIGHT.value
+                    KEYS.c.id == claim.key_id,
+                    KEYS.c.status == IdempotencyStatus.IN_FLIGHT.value,
+                    KEYS.c.locked_until == claim.locked_until,
                 )
             )
 

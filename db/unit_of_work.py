@@ -20,7 +20,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import models as m
@@ -29,6 +29,7 @@ from db.models.base import table_of
 from db.scopes import visible
 from domain import entities as e
 from domain.access import ReadScope
+from domain.commission import Action
 from domain.commission_moves import Actor, DocumentChange, Outcome
 from domain.errors import InvalidState
 from domain.statuses import IdempotencyStatus, OutboxStatus
@@ -89,6 +90,13 @@ class SqlCommissionRecords:
             rm.PARTNER, table.c.id == partner_id, table.c.tenant_id == self._scope.tenant_id
         )
         return found
+
+    async def declined_payouts(self, payment_id: int) -> int:
+        statement = select(func.count()).where(
+            EVENT.c.payment_id == payment_id,
+            EVENT.c.action == Action.PAYOUT_DECLINED.value,
+        )
+        return int((await self._connection.execute(statement)).scalar_one())
 
     async def user(self, user_id: int) -> e.User | None:
         table = rm.USER.table

@@ -54,6 +54,7 @@ class Guard(StrEnum):
     DOCUMENTS_APPROVED = "documents_approved"
     PAYOUT_ACCOUNT = "payout_account"
     CUTOFF_REACHED = "cutoff_reached"
+    SOMETHING_TO_PAY = "something_to_pay"
 
 
 class Effect(StrEnum):
@@ -83,6 +84,7 @@ class Block(StrEnum):
     DOCUMENTS_PENDING = "DOCUMENTS_PENDING"
     NO_PAYOUT_ACCOUNT = "NO_PAYOUT_ACCOUNT"
     CUTOFF_NOT_REACHED = "CUTOFF_NOT_REACHED"
+    NOTHING_TO_PAY = "NOTHING_TO_PAY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,12 @@ class Transition:
 REVIEWABLE = frozenset(
     {S.PAYMENT_REQUESTED, S.DOCUMENTS_REJECTED, S.UNDER_REVIEW, S.PAYMENT_REJECTED}
 )
-ELIGIBLE_FOR_PAYOUT = (Guard.DOCUMENTS_APPROVED, Guard.PAYOUT_ACCOUNT, Guard.CUTOFF_REACHED)
+ELIGIBLE_FOR_PAYOUT = (
+    Guard.DOCUMENTS_APPROVED,
+    Guard.PAYOUT_ACCOUNT,
+    Guard.CUTOFF_REACHED,
+    Guard.SOMETHING_TO_PAY,
+)
 
 TRANSITIONS: dict[Action, Transition] = {
     t.action: t
@@ -189,6 +196,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Caller.STAFF,
             frozenset({S.APPROVED_FOR_PAYMENT, S.UNDER_REVIEW, S.PAYMENT_REJECTED}),
             S.MANUALLY_PAID,
+            guards=(Guard.SOMETHING_TO_PAY,),
             effects=(Effect.POST_LEDGER, Effect.SLACK_COMMISSIONS_PAID),
         ),
         Transition(
@@ -216,6 +224,7 @@ class CommissionCase:
     payment: e.Payment
     documents: Sequence[e.PaymentDocument]
     payout_account: str | None
+    declined_payouts: int = 0  # payouts the provider declined before
 
     @property
     def required_approved(self) -> bool:
@@ -262,6 +271,9 @@ def _guard_block(case: CommissionCase, guard: Guard, today: date) -> Block | Non
     elif guard is Guard.PAYOUT_ACCOUNT:
         if not case.payout_account:
             return Block.NO_PAYOUT_ACCOUNT
+    elif guard is Guard.SOMETHING_TO_PAY:
+        if case.payment.amount <= 0:
+            return Block.NOTHING_TO_PAY
     elif guard is Guard.CUTOFF_REACHED:
         cutoff = case.payment.cutoff_date
         if cutoff is not None and today < cutoff:
@@ -287,6 +299,7 @@ _GUARD_MESSAGES = {
     Block.DOCUMENTS_PENDING: "not every required document is approved",
     Block.NO_PAYOUT_ACCOUNT: "the partner has no payout account on file",
     Block.CUTOFF_NOT_REACHED: "the period's cutoff date has not been reached",
+    Block.NOTHING_TO_PAY: "its amount is zero, so there is nothing to pay",
 }
 
 

@@ -18,7 +18,7 @@ from domain.access import ReadScope
 from domain.commission import Action, CommissionCase, require
 from domain.commission_moves import Actor, Outcome
 from domain.errors import DomainError, NotFound, NotRecorded, PayoutDeclined
-from domain.idempotency import MIN_RETENTION, KeyRequest, checked_key, request_hash
+from domain.idempotency import MIN_RETENTION, KeyClaim, KeyRequest, checked_key, request_hash
 from domain.notifications import Audience
 from domain.payouts import PayoutProvider, PayoutRequest, payout_key
 from domain.principal import Principal
@@ -210,7 +210,7 @@ class CommissionWorkflow:
             payment = case.payment
             assert case.payout_account is not None  # a guard of PAY
             request = PayoutRequest(
-                payout_key=payout_key(payment),
+                payout_key=payout_key(payment, case.declined_payouts),
                 amount=payment.requested,
                 destination=case.payout_account,
                 reference=payment.reference or str(payment.id),
@@ -284,7 +284,12 @@ class CommissionWorkflow:
             slack_channel=self._notifications.slack_channel,
             rejection_mentions=tuple(self._notifications.rejection_mentions),
         )
-        case = CommissionCase(payment, documents, partner.payout_account if partner else None)
+        case = CommissionCase(
+            payment,
+            documents,
+            partner.payout_account if partner else None,
+            declined_payouts=await records.declined_payouts(payment_id),
+        )
         return case, actor, audience
 
     async def _idempotent(
@@ -310,7 +315,7 @@ class CommissionWorkflow:
         try:
             payment = await run(claim.key_id)
         except BaseException:
-            await self._release(claim.key_id)
+            await self._release(claim)
             raise
         return Settled(payment)
 
@@ -322,12 +327,12 @@ class CommissionWorkflow:
             raise NotFound(f"Commission payment {payment_id} not found.", field="id")
         return payment
 
-    async def _release(self, key_id: int) -> None:
+    async def _release(self, claim: KeyClaim) -> None:
         try:
-            await self._keys.release(key_id)
+            await self._keys.release(claim)
         except Exception:
             # The claim's lease runs out on its own; a retry can take it over then.
-            logger.exception("could not release idempotency key %s", key_id)
+            logger.exception("could not release idempotency key %s", claim.key_id)
 
 
 def _response(payment: e.Payment) -> str:

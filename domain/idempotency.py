@@ -99,3 +99,4 @@ class KeyClaim:
 
     key_id: int | None
     response: str | None = None
+    locked_until: datetime | None = None  # the claim's lease, which also identifies it

@@ -34,11 +34,10 @@ class PayoutProvider(Protocol):
     async def pay(self, request: PayoutRequest) -> PayoutReceipt: ...
 
 
-def payout_key(payment: e.Payment) -> str:
-    """One key per payment and approval: every retry of paying the same approval, with
-    any client idempotency key, reaches the provider with the same key, so a payout
-    whose recording failed is never sent twice. A new approval (after a rejection or an
-    internal review) is a new payout decision and gets a new key."""
-    approved = payment.approved_for_payment_at
-    stamp = approved.strftime("%Y%m%dT%H%M%S%f") if approved else "unapproved"
-    return f"paygraph-{payment.tenant_id}-{payment.id}-{stamp}"
+def payout_key(payment: e.Payment, declined_payouts: int) -> str:
+    """One key per payment until the provider declines it: every attempt to pay it, with
+    any client idempotency key and after any review in between, reaches the provider with
+    the same key, so a payout whose recording failed is never sent twice. Only a decline
+    (the provider refused, so nothing was paid) moves on to a new key, because the
+    provider would answer the old one with its decline forever."""
+    return f"paygraph-{payment.tenant_id}-{payment.id}-{declined_payouts + 1}"

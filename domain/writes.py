@@ -24,6 +24,10 @@ class CommissionRecords(Protocol):
 
     async def partner(self, partner_id: int) -> e.Partner | None: ...
 
+    async def declined_payouts(self, payment_id: int) -> int:
+        """How many payouts of this payment the provider declined."""
+        ...
+
     async def user(self, user_id: int) -> e.User | None: ...
 
     async def apply(
@@ -69,6 +73,7 @@ class IdempotencyKeys(Protocol):
         IdempotencyKeyInUse."""
         ...
 
-    async def release(self, key_id: int) -> None:
-        """Forget an in-flight claim whose request failed, so a retry can run."""
+    async def release(self, claim: KeyClaim) -> None:
+        """Forget an in-flight claim whose request failed, so a retry can run; a claim
+        another request has since taken over (its lease ran out) is left alone."""
         ...

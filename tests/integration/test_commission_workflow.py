@@ -175,12 +175,12 @@ async def test_a_transition_costs_the_same_statements_however_many_documents_it_
             engine, commission, REJECT_PAYOUT, payout.admin, id=str(payout.payment_id)
         )
     assert result.errors is None, result.errors
-    # payment FOR UPDATE, documents, partner, payee, actor; UPDATE payment, one UPDATE
-    # resetting every reviewed document, the event, the outbox row.
+    # payment FOR UPDATE, documents, partner, payee, actor, declined payouts; UPDATE
+    # payment, one UPDATE resetting every reviewed document, the event, the outbox row.
     statements = [
         s for s in counted.statements if not s.lstrip().upper().startswith(("BEGIN", "PRAGMA"))
     ]
-    assert len(statements) == 9, statements
+    assert len(statements) == 10, statements
 
 
 AVAILABLE = (
