@@ -312,10 +312,13 @@ def require(case: CommissionCase, action: Action, principal: Principal, today: d
     payment = case.payment
     verb = _VERBS[action]
     if reason is Block.MISSING_PERMISSION:
-        raise Forbidden(f"Your permissions do not allow you to {verb} a commission payment.")
+        raise Forbidden(
+            f"Your permissions do not allow you to {verb} a commission payment.",
+            reason=reason.value,
+        )
     if reason is Block.WRONG_CALLER:
         who = "the partner's own users" if transition.caller is Caller.PARTNER_USER else "staff"
-        raise Forbidden(f"Only {who} can {verb} a commission payment.")
+        raise Forbidden(f"Only {who} can {verb} a commission payment.", reason=reason.value)
     if reason is Block.WRONG_STATUS:
         allowed = ", ".join(sorted(transition.sources))
         raise InvalidState(

@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from domain import commission
 from domain import commission_moves as moves
 from domain import entities as e
 from domain.access import ReadScope
-from domain.commission import Action, CommissionCase, require
+from domain.commission import Action, Availability, CommissionCase, require
 from domain.commission_moves import Actor, Outcome
 from domain.errors import DomainError, NotFound, NotRecorded, PayoutDeclined
 from domain.idempotency import MIN_RETENTION, KeyClaim, KeyRequest, checked_key, request_hash
@@ -85,6 +86,17 @@ class CommissionWorkflow:
     def today(self) -> date:
         """The date the cutoff rule compares with (UTC)."""
         return self._clock().date()
+
+    async def available(self, principal: Principal, payment_id: int) -> list[Availability]:
+        """What the caller may do with the payment, seen through the workflow's own scope:
+        for a caller that may act on a payment without reading it (document 000 lets
+        `pay-partners-payments` alone reject documents)."""
+        async with self._units(write_scope(principal)) as uow:
+            payment = await uow.commission.payment_for_update(payment_id)
+            if payment is None:
+                return []
+            case, _, _ = await self._load(uow, principal, payment_id)
+        return commission.available(case, principal, self.today())
 
     # --- the partner's side -----------------------------------------------------------
 

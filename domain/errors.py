@@ -34,6 +34,13 @@ class Unauthenticated(DomainError):
 class Forbidden(DomainError):
     code = "FORBIDDEN"
 
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def extensions(self) -> dict[str, str]:
+        return {"reason": self.reason} if self.reason else {}
+
 
 class PageSizeTooLarge(DomainError):
     code = "PAGE_SIZE_TOO_LARGE"

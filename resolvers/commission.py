@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from domain import commission
 from domain import entities as e
+from domain.access import visible_payment_kinds
 from domain.commission_workflow import AddedDocument, CommissionWorkflow, Settled
 from domain.paging import MAX_PAGE_SIZE, Keyset, ListRequest, ParentPage
 from domain.statuses import PaymentKind
@@ -46,7 +47,7 @@ async def add_payment_document(
         document_type.strip(),
         data,
         file_name=file_name,
-        content_type=content_type,
+        content_type=content_type.split(";")[0].strip().lower(),
     )
 
 
@@ -103,6 +104,11 @@ async def available_transitions(
     """What the viewer may do with the payment now, through the request's loaders."""
     if payment.kind is not PaymentKind.COMMISSION or context.commission is None:
         return []
+    kinds = visible_payment_kinds(context.principal.permissions)
+    if kinds is not None and PaymentKind.COMMISSION not in kinds:
+        # A payload's payment, for a caller who may act on it but not read it: the
+        # request's loaders would see no documents and no partner.
+        return await context.commission.available(context.principal, payment.id)
     every_document = ListRequest(None, window=Keyset(size=MAX_PAGE_SIZE))
     documents = await context.loaders.documents_by_payment.load(
         ParentPage(payment.id, every_document)

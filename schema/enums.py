@@ -44,9 +44,11 @@ AccessScope = strawberry.enum(
 )
 CommissionAction = strawberry.enum(
     commission.Action,
+    name="CommissionAction",
     description="An action of the commission payout workflow (document 000).",
 )
 TransitionBlock = strawberry.enum(
     commission.Block,
+    name="TransitionBlock",
     description="Why a workflow action is not available to the viewer right now.",
 )

@@ -5,17 +5,24 @@ token without permissions. Then the read scope: `view-partner-payments` sees com
 payments only, `view-payments` sees every kind.
 
 Every root field needs a sample operation below; a field added to the schema without
-one fails `test_every_root_operation_has_a_sample`."""
+one fails `test_every_root_operation_has_a_sample`. A mutation's sample makes fresh rows
+for each cell (an allowed cell changes them), is sent by the caller the workflow expects
+(a partner's own user for requestPartnerPayment and addPaymentDocument, an admin
+otherwise) and, for an upload, as a GraphQL multipart request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 import httpx
 import pytest
 
+from db import models as m
 from domain.permissions import (
     ALL_PERMISSIONS,
     OPERATIONS,
@@ -26,9 +33,10 @@ from gateway.auth import mint_token
 from gateway.settings import Settings
 from schema.app_schema import schema
 from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
-from tests.factories import Factory, dashboard_graph
+from tests.factories import Factory, dashboard_graph, unique
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
+PDF = b"%PDF-1.4\n% a commission invoice\n%%EOF\n"
 
 
 @dataclass
@@ -46,17 +54,40 @@ class World:
     commission_payment_id: int
     commission_global_id: str
     invoice_payment_global_id: str
+    # The commission workflow's samples change rows, so they make them in a tenant of
+    # their own: its admin, and a partner with a payout account and its own user.
+    payouts_tenant_id: int = 0
+    payouts_admin_id: int = 0
+    payee_partner_id: int = 0
+    partner_user_id: int = 0
 
 
 Variables = Callable[[World], dict[str, Any]]
+Setup = Callable[[World, Factory], Awaitable[dict[str, Any]]]
+
+
+Caller = Literal["admin", "payouts_admin", "partner_user"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sample that changes state: `setup` makes the rows for one cell and returns its
+    variables; `caller` says whose token sends it (the world's admin, or the payouts
+    tenant's admin or partner user); `upload` sends it as a GraphQL multipart request
+    with a PDF as `$file`."""
+
+    document: str
+    setup: Setup
+    caller: Caller = "admin"
+    upload: bool = False
 
 
 def _no_variables(_: World) -> dict[str, Any]:
     return {}
 
 
-# operation -> (document, its variables); the response key is the field's name.
-SAMPLES: dict[str, tuple[str, Variables]] = {
+# operation -> (document, its variables) or a Sample; the response key is the field's name.
+SAMPLES: dict[str, tuple[str, Variables] | Sample] = {
     "Query.viewer": ("{ viewer { credential permissions paymentKinds } }", _no_variables),
     "Query.node": (
         "query($id: ID!) { node(id: $id) { id } }",
@@ -87,6 +118,149 @@ SAMPLES: dict[str, tuple[str, Variables]] = {
         _no_variables,
     ),
 }
+
+
+async def commission_payment(
+    world: World, factory: Factory, status: str, document_status: str | None = "pending"
+) -> tuple[str, str]:
+    """A fresh commission payment of the payee partner in `status`, past its cutoff, with
+    one uploaded invoice in `document_status` (none when None): (payment id, document id)."""
+    payment = await factory.payment(
+        world.payouts_tenant_id,
+        kind="commission",
+        status=status,
+        partner_id=world.payee_partner_id,
+        user_id=world.partner_user_id,
+        cutoff_date=date(2025, 1, 31),
+    )
+    if document_status is None:
+        return str(payment), ""
+    document = await factory.insert(
+        m.PaymentDocument,
+        tenant_id=world.payouts_tenant_id,
+        payment_id=payment,
+        document_type="invoice",
+        status=document_status,
+        file_name="invoice.pdf",
+        content_type="application/pdf",
+        size_bytes=len(PDF),
+        sha256="0" * 64,
+        storage_key=f"{world.payouts_tenant_id}/00/{'0' * 64}",
+    )
+    return str(payment), str(document)
+
+
+async def _generated_with_invoice(world: World, factory: Factory) -> dict[str, Any]:
+    payment, _ = await commission_payment(world, factory, "generated")
+    return {"id": payment}
+
+
+async def _generated(world: World, factory: Factory) -> dict[str, Any]:
+    payment, _ = await commission_payment(world, factory, "generated", None)
+    return {"payment": payment}
+
+
+async def _document_to_review(world: World, factory: Factory) -> dict[str, Any]:
+    payment, document = await commission_payment(world, factory, "payment_requested")
+    return {"payment": payment, "document": document}
+
+
+async def _requested(world: World, factory: Factory) -> dict[str, Any]:
+    payment, _ = await commission_payment(world, factory, "payment_requested")
+    return {"id": payment}
+
+
+async def _approved(world: World, factory: Factory) -> dict[str, Any]:
+    payment, _ = await commission_payment(world, factory, "approved_for_payment", "approved")
+    return {"id": payment}
+
+
+async def _approved_with_key(world: World, factory: Factory) -> dict[str, Any]:
+    return {**await _approved(world, factory), "key": str(uuid.uuid4())}
+
+
+SAMPLES.update(
+    {
+        "Mutation.requestPartnerPayment": Sample(
+            "mutation($id: ID!) { requestPartnerPayment(id: $id) { payment { status } } }",
+            _generated_with_invoice,
+            caller="partner_user",
+        ),
+        "Mutation.addPaymentDocument": Sample(
+            """mutation($payment: ID!, $file: Upload!) {
+              addPaymentDocument(paymentId: $payment, documentType: "invoice", file: $file) {
+                document { sha256 }
+              }
+            }""",
+            _generated,
+            caller="partner_user",
+            upload=True,
+        ),
+        "Mutation.approvePaymentDocument": Sample(
+            """mutation($payment: ID!, $document: ID!) {
+              approvePaymentDocument(paymentId: $payment, documentId: $document) {
+                payment { status }
+              }
+            }""",
+            _document_to_review,
+            caller="payouts_admin",
+        ),
+        "Mutation.rejectPaymentDocument": Sample(
+            """mutation($payment: ID!, $document: ID!) {
+              rejectPaymentDocument(
+                paymentId: $payment, documentId: $document, rejectionReason: "Unreadable"
+              ) { payment { status } }
+            }""",
+            _document_to_review,
+            caller="payouts_admin",
+        ),
+        "Mutation.sendPaymentToInternalReview": Sample(
+            """mutation($id: ID!) {
+              sendPaymentToInternalReview(id: $id, comments: "Check the amount") {
+                payment { status }
+              }
+            }""",
+            _requested,
+            caller="payouts_admin",
+        ),
+        "Mutation.payPartnerPayment": Sample(
+            """mutation($id: ID!, $key: String!) {
+              payPartnerPayment(id: $id, idempotencyKey: $key) { payment { status } }
+            }""",
+            _approved_with_key,
+            caller="payouts_admin",
+        ),
+        "Mutation.rejectPartnerPayment": Sample(
+            """mutation($id: ID!) {
+              rejectPartnerPayment(id: $id, comments: "Holder mismatch") { payment { status } }
+            }""",
+            _approved,
+            caller="payouts_admin",
+        ),
+        "Mutation.markPartnerPaymentAsPaid": Sample(
+            """mutation($id: ID!, $key: String!) {
+              markPartnerPaymentAsPaid(
+                id: $id, paidAt: "2025-03-01T12:00:00Z", idempotencyKey: $key
+              ) { payment { status } }
+            }""",
+            _approved_with_key,
+            caller="payouts_admin",
+        ),
+    }
+)
+
+
+def sample_of(operation: str) -> Sample:
+    """The operation's sample; a read's variables depend on the world alone."""
+    sample = SAMPLES[operation]
+    if isinstance(sample, Sample):
+        return sample
+    document, variables = sample
+
+    async def setup(world: World, _: Factory) -> dict[str, Any]:
+        return variables(world)
+
+    return Sample(document, setup)
 
 
 def root_operations() -> list[str]:
@@ -123,21 +297,56 @@ def server(database_url: str) -> Iterator[RunningServer]:
         yield running
 
 
-def token(world: World, *permissions: str) -> str:
+def token(world: World, *permissions: str, caller: Caller = "admin") -> str:
+    if caller == "partner_user":
+        return mint_token(
+            SETTINGS,
+            tenant_id=world.payouts_tenant_id,
+            user_id=world.partner_user_id,
+            permissions=permissions,
+            partner_id=world.payee_partner_id,
+        )
+    if caller == "payouts_admin":
+        return mint_token(
+            SETTINGS,
+            tenant_id=world.payouts_tenant_id,
+            user_id=world.payouts_admin_id,
+            permissions=permissions,
+        )
     return mint_token(
         SETTINGS, tenant_id=world.tenant_id, user_id=world.admin_id, permissions=permissions
     )
 
 
 async def post(
-    server: RunningServer, bearer: str, document: str, variables: dict[str, Any] | None = None
+    server: RunningServer,
+    bearer: str,
+    document: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    upload: bool = False,
 ) -> dict[str, Any]:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            server.graphql_url,
-            json={"query": document, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {bearer}"},
-        )
+    """POST one operation as JSON or, with `upload`, as a GraphQL multipart request
+    (operations, map, then the file) whose `$file` is a PDF."""
+    headers = {"Authorization": f"Bearer {bearer}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        if upload:
+            operations = {"query": document, "variables": {**(variables or {}), "file": None}}
+            response = await client.post(
+                server.graphql_url,
+                data={
+                    "operations": json.dumps(operations),
+                    "map": json.dumps({"0": ["variables.file"]}),
+                },
+                files={"0": ("invoice.pdf", PDF, "application/pdf")},
+                headers=headers,
+            )
+        else:
+            response = await client.post(
+                server.graphql_url,
+                json={"query": document, "variables": variables or {}},
+                headers=headers,
+            )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -160,6 +369,10 @@ async def world(server: RunningServer, engine: Any) -> World:
         sender_id=graph.sender_id,
         receiver_id=graph.receiver_id,
     )
+    payouts = await factory.tenant()
+    payouts_admin = await factory.user(payouts)
+    payee = await factory.partner(payouts, kind="isv", payout_account=unique("po_"))
+    partner_user = await factory.user(payouts, role="partner", partner_id=payee)
     world = World(
         tenant_id=graph.tenant_id,
         admin_id=graph.admin_id,
@@ -170,6 +383,10 @@ async def world(server: RunningServer, engine: Any) -> World:
         commission_payment_id=commission,
         commission_global_id="",
         invoice_payment_global_id="",
+        payouts_tenant_id=payouts,
+        payouts_admin_id=payouts_admin,
+        payee_partner_id=payee,
+        partner_user_id=partner_user,
     )
     lookup = "query($a: ID!, $b: ID!) { a: payment(id: $a) { id } b: payment(id: $b) { id } }"
     found = await post(
@@ -196,15 +413,18 @@ def test_every_root_operation_has_a_row_in_the_matrix() -> None:
 async def test_matrix_cell(
     server: RunningServer,
     world: World,
+    engine: Any,
     operation: str,
     permissions: tuple[str, ...],
     allowed: bool,
 ) -> None:
     assert operation in SAMPLES, f"{operation} needs a sample operation in SAMPLES"
-    document, variables = SAMPLES[operation]
+    sample = sample_of(operation)
     field = operation.partition(".")[2]
+    variables = await sample.setup(world, Factory(engine))
+    bearer = token(world, *permissions, caller=sample.caller)
 
-    body = await post(server, token(world, *permissions), document, variables(world))
+    body = await post(server, bearer, sample.document, variables, upload=sample.upload)
 
     if allowed:
         assert "errors" not in body, body
