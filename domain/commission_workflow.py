@@ -92,10 +92,10 @@ class CommissionWorkflow:
         for a caller that may act on a payment without reading it (document 000 lets
         `pay-partners-payments` alone reject documents)."""
         async with self._units(write_scope(principal)) as uow:
-            payment = await uow.commission.payment_for_update(payment_id)
-            if payment is None:
+            try:
+                case, _, _ = await self._load(uow, principal, payment_id)
+            except NotFound:
                 return []
-            case, _, _ = await self._load(uow, principal, payment_id)
         return commission.available(case, principal, self.today())
 
     # --- the partner's side -----------------------------------------------------------
@@ -120,11 +120,12 @@ class CommissionWorkflow:
         stored = await self._storage.put(
             principal.tenant_id, data, file_name=file_name, content_type=content_type
         )
+        now = self._clock()
         async with self._units(write_scope(principal)) as uow:
             case, actor, _ = await self._load(uow, principal, payment_id)
-            require(case, Action.ADD_DOCUMENT, principal, self._clock().date())
+            require(case, Action.ADD_DOCUMENT, principal, now.date())
             outcome = moves.add_document(case, document_type, stored)
-            payment = await uow.commission.apply(case.payment, outcome, actor, self._clock())
+            payment = await uow.commission.apply(case.payment, outcome, actor, now)
             documents = await uow.commission.documents(payment_id)
             await uow.commit()
         document = next(d for d in documents if d.document_type == document_type)

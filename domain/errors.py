@@ -9,14 +9,20 @@ class DomainError(Exception):
 
     code = "BAD_USER_INPUT"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason  # which rule refused, where the code alone does not say
 
     def extensions(self) -> dict[str, str]:
         """Machine-readable details beyond the code, shown in `extensions`."""
-        return {"field": self.field} if self.field else {}
+        details = {"field": self.field} if self.field else {}
+        if self.reason:
+            details["reason"] = self.reason
+        return details
 
 
 class BadUserInput(DomainError):
@@ -33,13 +39,6 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     code = "FORBIDDEN"
-
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def extensions(self) -> dict[str, str]:
-        return {"reason": self.reason} if self.reason else {}
 
 
 class PageSizeTooLarge(DomainError):
@@ -60,16 +59,13 @@ class InvalidState(DomainError):
         reason: str | None = None,
         field: str | None = None,
     ) -> None:
-        super().__init__(message, field=field)
+        super().__init__(message, field=field, reason=reason)
         self.status = status
-        self.reason = reason
 
     def extensions(self) -> dict[str, str]:
         details = super().extensions()
         if self.status:
             details["status"] = self.status
-        if self.reason:
-            details["reason"] = self.reason
         return details
 
 
