@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from gateway.settings import SettingsError, is_loopback
+from gateway.settings import SettingsError, env_int, env_seconds, env_text, is_loopback
 
 DEFAULT_MAIL_FROM = "PayGraph <no-reply@paygraph.local>"
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -109,31 +108,15 @@ def _check(settings: OutboxSettings) -> None:
         raise OutboxSettingsError("PAYGRAPH_OUTBOX_SEND_TIMEOUT must be above 0 seconds")
 
 
-def _text(name: str) -> str | None:
-    return os.environ.get(name, "").strip() or None
+_text = env_text
 
 
 def _int(name: str, default: int) -> int:
-    value = _text(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise OutboxSettingsError(f"{name} must be an integer, not {value!r}") from None
+    return env_int(name, default, error=OutboxSettingsError)
 
 
 def _float(name: str, default: float) -> float:
-    value = _text(name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        raise OutboxSettingsError(f"{name} must be a number of seconds, not {value!r}")
-    return number
+    return env_seconds(name, default, error=OutboxSettingsError)
 
 
 def _flag(name: str, default: bool) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,24 +38,33 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
+def env_text(name: str) -> str | None:
+    """The variable's value, stripped; None when unset or blank."""
+    return os.environ.get(name, "").strip() or None
+
+
+def env_int(name: str, default: int, *, error: type[SettingsError] = SettingsError) -> int:
+    value = env_text(name)
+    if value is None:
         return default
     try:
         return int(value)
     except ValueError:
-        raise SettingsError(f"{name} must be an integer, not {value!r}") from None
+        raise error(f"{name} must be an integer, not {value!r}") from None
 
 
-def _float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
+def env_seconds(name: str, default: float, *, error: type[SettingsError] = SettingsError) -> float:
+    """A finite number of seconds: `nan` and `inf` are refused like `10m`."""
+    value = env_text(name)
+    if value is None:
         return default
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, not {value!r}") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise error(f"{name} must be a number of seconds, not {value!r}")
+    return number
 
 
 def _list(name: str, default: str = "") -> tuple[str, ...]:
@@ -136,19 +146,19 @@ class Settings:
             jwt_jwks_url=os.environ.get("PAYGRAPH_JWT_JWKS_URL") or None,
             jwt_issuer=os.environ.get("PAYGRAPH_JWT_ISSUER") or None,
             jwt_audience=os.environ.get("PAYGRAPH_JWT_AUDIENCE") or None,
-            jwt_leeway=_int("PAYGRAPH_JWT_LEEWAY", 30),
+            jwt_leeway=env_int("PAYGRAPH_JWT_LEEWAY", 30),
             graphiql=_flag("PAYGRAPH_GRAPHIQL", not production),
             introspection=_flag("PAYGRAPH_INTROSPECTION", not production),
             cors_origins=_list("PAYGRAPH_CORS_ORIGINS"),
             limits=RequestLimits(
-                max_depth=_int("PAYGRAPH_MAX_DEPTH", 10),
-                max_aliases=_int("PAYGRAPH_MAX_ALIASES", 15),
-                max_tokens=_int("PAYGRAPH_MAX_TOKENS", 2000),
-                max_body_bytes=_int("PAYGRAPH_MAX_BODY_BYTES", 256 * 1024),
+                max_depth=env_int("PAYGRAPH_MAX_DEPTH", 10),
+                max_aliases=env_int("PAYGRAPH_MAX_ALIASES", 15),
+                max_tokens=env_int("PAYGRAPH_MAX_TOKENS", 2000),
+                max_body_bytes=env_int("PAYGRAPH_MAX_BODY_BYTES", 256 * 1024),
                 hide_suggestions=_flag("PAYGRAPH_HIDE_SUGGESTIONS", production),
             ),
             host=os.environ.get("PAYGRAPH_HOST", "127.0.0.1"),
-            port=_int("PAYGRAPH_PORT", 8000),
+            port=env_int("PAYGRAPH_PORT", 8000),
             payouts=PayoutSettings(
                 # A production deployment must name its provider: no silent sandbox.
                 provider=os.environ.get(
@@ -158,15 +168,15 @@ class Settings:
                 .lower(),
                 url=os.environ.get("PAYGRAPH_PAYOUT_URL") or None,
                 api_key=os.environ.get("PAYGRAPH_PAYOUT_API_KEY") or None,
-                timeout=_float("PAYGRAPH_PAYOUT_TIMEOUT", 10.0),
+                timeout=env_seconds("PAYGRAPH_PAYOUT_TIMEOUT", 10.0),
             ),
             slack_channel=os.environ.get("PAYGRAPH_SLACK_CHANNEL") or None,
             slack_rejection_mentions=_list("PAYGRAPH_SLACK_MENTIONS_PAYMENT_REJECTED"),
-            idempotency_retention_hours=_int(
+            idempotency_retention_hours=env_int(
                 "PAYGRAPH_IDEMPOTENCY_RETENTION_HOURS", MIN_KEY_RETENTION_HOURS
             ),
             storage_dir=os.environ.get("PAYGRAPH_STORAGE_DIR", "./var/documents"),
-            max_upload_bytes=_int("PAYGRAPH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            max_upload_bytes=env_int("PAYGRAPH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         )
 
 
