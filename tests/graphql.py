@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import read_engine
 from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
+from domain.commission_workflow import CommissionWorkflow
 from domain.permissions import ALL_PERMISSIONS
 from domain.principal import Credential, Principal
 from resolvers.context import Context
@@ -25,11 +26,20 @@ def admin(tenant_id: int, user_id: int | None = None) -> Principal:
     )
 
 
-async def execute(engine: AsyncEngine, query: str, principal: Principal, **variables: Any) -> Any:
+async def execute(
+    engine: AsyncEngine,
+    query: str,
+    principal: Principal,
+    *,
+    commission: CommissionWorkflow | None = None,
+    **variables: Any,
+) -> Any:
+    """Run `query` as the app would; mutations need the `commission` workflow."""
     context = Context(
         principal=principal,
         loaders=SqlReadLoaders(read_engine(engine), ReadScope.of(principal)),  # type: ignore[arg-type]
         request_id="test-request",
+        commission=commission,
     )
     return await schema.execute(query, variable_values=variables, context_value=context)
 

@@ -25,6 +25,10 @@ class PayoutReceiver:
     def calls_for(self, key_prefix: str) -> int:
         return sum(1 for key, _ in self.calls if key.startswith(key_prefix))
 
+    def payouts_for(self, key_prefix: str) -> int:
+        """Payouts actually made (one per payout key), as opposed to calls."""
+        return sum(1 for key in self.payouts if key.startswith(key_prefix))
+
 
 @contextlib.contextmanager
 def payout_receiver() -> Iterator[PayoutReceiver]:

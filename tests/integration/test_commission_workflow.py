@@ -17,7 +17,8 @@ from db.engine import write_engine
 from domain.permissions import ALL_PERMISSIONS
 from domain.principal import Credential, Principal
 from tests.factories import Factory
-from tests.workflow import run, workflow
+from tests.graphql import count_statements, execute
+from tests.workflow import workflow
 
 PDF = b"%PDF-1.4 commission invoice\n%%EOF\n"
 
@@ -96,8 +97,8 @@ async def test_a_payout_from_generated_to_paid(
             file_name=f"{kind}.pdf",
             content_type="application/pdf",
         )
-    requested = await run(
-        engine, commission, REQUEST, payout.partner_user, id=str(payout.payment_id)
+    requested = await execute(
+        engine, REQUEST, payout.partner_user, commission=commission, id=str(payout.payment_id)
     )
     assert requested.errors is None, requested.errors
     assert requested.data["requestPartnerPayment"]["payment"]["status"] == "PAYMENT_REQUESTED"
@@ -114,20 +115,34 @@ async def test_a_payout_from_generated_to_paid(
             .scalars()
             .all()
         )
-    first = await run(
-        engine, commission, APPROVE, payout.admin, p=str(payout.payment_id), d=str(documents[0])
+    first = await execute(
+        engine,
+        APPROVE,
+        payout.admin,
+        commission=commission,
+        p=str(payout.payment_id),
+        d=str(documents[0]),
     )
     assert first.errors is None, first.errors
     assert first.data["approvePaymentDocument"]["payment"]["status"] == "PAYMENT_REQUESTED"
-    second = await run(
-        engine, commission, APPROVE, payout.admin, p=str(payout.payment_id), d=str(documents[1])
+    second = await execute(
+        engine,
+        APPROVE,
+        payout.admin,
+        commission=commission,
+        p=str(payout.payment_id),
+        d=str(documents[1]),
     )
     assert second.data["approvePaymentDocument"]["payment"]["status"] == "APPROVED_FOR_PAYMENT"
 
-    paid = await run(engine, commission, PAY, payout.admin, id=str(payout.payment_id), key="k-1")
+    paid = await execute(
+        engine, PAY, payout.admin, commission=commission, id=str(payout.payment_id), key="k-1"
+    )
     assert paid.errors is None, paid.errors
     assert paid.data["payPartnerPayment"]["payment"]["status"] == "PAID"
-    again = await run(engine, commission, PAY, payout.admin, id=str(payout.payment_id), key="k-1")
+    again = await execute(
+        engine, PAY, payout.admin, commission=commission, id=str(payout.payment_id), key="k-1"
+    )
     assert again.data["payPartnerPayment"]["replayed"] is True
 
     assert await count(engine, m.PaymentEvent, payment_id=payout.payment_id) == 6
@@ -166,13 +181,11 @@ async def approved_with_documents(factory: Factory, documents: int) -> Payout:
 async def test_a_transition_costs_the_same_statements_however_many_documents_it_resets(
     engine: AsyncEngine, writes: AsyncEngine, tmp_path: Path, documents: int
 ) -> None:
-    from tests.graphql import count_statements
-
     payout = await approved_with_documents(Factory(engine), documents)
     commission = workflow(writes, tmp_path)
     with count_statements(writes) as counted:
-        result = await run(
-            engine, commission, REJECT_PAYOUT, payout.admin, id=str(payout.payment_id)
+        result = await execute(
+            engine, REJECT_PAYOUT, payout.admin, commission=commission, id=str(payout.payment_id)
         )
     assert result.errors is None, result.errors
     # payment FOR UPDATE, documents, partner, payee, actor, declined payouts; UPDATE
@@ -192,8 +205,6 @@ AVAILABLE = (
 async def test_available_transitions_on_a_list_cost_a_fixed_number_of_statements(
     engine: AsyncEngine, writes: AsyncEngine, tmp_path: Path, payments: int
 ) -> None:
-    from tests.graphql import count_statements
-
     factory = Factory(engine)
     payout = await new_payout(factory)
     for _ in range(payments - 1):
@@ -202,7 +213,7 @@ async def test_available_transitions_on_a_list_cost_a_fixed_number_of_statements
         )
     commission = workflow(writes, tmp_path)
     with count_statements(engine) as counted:
-        result = await run(engine, commission, AVAILABLE, payout.admin)
+        result = await execute(engine, AVAILABLE, payout.admin, commission=commission)
     assert result.errors is None, result.errors
     nodes = result.data["payments"]["nodes"]
     assert len(nodes) == payments
