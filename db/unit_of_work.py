@@ -15,12 +15,12 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import models as m
@@ -30,15 +30,17 @@ from db.scopes import visible
 from domain import entities as e
 from domain.access import ReadScope
 from domain.commission import Action
-from domain.commission_moves import Actor, DocumentChange, Outcome
 from domain.errors import InvalidState
-from domain.statuses import IdempotencyStatus, OutboxStatus
+from domain.outcomes import Actor, DocumentChange, Outcome
+from domain.statuses import IdempotencyStatus, OutboxStatus, PaymentKind, PaymentStatus
 
 PAYMENT = table_of(m.Payment)
 DOCUMENT = table_of(m.PaymentDocument)
 EVENT = table_of(m.PaymentEvent)
 LEDGER = table_of(m.AccountingTransaction)
 OUTBOX = table_of(m.Outbox)
+INVOICE = table_of(m.Invoice)
+FX = table_of(m.FxRate)
 KEYS = table_of(m.IdempotencyKey)
 
 
@@ -54,7 +56,9 @@ def _grouped(changes: Sequence[DocumentChange]) -> dict[tuple[tuple[str, Any], .
     return groups
 
 
-class SqlCommissionRecords:
+class _Records:
+    """Lookups every unit of work's records share, on its one connection."""
+
     def __init__(self, connection: AsyncConnection, scope: ReadScope, *, row_locks: bool) -> None:
         self._connection = connection
         self._scope = scope
@@ -67,12 +71,27 @@ class SqlCommissionRecords:
         row = (await self._connection.execute(statement)).first()
         return None if row is None else model.build(row)
 
+    def _in_tenant(self, model: rm.ReadModel, row_id: int) -> list[Any]:
+        table = model.table
+        return [table.c.id == row_id, table.c.tenant_id == self._scope.tenant_id]
+
     async def payment_for_update(self, payment_id: int) -> e.Payment | None:
         found: e.Payment | None = await self._one(
             rm.PAYMENT, PAYMENT.c.id == payment_id, visible(PAYMENT, self._scope), lock=True
         )
         return found
 
+    async def user(self, user_id: int) -> e.User | None:
+        found: e.User | None = await self._one(rm.USER, *self._in_tenant(rm.USER, user_id))
+        return found
+
+    async def apply(
+        self, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
+    ) -> e.Payment:
+        return await apply_outcome(self._connection, payment, outcome, actor, now)
+
+
+class SqlCommissionRecords(_Records):
     async def documents(self, payment_id: int) -> list[e.PaymentDocument]:
         statement = (
             select(*rm.PAYMENT_DOCUMENT.columns)
@@ -98,123 +117,229 @@ class SqlCommissionRecords:
         )
         return int((await self._connection.execute(statement)).scalar_one())
 
-    async def user(self, user_id: int) -> e.User | None:
-        table = rm.USER.table
-        found: e.User | None = await self._one(
-            rm.USER, table.c.id == user_id, table.c.tenant_id == self._scope.tenant_id
+
+class SqlPaymentRecords(_Records):
+    """Reseller (document 002) and invoice (document 003) payment writes."""
+
+    async def reseller_payment_for_update(
+        self, reseller_id: int, document_number: str
+    ) -> e.Payment | None:
+        found: e.Payment | None = await self._one(
+            rm.PAYMENT,
+            PAYMENT.c.tenant_id == self._scope.tenant_id,
+            PAYMENT.c.document_number == document_number,
+            PAYMENT.c.partner_id == reseller_id,
+            PAYMENT.c.kind == PaymentKind.RESELLER.value,
+            visible(PAYMENT, self._scope),
+            lock=True,
         )
         return found
 
-    async def apply(
-        self, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
+    async def invoice_for_update(self, invoice_id: int) -> e.Invoice | None:
+        found: e.Invoice | None = await self._one(
+            rm.INVOICE, *self._in_tenant(rm.INVOICE, invoice_id), lock=True
+        )
+        return found
+
+    async def payment_method(self, method_id: int) -> e.PaymentMethod | None:
+        found: e.PaymentMethod | None = await self._one(
+            rm.PAYMENT_METHOD, *self._in_tenant(rm.PAYMENT_METHOD, method_id)
+        )
+        return found
+
+    async def address(self, address_id: int) -> e.Address | None:
+        found: e.Address | None = await self._one(
+            rm.ADDRESS, *self._in_tenant(rm.ADDRESS, address_id)
+        )
+        return found
+
+    async def fx_rate(self, source: str, target: str, on: date) -> e.FxRate | None:
+        direct = and_(FX.c.base_currency == source, FX.c.quote_currency == target)
+        inverse = and_(FX.c.base_currency == target, FX.c.quote_currency == source)
+        statement = (
+            select(*rm.FX_RATE.columns)
+            .where(FX.c.tenant_id == self._scope.tenant_id, or_(direct, inverse))
+            .where(FX.c.effective_on <= on)
+            .order_by(FX.c.effective_on.desc(), case((direct, 0), else_=1), FX.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._connection.execute(statement)).first()
+        return None if row is None else rm.FX_RATE.build(row)  # type: ignore[no-any-return]
+
+    async def create(
+        self, values: Mapping[str, object], outcome: Outcome, actor: Actor, now: datetime
     ) -> e.Payment:
-        execute = self._connection.execute
-        claimed = (
-            await execute(
-                update(PAYMENT)
-                .where(
-                    PAYMENT.c.id == payment.id,
-                    PAYMENT.c.tenant_id == payment.tenant_id,
-                    PAYMENT.c.status == payment.status.value,
-                    PAYMENT.c.version == payment.version,
-                )
-                .values(
-                    **_plain(outcome.payment_changes), version=payment.version + 1, updated_at=now
-                )
-                .returning(*rm.PAYMENT.columns)
+        row = (
+            await self._connection.execute(
+                insert(PAYMENT).values(**_plain(values)).returning(*rm.PAYMENT.columns)
             )
-        ).first()
-        if claimed is None:
-            await self._lost_race(payment)
-        for values, document_ids in _grouped(outcome.document_changes).items():
-            # One statement per distinct change: resetting every reviewed document of a
-            # payment costs one UPDATE however many there are.
-            await execute(
-                update(DOCUMENT)
-                .where(DOCUMENT.c.id.in_(document_ids), DOCUMENT.c.payment_id == payment.id)
-                .values(**dict(values), updated_at=now)
+        ).one()
+        payment: e.Payment = rm.PAYMENT.build(row)
+        await write_records(self._connection, payment, outcome, actor, now)
+        return payment
+
+    async def live_total(self, invoice_id: int) -> int:
+        statement = select(func.coalesce(func.sum(PAYMENT.c.amount), 0)).where(
+            PAYMENT.c.tenant_id == self._scope.tenant_id,
+            PAYMENT.c.invoice_id == invoice_id,
+            PAYMENT.c.kind == PaymentKind.INVOICE.value,
+            PAYMENT.c.status != PaymentStatus.DELETED.value,
+        )
+        return int((await self._connection.execute(statement)).scalar_one())
+
+    async def update_invoice(
+        self, invoice: e.Invoice, changes: Mapping[str, object], now: datetime
+    ) -> e.Invoice:
+        row = (
+            await self._connection.execute(
+                update(INVOICE)
+                .where(INVOICE.c.id == invoice.id, INVOICE.c.tenant_id == invoice.tenant_id)
+                .values(**_plain(changes), updated_at=now)
+                .returning(*rm.INVOICE.columns)
             )
-        if (new := outcome.new_document) is not None:
-            stored = new.stored
-            await execute(
-                insert(DOCUMENT).values(
-                    tenant_id=payment.tenant_id,
-                    payment_id=payment.id,
-                    document_type=new.document_type,
-                    required=new.required,
-                    file_name=stored.file_name,
-                    content_type=stored.content_type,
-                    size_bytes=stored.size_bytes,
-                    sha256=stored.sha256,
-                    storage_key=stored.storage_key,
-                    created_at=now,
-                    updated_at=now,
-                )
+        ).one()
+        updated: e.Invoice = rm.INVOICE.build(row)
+        return updated
+
+
+class SqlDuePayments:
+    """Reseller payments past their expiration date, across tenants (the expiry job)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def due_expirations(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        statement = (
+            select(PAYMENT.c.tenant_id, PAYMENT.c.id)
+            .where(
+                PAYMENT.c.kind == PaymentKind.RESELLER.value,
+                PAYMENT.c.status == PaymentStatus.WAITING_FOR_PAYMENT.value,
+                PAYMENT.c.expiration_date <= now,
             )
-        await execute(
-            insert(EVENT).values(
+            .order_by(PAYMENT.c.expiration_date, PAYMENT.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [(row.tenant_id, row.id) for row in rows]
+
+
+async def apply_outcome(
+    connection: AsyncConnection, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
+) -> e.Payment:
+    """Claim the payment with a conditional update on the status and version it was read
+    with, then write the outcome's documents, event, postings and outbox rows."""
+    claimed = (
+        await connection.execute(
+            update(PAYMENT)
+            .where(
+                PAYMENT.c.id == payment.id,
+                PAYMENT.c.tenant_id == payment.tenant_id,
+                PAYMENT.c.status == payment.status.value,
+                PAYMENT.c.version == payment.version,
+            )
+            .values(**_plain(outcome.payment_changes), version=payment.version + 1, updated_at=now)
+            .returning(*rm.PAYMENT.columns)
+        )
+    ).first()
+    if claimed is None:
+        await _lost_race(connection, payment)
+    result: e.Payment = rm.PAYMENT.build(claimed)
+    for values, document_ids in _grouped(outcome.document_changes).items():
+        # One statement per distinct change: resetting every reviewed document of a
+        # payment costs one UPDATE however many there are.
+        await connection.execute(
+            update(DOCUMENT)
+            .where(DOCUMENT.c.id.in_(document_ids), DOCUMENT.c.payment_id == payment.id)
+            .values(**dict(values), updated_at=now)
+        )
+    if (new := outcome.new_document) is not None:
+        stored = new.stored
+        await connection.execute(
+            insert(DOCUMENT).values(
                 tenant_id=payment.tenant_id,
                 payment_id=payment.id,
-                actor_id=actor.user_id,
-                actor_label=actor.label[:200],
-                action=outcome.action.value,
-                from_status=outcome.from_status.value,
-                to_status=outcome.to_status.value,
-                comments=outcome.comments,
+                document_type=new.document_type,
+                required=new.required,
+                file_name=stored.file_name,
+                content_type=stored.content_type,
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                storage_key=stored.storage_key,
                 created_at=now,
+                updated_at=now,
             )
         )
-        if outcome.posting is not None:
-            posting_id = str(uuid.uuid4())
-            await execute(
-                insert(LEDGER),
-                [
-                    {
-                        "tenant_id": payment.tenant_id,
-                        "payment_id": payment.id,
-                        "invoice_id": payment.invoice_id,
-                        "posting_id": posting_id,
-                        "account_code": line.account_code,
-                        "direction": line.direction.value,
-                        "amount": line.money.amount,
-                        "currency": line.money.currency,
-                        "description": outcome.posting.description,
-                        "created_at": now,
-                    }
-                    for line in outcome.posting.lines
-                ],
-            )
-        if outcome.notifications:
-            await execute(
-                insert(OUTBOX),
-                [
-                    {
-                        "tenant_id": payment.tenant_id,
-                        "payment_id": payment.id,
-                        "channel": note.channel.value,
-                        "topic": note.topic,
-                        "payload": json.dumps(note.payload, ensure_ascii=False),
-                        "status": OutboxStatus.PENDING.value,
-                        "attempts": 0,
-                        "created_at": now,
-                    }
-                    for note in outcome.notifications
-                ],
-            )
-        result: e.Payment = rm.PAYMENT.build(claimed)
-        return result
+    await write_records(connection, result, outcome, actor, now)
+    return result
 
-    async def _lost_race(self, payment: e.Payment) -> None:
-        now_status = (
-            await self._connection.execute(
-                select(PAYMENT.c.status).where(PAYMENT.c.id == payment.id)
-            )
-        ).scalar_one_or_none()
-        raise InvalidState(
-            f"Payment {payment.id} changed while this request ran; it is now {now_status}.",
-            status=str(now_status),
-            reason="CONCURRENT_CHANGE",
+
+async def write_records(
+    connection: AsyncConnection, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
+) -> None:
+    """The outcome's audit event, ledger lines (one posting id per posting) and outbox
+    rows for `payment` as it now is."""
+    execute = connection.execute
+    await execute(
+        insert(EVENT).values(
+            tenant_id=payment.tenant_id,
+            payment_id=payment.id,
+            actor_id=actor.user_id,
+            actor_label=actor.label[:200],
+            action=outcome.action.value,
+            from_status=outcome.from_status.value if outcome.from_status else None,
+            to_status=outcome.to_status.value,
+            comments=outcome.comments,
+            created_at=now,
         )
+    )
+    lines = [
+        {
+            "tenant_id": payment.tenant_id,
+            "payment_id": payment.id,
+            "invoice_id": payment.invoice_id,
+            "posting_id": posting_id,
+            "account_code": line.account_code,
+            "direction": line.direction.value,
+            "amount": line.money.amount,
+            "currency": line.money.currency,
+            "description": posting.description,
+            "created_at": now,
+        }
+        for posting in outcome.postings
+        for posting_id in [str(uuid.uuid4())]
+        for line in posting.lines
+    ]
+    if lines:
+        await execute(insert(LEDGER), lines)
+    if outcome.notifications:
+        await execute(
+            insert(OUTBOX),
+            [
+                {
+                    "tenant_id": payment.tenant_id,
+                    "payment_id": payment.id,
+                    "channel": note.channel.value,
+                    "topic": note.topic,
+                    "payload": json.dumps(note.payload, ensure_ascii=False),
+                    "status": OutboxStatus.PENDING.value,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for note in outcome.notifications
+            ],
+        )
+
+
+async def _lost_race(connection: AsyncConnection, payment: e.Payment) -> None:
+    now_status = (
+        await connection.execute(select(PAYMENT.c.status).where(PAYMENT.c.id == payment.id))
+    ).scalar_one_or_none()
+    raise InvalidState(
+        f"Payment {payment.id} changed while this request ran; it is now {now_status}.",
+        status=str(now_status),
+        reason="CONCURRENT_CHANGE",
+    )
 
 
 class SqlUnitOfWork:
@@ -231,6 +356,7 @@ class SqlUnitOfWork:
         await self._connection.begin()
         row_locks = self._engine.dialect.name == "postgresql"
         self.commission = SqlCommissionRecords(self._connection, self._scope, row_locks=row_locks)
+        self.payments = SqlPaymentRecords(self._connection, self._scope, row_locks=row_locks)
         return self
 
     async def __aexit__(

@@ -5,13 +5,13 @@ functions of the case; the workflow writes an Outcome in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from domain import notifications as n
 from domain.commission import TRANSITIONS, Action, CommissionCase, target_after_review
 from domain.errors import BadUserInput, InvalidState, NotFound
 from domain.ledger import Posting, transfer
+from domain.outcomes import Actor, DocumentChange, NewDocument, Outcome
 from domain.payouts import PayoutReceipt
 from domain.statuses import DocumentStatus, PaymentStatus
 from domain.storage import StoredFile
@@ -24,38 +24,6 @@ MANUAL_PAYOUTS = "manual_payouts"  # paid outside PayGraph (mark as paid)
 MAX_TEXT = 2000
 DOCUMENT_TYPES = ("invoice", "tax_certificate", "bank_statement")
 CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    user_id: int | None
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentChange:
-    document_id: int
-    values: Mapping[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class NewDocument:
-    document_type: str
-    required: bool
-    stored: StoredFile
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    action: Action
-    from_status: PaymentStatus
-    to_status: PaymentStatus
-    payment_changes: Mapping[str, object]
-    comments: str | None = None
-    document_changes: tuple[DocumentChange, ...] = ()
-    new_document: NewDocument | None = None
-    posting: Posting | None = None
-    notifications: tuple[n.Notification, ...] = ()
 
 
 def _outcome(

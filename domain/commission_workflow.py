@@ -6,7 +6,6 @@ payout key and is never paid twice."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,10 +16,11 @@ from domain import commission_moves as moves
 from domain import entities as e
 from domain.access import ReadScope
 from domain.commission import Action, Availability, CommissionCase, require
-from domain.commission_moves import Actor, Outcome
 from domain.errors import DomainError, NotFound, NotRecorded, PayoutDeclined
-from domain.idempotency import MIN_RETENTION, KeyClaim, KeyRequest, checked_key, request_hash
+from domain.idempotency import MIN_RETENTION
+from domain.idempotent import IdempotentRuns, Settled, key_response
 from domain.notifications import Audience
+from domain.outcomes import SYSTEM_ACTOR, Actor, Outcome
 from domain.payouts import PayoutProvider, PayoutRequest, payout_key
 from domain.principal import Principal
 from domain.statuses import PaymentKind
@@ -29,16 +29,7 @@ from domain.writes import IdempotencyKeys, UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger("paygraph.commission")
 
-SYSTEM_ACTOR = Actor(None, "PayGraph")
 Decide = Callable[[CommissionCase, Actor, Audience, datetime], Outcome]
-
-
-@dataclass(frozen=True, slots=True)
-class Settled:
-    """The result of an idempotent mutation: the payment, and whether it was replayed."""
-
-    payment: e.Payment
-    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +67,11 @@ class CommissionWorkflow:
         key_retention: timedelta = MIN_RETENTION,
     ) -> None:
         self._units = units
-        self._keys = keys
         self._payouts = payouts
         self._storage = storage
         self._clock = clock
         self._notifications = notifications or NotificationSettings()
-        self._key_retention = key_retention
+        self._runs = IdempotentRuns(keys, clock=clock, retention=key_retention)
 
     def today(self) -> date:
         """The date the cutoff rule compares with (UTC)."""
@@ -241,7 +231,7 @@ class CommissionWorkflow:
             try:
                 outcome = moves.pay(case, comments, receipt, now, audience)
                 paid = await uow.commission.apply(payment, outcome, actor, now)
-                await uow.complete_key(key_id, _response(paid))
+                await uow.complete_key(key_id, key_response(paid))
                 await uow.commit()
             except DomainError:
                 raise
@@ -275,7 +265,7 @@ class CommissionWorkflow:
             outcome = decide(case, actor, audience, now)
             payment = await uow.commission.apply(case.payment, outcome, actor, now)
             if key_id is not None:
-                await uow.complete_key(key_id, _response(payment))
+                await uow.complete_key(key_id, key_response(payment))
             await uow.commit()
         return payment
 
@@ -313,40 +303,18 @@ class CommissionWorkflow:
         arguments: Mapping[str, object],
         run: Callable[[int], Awaitable[e.Payment]],
     ) -> Settled:
-        request = KeyRequest(
-            tenant_id=principal.tenant_id,
-            key=checked_key(idempotency_key),
-            operation=operation,
-            request_hash=request_hash(operation, principal.user_id, arguments),
-            now=self._clock(),
-            retention=self._key_retention,
+        return await self._runs.run(
+            principal,
+            operation,
+            idempotency_key,
+            arguments,
+            run,
+            lambda payment_id: self._replayed(principal, payment_id),
         )
-        claim = await self._keys.claim(request)
-        if claim.response is not None:
-            return Settled(await self._replayed(principal, claim.response), replayed=True)
-        assert claim.key_id is not None
-        try:
-            payment = await run(claim.key_id)
-        except BaseException:
-            await self._release(claim)
-            raise
-        return Settled(payment)
 
-    async def _replayed(self, principal: Principal, response: str) -> e.Payment:
-        payment_id = int(json.loads(response)["paymentId"])
+    async def _replayed(self, principal: Principal, payment_id: int) -> e.Payment:
         async with self._units(write_scope(principal)) as uow:
             payment = await uow.commission.payment_for_update(payment_id)
         if payment is None:
             raise NotFound(f"Commission payment {payment_id} not found.", field="id")
         return payment
-
-    async def _release(self, claim: KeyClaim) -> None:
-        try:
-            await self._keys.release(claim)
-        except Exception:
-            # The claim's lease runs out on its own; a retry can take it over then.
-            logger.exception("could not release idempotency key %s", claim.key_id)
-
-
-def _response(payment: e.Payment) -> str:
-    return json.dumps({"paymentId": payment.id, "status": payment.status.value})

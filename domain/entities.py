@@ -115,6 +115,21 @@ class PaymentMethod:
 
 
 @dataclass(frozen=True, slots=True)
+class FxRate:
+    """`rate_value / 10**rate_scale` units of the quote currency per unit of the base
+    currency, from `effective_on` until the next rate: exact, never a float."""
+
+    id: int
+    tenant_id: int
+    base_currency: str
+    quote_currency: str
+    rate_value: int
+    rate_scale: int
+    effective_on: date
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Invoice:
     id: int
     tenant_id: int

@@ -17,9 +17,9 @@ class DomainError(Exception):
         self.field = field
         self.reason = reason  # which rule refused, where the code alone does not say
 
-    def extensions(self) -> dict[str, str]:
+    def extensions(self) -> dict[str, object]:
         """Machine-readable details beyond the code, shown in `extensions`."""
-        details = {"field": self.field} if self.field else {}
+        details: dict[str, object] = {"field": self.field} if self.field else {}
         if self.reason:
             details["reason"] = self.reason
         return details
@@ -62,7 +62,7 @@ class InvalidState(DomainError):
         super().__init__(message, field=field, reason=reason)
         self.status = status
 
-    def extensions(self) -> dict[str, str]:
+    def extensions(self) -> dict[str, object]:
         details = super().extensions()
         if self.status:
             details["status"] = self.status
@@ -144,3 +144,24 @@ class NotRecorded(DomainError):
     """The change could not be committed; nothing was changed and retrying is safe."""
 
     code = "TRANSACTION_FAILED"
+
+
+class PaymentTotalMismatch(BadUserInput):
+    """Completing a reseller payment with a `total` other than the payment's."""
+
+    code = "PAYMENT_TOTAL_MISMATCH"
+
+
+class ValidationFailed(DomainError):
+    """Document 003's 422: every invalid field with its messages, `{field: [messages]}`
+    in `extensions.errors`, keyed by the argument path (`input.amount`)."""
+
+    code = "VALIDATION_FAILED"
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        fields = ", ".join(f"{name} {'; '.join(texts)}" for name, texts in errors.items())
+        super().__init__(f"Validation failed: {fields}.", field=next(iter(errors), None))
+        self.errors = errors
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "errors": self.errors}

@@ -4,15 +4,15 @@ outside it. The database adapter implements them; unit tests use in-memory fakes
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol
 
 from domain import entities as e
 from domain.access import ReadScope
-from domain.commission_moves import Actor, Outcome
 from domain.idempotency import KeyClaim, KeyRequest
+from domain.outcomes import Actor, Outcome
 
 
 class CommissionRecords(Protocol):
@@ -40,8 +40,57 @@ class CommissionRecords(Protocol):
         ...
 
 
+class PaymentRecords(Protocol):
+    """What the reseller (document 002) and invoice (document 003) payment writes read
+    and write. Lookups are limited to the unit of work's scope; `*_for_update` rows stay
+    locked until the transaction ends."""
+
+    async def payment_for_update(self, payment_id: int) -> e.Payment | None: ...
+
+    async def reseller_payment_for_update(
+        self, reseller_id: int, document_number: str
+    ) -> e.Payment | None:
+        """The reseller's payment with this document number (document 002's
+        document_id)."""
+        ...
+
+    async def invoice_for_update(self, invoice_id: int) -> e.Invoice | None: ...
+
+    async def payment_method(self, method_id: int) -> e.PaymentMethod | None: ...
+
+    async def address(self, address_id: int) -> e.Address | None: ...
+
+    async def user(self, user_id: int) -> e.User | None: ...
+
+    async def fx_rate(self, source: str, target: str, on: date) -> e.FxRate | None:
+        """The latest rate effective on or before `on` between the two currencies,
+        stored either way round."""
+        ...
+
+    async def create(
+        self, values: Mapping[str, object], outcome: Outcome, actor: Actor, now: datetime
+    ) -> e.Payment:
+        """Insert the payment, then write the outcome's event and postings."""
+        ...
+
+    async def apply(
+        self, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
+    ) -> e.Payment:
+        """As CommissionRecords.apply."""
+        ...
+
+    async def live_total(self, invoice_id: int) -> int:
+        """The sum of the invoice's payments that are not deleted, in its currency."""
+        ...
+
+    async def update_invoice(
+        self, invoice: e.Invoice, changes: Mapping[str, object], now: datetime
+    ) -> e.Invoice: ...
+
+
 class UnitOfWork(Protocol):
     commission: CommissionRecords
+    payments: PaymentRecords
 
     async def complete_key(self, key_id: int, response: str) -> None:
         """Mark an idempotency key completed, in this transaction."""
@@ -62,6 +111,13 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[ReadScope], UnitOfWork]
+
+
+class DuePayments(Protocol):
+    async def due_expirations(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        """`(tenant id, payment id)` of reseller payments still waiting for payment
+        whose expiration date has passed, oldest first, across every tenant."""
+        ...
 
 
 class IdempotencyKeys(Protocol):

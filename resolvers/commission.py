@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from domain import commission
 from domain import entities as e
 from domain.access import visible_payment_kinds
-from domain.commission_workflow import AddedDocument, CommissionWorkflow, Settled
+from domain.commission_workflow import AddedDocument, CommissionWorkflow
+from domain.idempotent import Settled
 from domain.paging import MAX_PAGE_SIZE, Keyset, ListRequest, ParentPage
 from domain.statuses import PaymentKind
 from resolvers.nodes import row_id

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from domain import entities as e
-from domain.commission_workflow import Settled
+from domain.idempotent import Settled
 from resolvers import commission as resolve
 from schema.fields import Info
 from schema.types.payment import Payment

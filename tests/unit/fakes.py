@@ -21,11 +21,11 @@ from domain import entities as e
 from domain import notifications as n
 from domain.access import ReadScope
 from domain.commission import Action
-from domain.commission_moves import Actor, Outcome
 from domain.errors import InvalidState
 from domain.idempotency import KeyClaim, KeyRequest, StoredKey, Verdict, verdict
 from domain.ledger import LedgerLine
 from domain.money import Money
+from domain.outcomes import Actor, Outcome
 from domain.payouts import PayoutReceipt, PayoutRequest, payout_key
 from domain.permissions import (
     MARK_PARTNER_PAYMENTS_PAID,
