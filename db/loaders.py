@@ -23,6 +23,7 @@ from db.read_models import ReadModel
 from db.scopes import visible
 from domain.access import ReadScope
 from domain.paging import CountKey, Keyset, ListRequest, Offset, Page, ParentPage
+from domain.statuses import PaymentStatus
 
 # name -> read model, for `<name>` loaders keyed by id
 BY_ID: dict[str, ReadModel] = {
@@ -40,6 +41,8 @@ BY_ID: dict[str, ReadModel] = {
     "payment_document_by_id": rm.PAYMENT_DOCUMENT,
     "accounting_transaction_by_id": rm.ACCOUNTING_TRANSACTION,
     "payment_event_by_id": rm.PAYMENT_EVENT,
+    "account_by_id": rm.ACCOUNT,
+    "fx_rate_by_id": rm.FX_RATE,
 }
 
 # name -> (read model of the children, foreign key column to the parent)
@@ -48,6 +51,8 @@ BY_PARENT: dict[str, tuple[ReadModel, str]] = {
     "documents_by_payment": (rm.PAYMENT_DOCUMENT, "payment_id"),
     "events_by_payment": (rm.PAYMENT_EVENT, "payment_id"),
     "ledger_by_payment": (rm.ACCOUNTING_TRANSACTION, "payment_id"),
+    "ledger_by_invoice": (rm.ACCOUNTING_TRANSACTION, "invoice_id"),
+    "accounts_by_reseller": (rm.ACCOUNT, "reseller_id"),
     "payments_by_invoice": (rm.PAYMENT, "invoice_id"),
     "payments_by_sender": (rm.PAYMENT, "sender_id"),
     "payments_by_receiver": (rm.PAYMENT, "receiver_id"),
@@ -58,12 +63,19 @@ BY_PARENT: dict[str, tuple[ReadModel, str]] = {
     "terminals_by_merchant": (rm.TERMINAL, "merchant_id"),
 }
 
+# Relations that leave some children out, whatever the filter: an invoice's payments
+# are its live ones (a deleted payment no longer counts towards what it was paid).
+ALWAYS: dict[str, Any] = {
+    "payments_by_invoice": lambda table: table.c.status != PaymentStatus.DELETED.value,
+}
+
 # name -> read model, for root lists keyed by ListRequest
 ROOTS: dict[str, ReadModel] = {
     "payments": rm.PAYMENT,
     "invoices": rm.INVOICE,
     "addresses": rm.ADDRESS,
     "partners": rm.PARTNER,
+    "accounting_transactions": rm.ACCOUNTING_TRANSACTION,
 }
 
 
@@ -79,7 +91,7 @@ class SqlReadLoaders:
         if name in BY_ID:
             loader = DataLoader(self._by_id_batch(BY_ID[name]))
         elif name in BY_PARENT:
-            loader = DataLoader(self._by_parent_batch(*BY_PARENT[name]))
+            loader = DataLoader(self._by_parent_batch(name))
         elif name in ROOTS:
             loader = DataLoader(self._root_batch(ROOTS[name]))
         else:
@@ -121,8 +133,13 @@ class SqlReadLoaders:
 
         return batch
 
-    def _by_parent_batch(self, model: ReadModel, foreign_key: str) -> Any:
-        fk = model.table.c[foreign_key]
+    def _relation(self, relation: str) -> tuple[ReadModel, Any, list[ColumnElement[bool]]]:
+        model, foreign_key = BY_PARENT[relation]
+        always = ALWAYS.get(relation)
+        return model, model.table.c[foreign_key], [always(model.table)] if always else []
+
+    def _by_parent_batch(self, relation: str) -> Any:
+        model, fk, always = self._relation(relation)
 
         async def batch(keys: list[ParentPage]) -> list[Page[Any]]:
             # One statement per distinct list request; usually every key shares one.
@@ -131,20 +148,29 @@ class SqlReadLoaders:
                 groups[key.request].append(key.parent_id)
             pages: dict[ParentPage, Page[Any]] = {}
             for request, parent_ids in groups.items():
-                pages.update(await self._pages_of(model, fk, request, parent_ids))
+                pages.update(await self._pages_of(model, fk, request, parent_ids, always))
             return [pages[key] for key in keys]
 
         return batch
 
     async def _pages_of(
-        self, model: ReadModel, fk: Any, request: ListRequest, parent_ids: list[int]
+        self,
+        model: ReadModel,
+        fk: Any,
+        request: ListRequest,
+        parent_ids: list[int],
+        always: list[ColumnElement[bool]],
     ) -> dict[ParentPage, Page[Any]]:
         """Each parent's page in one statement: rows ranked within their parent."""
         table = model.table
         backward = isinstance(request.window, Keyset) and request.window.backward
         ordering = order_by(table, request.order, reverse=backward)
         rank = func.row_number().over(partition_by=fk, order_by=ordering).label("rank")
-        conditions = [*self._matching(table, request.where), *self._window(table, request)]
+        conditions = [
+            *self._matching(table, request.where),
+            *self._window(table, request),
+            *always,
+        ]
         ranked = select(*model.columns, fk.label("parent_key"), rank).where(
             fk.in_(parent_ids), *conditions
         )
@@ -196,11 +222,10 @@ class SqlReadLoaders:
                 statement: Select[Any] = select(func.count()).where(*self._matching(table, tree))
                 counts[CountKey(relation, None, tree)] = (await self._fetch(statement))[0][0]
                 continue
-            model, foreign_key = BY_PARENT[relation]
-            fk = model.table.c[foreign_key]
+            model, fk, always = self._relation(relation)
             statement = (
                 select(fk, func.count())
-                .where(fk.in_(parents), *self._matching(model.table, tree))
+                .where(fk.in_(parents), *self._matching(model.table, tree), *always)
                 .group_by(fk)
             )
             found = dict(await self._fetch(statement))  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from domain.filtering import FieldKind, Listing, Relation, Scalar
 from domain.statuses import (
     DocumentStatus,
     InvoiceStatus,
+    LedgerDirection,
     PartnerKind,
     PaymentKind,
     PaymentMethodType,
@@ -280,7 +281,29 @@ PAYMENT_METHOD = _listing(
 ACCOUNTING_TRANSACTION = _listing(
     "AccountingTransaction",
     "accounting_transaction",
-    {"id": _own_id("AccountingTransaction"), "created_at": _created()},
+    {
+        "id": _own_id("AccountingTransaction"),
+        "created_at": _created(),
+        "account_code": _text("Ledger account, e.g. `cash`."),
+        "direction": Scalar("", K.ENUM, "DEBIT or CREDIT.", enum=LedgerDirection),
+        "amount": Scalar("", K.AMOUNT, "Amount in minor units (always positive)."),
+        "currency": Scalar("", K.CODE, "ISO 4217 code."),
+        "payment_id": _id("Payment", "Payment that posted it (document 003's payment_id)."),
+        "invoice_id": _id("Invoice", "Invoice of that payment."),
+    },
+    {
+        "payment": ("Payment", ("payment_id",), "Lines whose payment matches."),
+        "invoice": ("Invoice", ("invoice_id",), "Lines whose invoice matches."),
+    },
+)
+
+ACCOUNT = _listing(
+    "Account",
+    "account",
+    {
+        "id": _own_id("Account"),
+        "created_at": Scalar("", K.DATETIME, "When it was opened (UTC)."),
+    },
 )
 
 PAYMENT_EVENT = _listing(
@@ -305,5 +328,6 @@ LISTINGS: dict[str, Listing] = {
         PAYMENT_METHOD,
         ACCOUNTING_TRANSACTION,
         PAYMENT_EVENT,
+        ACCOUNT,
     )
 }

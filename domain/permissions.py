@@ -79,6 +79,7 @@ OPERATIONS: Mapping[str, Rule] = {
     "Query.partners": _read("001 partners"),
     "Query.partnerPayments": _rule("000 GET /partner-payments", VIEW_PARTNER_PAYMENTS),
     "Query.reseller": _read("002 resellers"),
+    "Query.accountingTransactions": _read("003 GET /accounting_transactions"),
     "Mutation.requestPartnerPayment": _rule(
         "PayGraph: a partner user requests its commission payout (000 generated -> "
         "payment_requested)",

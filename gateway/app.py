@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +25,16 @@ from db.engine import create_engine, read_engine, write_engine
 from db.idempotency_keys import SqlIdempotencyKeys
 from db.loaders import SqlReadLoaders
 from db.models.types import utcnow
-from db.unit_of_work import SqlUnitOfWork
+from db.unit_of_work import SqlDuePayments, SqlUnitOfWork
 from domain.access import ReadScope
 from domain.commission_workflow import CommissionWorkflow, NotificationSettings
+from domain.invoice_workflow import InvoicePayments
 from domain.principal import Principal
+from domain.reseller_payments import ResellerPayments
 from gateway.auth import JwtVerifier
+from gateway.client_ip import client_ip, trusted_networks
 from gateway.downloads import document_download
+from gateway.expiry import expiry_running
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
 from gateway.payouts import payout_provider
@@ -39,6 +45,41 @@ from resolvers.context import Context
 from schema.app_schema import build_schema
 
 
+@dataclass(frozen=True, slots=True)
+class Workflows:
+    """The write side's use cases, built once per app."""
+
+    commission: CommissionWorkflow
+    resellers: ResellerPayments
+    invoices: InvoicePayments
+
+
+def build_workflows(
+    settings: Settings, writes: AsyncEngine, payouts: Any, storage: LocalDiskStorage
+) -> Workflows:
+    units = partial(SqlUnitOfWork, writes)
+    keys = SqlIdempotencyKeys(writes)
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    return Workflows(
+        commission=CommissionWorkflow(
+            units,
+            keys,
+            payouts,
+            storage,
+            clock=utcnow,
+            notifications=NotificationSettings(
+                slack_channel=settings.slack_channel,
+                rejection_mentions=settings.slack_rejection_mentions,
+            ),
+            key_retention=retention,
+        ),
+        resellers=ResellerPayments(
+            units, keys, SqlDuePayments(writes), clock=utcnow, key_retention=retention
+        ),
+        invoices=InvoicePayments(units, keys, clock=utcnow, key_retention=retention),
+    )
+
+
 class PayGraphGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with PayGraph's context: principal, loaders, request id."""
 
@@ -46,13 +87,14 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         self,
         engine: AsyncEngine,
         settings: Settings,
-        commission: CommissionWorkflow,
+        workflows: Workflows,
         **options: Any,
     ) -> None:
         schema = build_schema(settings.limits, introspection=settings.introspection)
         super().__init__(schema, multipart_uploads_enabled=True, **options)
         self._read_engine = engine
-        self._commission = commission
+        self._workflows = workflows
+        self._trusted_proxies = trusted_networks(settings.trusted_proxies)
 
     async def get_context(self, request: Any, response: Any) -> Context | None:
         principal = getattr(request.state, "principal", None)
@@ -67,7 +109,14 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             request_id=request_id,
             request=request,
             response=response,
-            commission=self._commission,
+            commission=self._workflows.commission,
+            resellers=self._workflows.resellers,
+            invoices=self._workflows.invoices,
+            client_ip=client_ip(
+                request.client.host if request.client else None,
+                request.headers.get("x-forwarded-for"),
+                self._trusted_proxies,
+            ),
         )
 
 
@@ -84,18 +133,7 @@ def create_app(
     writes = write_engine(engine)
     payouts = payout_provider(settings.payouts)
     storage = LocalDiskStorage(Path(settings.storage_dir))
-    commission = CommissionWorkflow(
-        lambda scope: SqlUnitOfWork(writes, scope),
-        SqlIdempotencyKeys(writes),
-        payouts,
-        storage,
-        clock=utcnow,
-        notifications=NotificationSettings(
-            slack_channel=settings.slack_channel,
-            rejection_mentions=settings.slack_rejection_mentions,
-        ),
-        key_retention=timedelta(hours=settings.idempotency_retention_hours),
-    )
+    workflows = build_workflows(settings, writes, payouts, storage)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -115,7 +153,10 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
             # Notifications written by transitions are delivered after their commit.
-            async with dispatcher_running(writes, outbox):
+            async with (
+                dispatcher_running(writes, outbox),
+                expiry_running(workflows.resellers, settings.expiry_interval_seconds),
+            ):
                 yield
         finally:
             await payouts.close()
@@ -127,7 +168,7 @@ def create_app(
     graphql = PayGraphGraphQL(
         reads,
         settings,
-        commission,
+        workflows,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
     )

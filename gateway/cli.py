@@ -101,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     outbox_run.set_defaults(run=_outbox_run)
 
+    expire = commands.add_parser(
+        "expire",
+        help="move reseller payments past their expiration date to EXPIRED, once "
+        "(the server also does it every PAYGRAPH_EXPIRY_INTERVAL seconds)",
+    )
+    expire.set_defaults(run=_expire)
+
     export = commands.add_parser("export-schema", help="print or write the SDL")
     export.add_argument("--output", type=Path, default=None)
     export.set_defaults(run=_export_schema)
@@ -300,6 +307,43 @@ def _outbox_run(args: argparse.Namespace) -> int:
     report = asyncio.run(run())
     if args.once:
         print(f"delivered {report.delivered}, retried {report.retried}, dead {report.dead}")
+    return 0
+
+
+def _expire(args: argparse.Namespace) -> int:
+    from db.engine import write_engine
+    from db.idempotency_keys import SqlIdempotencyKeys
+    from db.models.types import utcnow
+    from db.unit_of_work import SqlDuePayments, SqlUnitOfWork
+    from domain.reseller_payments import ResellerPayments
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"paygraph expire: {error}", file=sys.stderr)
+        return 2
+    _log_paygraph()
+
+    async def run() -> int:
+        async with _engine(settings.database_url) as engine:
+            await upgrade(engine)
+            writes = write_engine(engine)
+            try:
+                payments = ResellerPayments(
+                    lambda scope: SqlUnitOfWork(writes, scope),
+                    SqlIdempotencyKeys(writes),
+                    SqlDuePayments(writes),
+                    clock=utcnow,
+                )
+                total = 0
+                while expired := await payments.expire_due():
+                    total += expired
+                return total
+            finally:
+                if writes is not engine:
+                    await writes.dispose()
+
+    print(f"expired {asyncio.run(run())} reseller payment(s)")
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from jwt.algorithms import get_default_algorithms
 
 from db.engine import DEFAULT_DATABASE_URL
+from gateway.client_ip import trusted_networks
 from gateway.payouts import PayoutSettings
 from schema.limits import RequestLimits
 
@@ -96,6 +97,12 @@ class Settings:
     idempotency_retention_hours: int = MIN_KEY_RETENTION_HOURS
     storage_dir: str = "./var/documents"
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks); with none,
+    # the requester's IP is the TCP peer's.
+    trusted_proxies: tuple[str, ...] = ()
+    # How often the server moves reseller payments past their expiration date to
+    # EXPIRED; 0 turns the job off (then run `paygraph expire` from a scheduler).
+    expiry_interval_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         _check_jwt(self)
@@ -177,6 +184,8 @@ class Settings:
             ),
             storage_dir=os.environ.get("PAYGRAPH_STORAGE_DIR", "./var/documents"),
             max_upload_bytes=env_int("PAYGRAPH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            trusted_proxies=_list("PAYGRAPH_TRUSTED_PROXIES"),
+            expiry_interval_seconds=env_seconds("PAYGRAPH_EXPIRY_INTERVAL", 30.0),
         )
 
 
@@ -194,6 +203,12 @@ def _check_workflow(settings: Settings) -> None:
         )
     if settings.max_upload_bytes < 1024:
         raise SettingsError("PAYGRAPH_MAX_UPLOAD_BYTES must be at least 1024")
+    if not 0 <= settings.expiry_interval_seconds <= 86_400:
+        raise SettingsError("PAYGRAPH_EXPIRY_INTERVAL must be 0 (off) to 86400 seconds")
+    try:
+        trusted_networks(settings.trusted_proxies)
+    except ValueError as error:
+        raise SettingsError(f"PAYGRAPH_TRUSTED_PROXIES: {error}") from None
 
 
 def _public_key() -> str | None:

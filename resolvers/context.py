@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from domain.commission_workflow import CommissionWorkflow
+    from domain.invoice_workflow import InvoicePayments
     from domain.ports import ReadLoaders
     from domain.principal import Principal
+    from domain.reseller_payments import ResellerPayments
 
 
 @dataclass(slots=True)
@@ -19,3 +21,7 @@ class Context:
     request: Any = None
     response: Any = None
     commission: CommissionWorkflow | None = None  # None: a read-only context
+    resellers: ResellerPayments | None = None
+    invoices: InvoicePayments | None = None
+    # The caller's address: the peer, or what a trusted proxy says in X-Forwarded-For.
+    client_ip: str | None = None

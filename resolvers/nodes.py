@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import NotFound, PartnerNotFound
+from domain.statuses import PartnerKind
 from resolvers.cursors import decode_token, parse_row_id
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ LOADER_OF_TYPE = {
     "Company": "company_by_id",
     "User": "user_by_id",
     "PaymentMethod": "payment_method_by_id",
+    "Account": "account_by_id",
 }
 
 
@@ -67,4 +69,12 @@ async def by_id(context: Context, type_name: str, given: str) -> Any:
     if found is None:
         not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
         raise not_found(f"No {type_name} has the ID {given!r}.", field="id")
+    return found
+
+
+async def reseller(context: Context, given: str) -> Any:
+    """`reseller(id)`: a partner of kind RESELLER in the caller's scope."""
+    found = await context.loaders.partner_by_id.load(row_id("Partner", given))
+    if found is None or found.kind is not PartnerKind.RESELLER:
+        raise NotFound(f"No reseller has the ID {given!r}.", field="id")
     return found

@@ -28,6 +28,7 @@ from schema.types.payment_parts import (
     PaymentDocument,
     PaymentEvent,
 )
+from schema.types.resellers import Account
 
 NODE_TYPES: list[Any] = [
     Payment,
@@ -43,6 +44,7 @@ NODE_TYPES: list[Any] = [
     Company,
     User,
     PaymentMethod,
+    Account,
 ]
 
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"

@@ -110,6 +110,7 @@ ENUM_FILTERS = {
         enums.PartnerKind,
         enums.UserRole,
         enums.PaymentMethodType,
+        enums.LedgerDirection,
     )
 }
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from schema.mutations.commission import CommissionMutations
+from schema.mutations.payments import PaymentMutations
 
 
 @strawberry.type(description="Change the payment graph: one mutation per state transition.")
-class Mutation(CommissionMutations):
+class Mutation(CommissionMutations, PaymentMutations):
     pass

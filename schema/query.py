@@ -20,6 +20,8 @@ from schema.fields import Info, filter_arg, root_connection
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Partner
 from schema.types.payment import Payment
+from schema.types.payment_parts import AccountingTransaction
+from schema.types.resellers import Reseller
 from schema.types.viewer import Viewer
 
 IdArg = Annotated[
@@ -84,6 +86,23 @@ class Query:
 
     partners = root_connection(
         "Partner", "partners", Partner, "Partners: by cursor, or by `page`/`perPage`."
+    )
+
+    @strawberry.field(
+        description=(
+            "One reseller (document 002): a partner of kind RESELLER; NOT_FOUND for any "
+            "other partner or one outside the caller's scope."
+        )
+    )
+    async def reseller(self, info: Info, id: IdArg) -> Reseller:
+        return await nodes.reseller(info.context, id)  # type: ignore[no-any-return]
+
+    accounting_transactions = root_connection(
+        "AccountingTransaction",
+        "accounting_transactions",
+        AccountingTransaction,
+        "Ledger lines (document 003's accounting transactions): by cursor, or by "
+        "`page`/`perPage`; filter by payment, invoice, account, direction or currency.",
     )
 
     @strawberry.field(

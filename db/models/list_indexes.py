@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Index, Table
 
 from db.models.base import table_of
+from db.models.operations import AccountingTransaction
 from db.models.parties import Address, Company, Merchant, Partner, PaymentMethod, Terminal, User
 from db.models.payments import Invoice, Payment, PaymentDetail, PaymentDocument
 
@@ -61,6 +62,7 @@ TRIGRAM: dict[type, list[str]] = {
     Company: ["name", "tax_id"],
     User: ["name", "email"],
     PaymentMethod: ["name"],
+    AccountingTransaction: ["account_code"],
 }
 
 

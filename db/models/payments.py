@@ -106,6 +106,8 @@ class Payment(Base):
         Index(None, "tenant_id", "period_start", "period_end"),
         Index(None, "tenant_id", "document_number"),
         Index(None, "partner_id", "created_at"),
+        # The expiry job: reseller payments still waiting, by expiration date.
+        Index(None, "status", "expiration_date"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = tenant_fk()

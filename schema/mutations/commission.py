@@ -29,8 +29,8 @@ KeyArg = Annotated[
     str,
     strawberry.argument(
         description=(
-            "A client-chosen unique key (e.g. a UUID) for this payout. Resending the same "
-            "key and input replays the first result without paying again; the same key "
+            "A client-chosen unique key (e.g. a UUID) for this request. Resending the same "
+            "key and input replays the first result without doing it again; the same key "
             "with other input fails with IDEMPOTENCY_KEY_REUSED; while the first request "
             "runs, IDEMPOTENCY_KEY_IN_USE. Keys are kept 24 hours, per tenant."
         )
@@ -41,16 +41,18 @@ KeyArg = Annotated[
 @strawberry.type(description="The payment after a workflow transition.")
 class PaymentTransitionPayload:
     payment: Payment = strawberry.field(description="The payment as it now is.")
-    success: bool = strawberry.field(default=True, description="Always true (document 000).")
+    success: bool = strawberry.field(default=True, description="Always true (documents 000, 002).")
 
 
-@strawberry.type(description="The payment after a payout was executed or recorded.")
+@strawberry.type(
+    description=("The payment after an idempotent mutation: a payout, a completion or a recording.")
+)
 class PaymentSettlementPayload:
     payment: Payment = strawberry.field(description="The payment as it now is.")
     replayed: bool = strawberry.field(
         description="True when this answer replays an earlier request with the same key."
     )
-    success: bool = strawberry.field(default=True, description="Always true (document 000).")
+    success: bool = strawberry.field(default=True, description="Always true (documents 000, 002).")
 
 
 @strawberry.type(description="The uploaded document and its payment.")
@@ -60,11 +62,11 @@ class AddPaymentDocumentPayload:
     success: bool = strawberry.field(default=True, description="Always true.")
 
 
-def _moved(payment: e.Payment) -> PaymentTransitionPayload:
+def moved(payment: e.Payment) -> PaymentTransitionPayload:
     return PaymentTransitionPayload(payment=payment)  # type: ignore[arg-type]
 
 
-def _settled(settled: Settled) -> PaymentSettlementPayload:
+def settled(settled: Settled) -> PaymentSettlementPayload:
     return PaymentSettlementPayload(payment=settled.payment, replayed=settled.replayed)  # type: ignore[arg-type]
 
 
@@ -79,7 +81,7 @@ class CommissionMutations:
     async def request_partner_payment(
         self, info: Info, id: PaymentIdArg
     ) -> PaymentTransitionPayload:
-        return _moved(await resolve.request_partner_payment(info.context, id))
+        return moved(await resolve.request_partner_payment(info.context, id))
 
     @strawberry.mutation(
         description=(
@@ -120,7 +122,7 @@ class CommissionMutations:
     async def approve_payment_document(
         self, info: Info, payment_id: PaymentIdArg, document_id: DocumentIdArg
     ) -> PaymentTransitionPayload:
-        return _moved(await resolve.approve_payment_document(info.context, payment_id, document_id))
+        return moved(await resolve.approve_payment_document(info.context, payment_id, document_id))
 
     @strawberry.mutation(
         description=(
@@ -137,7 +139,7 @@ class CommissionMutations:
             str, strawberry.argument(description="Why; shown to the partner.")
         ],
     ) -> PaymentTransitionPayload:
-        return _moved(
+        return moved(
             await resolve.reject_payment_document(
                 info.context, payment_id, document_id, rejection_reason
             )
@@ -152,7 +154,7 @@ class CommissionMutations:
         id: PaymentIdArg,
         comments: Annotated[str, strawberry.argument(description="Why it needs review.")],
     ) -> PaymentTransitionPayload:
-        return _moved(await resolve.send_to_internal_review(info.context, id, comments))
+        return moved(await resolve.send_to_internal_review(info.context, id, comments))
 
     @strawberry.mutation(
         description=(
@@ -171,7 +173,7 @@ class CommissionMutations:
             str | None, strawberry.argument(description="Optional comments.")
         ] = None,
     ) -> PaymentSettlementPayload:
-        return _settled(
+        return settled(
             await resolve.pay_partner_payment(info.context, id, comments, idempotency_key)
         )
 
@@ -190,7 +192,7 @@ class CommissionMutations:
             str | None, strawberry.argument(description="Shown to the partner.")
         ] = None,
     ) -> PaymentTransitionPayload:
-        return _moved(await resolve.reject_partner_payment(info.context, id, comments))
+        return moved(await resolve.reject_partner_payment(info.context, id, comments))
 
     @strawberry.mutation(
         description=(
@@ -205,6 +207,6 @@ class CommissionMutations:
         paid_at: Annotated[datetime, strawberry.argument(description="When it was paid.")],
         idempotency_key: KeyArg,
     ) -> PaymentSettlementPayload:
-        return _settled(
+        return settled(
             await resolve.mark_partner_payment_as_paid(info.context, id, paid_at, idempotency_key)
         )

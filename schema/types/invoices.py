@@ -17,8 +17,12 @@ from schema.types.parties import Company
 
 if TYPE_CHECKING:
     from schema.types.payment import Payment
+    from schema.types.payment_parts import AccountingTransaction
 
 PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
+AccountingTransactionRef = Annotated[
+    "AccountingTransaction", strawberry.lazy("schema.types.payment_parts")
+]
 
 
 @strawberry.type(description="A postal address acting as sender (payer) or receiver (payee).")
@@ -84,5 +88,14 @@ class Invoice(relay.Node):
         return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
 
     payments = child_connection(
-        "Payment", "payments_by_invoice", PaymentRef, "Payments recorded against this invoice."
+        "Payment",
+        "payments_by_invoice",
+        PaymentRef,
+        "Payments recorded against this invoice and not deleted: they sum to `paid`.",
+    )
+    accounting_transactions = child_connection(
+        "AccountingTransaction",
+        "ledger_by_invoice",
+        AccountingTransactionRef,
+        "The invoice's ledger: every line its payments posted, reversals included.",
     )

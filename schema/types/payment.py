@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
+from domain.statuses import PaymentKind as PaymentKindValue
 from resolvers import commission as commission_resolvers
 from resolvers.relations import load_one
 from schema.connection import Connection
@@ -44,6 +45,7 @@ from schema.types.payment_parts import (
     PaymentDocument,
     PaymentEvent,
 )
+from schema.types.resellers import Account, FxRate, Reseller, as_reseller
 
 DetailFilterArg = filter_arg("PaymentDetail")
 DetailSortArg = sort_arg("PaymentDetail")
@@ -98,6 +100,12 @@ class Payment(relay.Node):
     received_at: datetime | None = strawberry.field(description="When the payee received it.")
     closed_at: datetime | None = strawberry.field(description="When it was completed.")
     expiration_date: datetime | None = strawberry.field(description="When it expires unpaid.")
+    requester_ip: str | None = strawberry.field(
+        description="Address the completion request came from (document 002)."
+    )
+    deleted_at: datetime | None = strawberry.field(
+        description="When an invoice payment was deleted (its status is then DELETED)."
+    )
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
     updated_at: datetime = strawberry.field(description="Last change (UTC).")
 
@@ -125,7 +133,9 @@ class Payment(relay.Node):
     def discount_amount(self) -> Money | None:
         return Money.of(self.discount)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Amount in the original currency before conversion.")
+    @strawberry.field(
+        description="The amount as entered, in its own currency, before conversion (003)."
+    )
     def original_amount(self) -> Money | None:
         return Money.of(self.original)  # type: ignore[attr-defined]
 
@@ -187,6 +197,36 @@ class Payment(relay.Node):
     @strawberry.field(description="The invoice this payment settles.")
     async def invoice(self, info: Info) -> Invoice | None:
         return await load_one(info.context.loaders.invoice_by_id, self.invoice_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description=(
+            "Document 002's `invoices` relationship: the invoice this payment settles, "
+            "as a list (empty when there is none)."
+        )
+    )
+    async def invoices(self, info: Info) -> list[Invoice]:
+        invoice = await load_one(info.context.loaders.invoice_by_id, self.invoice_id)  # type: ignore[attr-defined]
+        return [] if invoice is None else [invoice]
+
+    @strawberry.field(description="The reseller whose customer owes this payment (document 002).")
+    async def reseller(self, info: Info) -> Reseller | None:
+        if self.kind is not PaymentKindValue.RESELLER:  # type: ignore[comparison-overlap]
+            return None
+        partner = await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+        return as_reseller(partner)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The reseller customer's account (document 002).")
+    async def account(self, info: Info) -> Account | None:
+        return await load_one(info.context.loaders.account_by_id, self.account_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description=(
+            "The rate `amount` was converted at from `originalAmount` (document 003), "
+            "when the payment was made in another currency than its invoice's."
+        )
+    )
+    async def fx_rate(self, info: Info) -> FxRate | None:
+        return await load_one(info.context.loaders.fx_rate_by_id, self.fx_rate_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The paying address.")
     async def sender(self, info: Info) -> Address | None:

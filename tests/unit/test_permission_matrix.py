@@ -89,6 +89,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Query.partners": READ,
     "Query.partnerPayments": frozenset({VIEW_PARTNER_PAYMENTS}),
     "Query.reseller": READ,
+    "Query.accountingTransactions": READ,
     "Mutation.requestPartnerPayment": frozenset({REQUEST_PARTNER_PAYMENTS}),
     "Mutation.addPaymentDocument": frozenset({REQUEST_PARTNER_PAYMENTS}),
     "Mutation.approvePaymentDocument": frozenset({VIEW_PARTNER_PAYMENTS}),
