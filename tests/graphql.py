@@ -14,8 +14,10 @@ from db.engine import read_engine
 from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
 from domain.commission_workflow import CommissionWorkflow
+from domain.invoice_workflow import InvoicePayments
 from domain.permissions import ALL_PERMISSIONS
 from domain.principal import Credential, Principal
+from domain.reseller_payments import ResellerPayments
 from resolvers.context import Context
 from schema.app_schema import schema
 
@@ -32,14 +34,21 @@ async def execute(
     principal: Principal,
     *,
     commission: CommissionWorkflow | None = None,
+    resellers: ResellerPayments | None = None,
+    invoices: InvoicePayments | None = None,
+    client_ip: str | None = None,
     **variables: Any,
 ) -> Any:
-    """Run `query` as the app would; mutations need the `commission` workflow."""
+    """Run `query` as the app would; mutations need their use cases (`commission`,
+    `resellers`, `invoices`)."""
     context = Context(
         principal=principal,
         loaders=SqlReadLoaders(read_engine(engine), ReadScope.of(principal)),  # type: ignore[arg-type]
         request_id="test-request",
         commission=commission,
+        resellers=resellers,
+        invoices=invoices,
+        client_ip=client_ip,
     )
     return await schema.execute(query, variable_values=variables, context_value=context)
 
