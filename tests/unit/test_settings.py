@@ -462,3 +462,27 @@ def test_workflow_settings_are_checked(
 def test_rejection_mentions_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAYGRAPH_SLACK_MENTIONS_PAYMENT_REJECTED", "<@U01>, <!subteam^S02>")
     assert Settings.from_env().slack_rejection_mentions == ("<@U01>", "<!subteam^S02>")
+
+
+def test_trusted_proxies_and_the_expiry_interval_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYGRAPH_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
+    monkeypatch.setenv("PAYGRAPH_EXPIRY_INTERVAL", "0")
+    settings = Settings.from_env()
+    assert settings.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
+    assert settings.expiry_interval_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PAYGRAPH_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+        ("PAYGRAPH_EXPIRY_INTERVAL", "-1"),
+        ("PAYGRAPH_EXPIRY_INTERVAL", "nan"),
+    ],
+)
+def test_bad_proxies_or_intervals_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env()
