@@ -491,8 +491,10 @@ def _acquiring(w: _World, at: datetime) -> None:
 
 
 def _reseller(w: _World, at: datetime) -> None:
-    """A reseller customer's payment order, open for three days; a completed one was
-    taken by a manager."""
+    """A reseller customer's payment order: an expired one was open for three days; one
+    still waiting has no expiration date (document 002's own example has none), so the
+    server's expiry job leaves the demo as generated; a completed one was taken by a
+    manager."""
     rng = w.ctx.rng
     status = w.ctx.pick(RESELLER_STATUSES, RESELLER_WEIGHTS)
     reseller = rng.choice(w.resellers)
@@ -512,7 +514,7 @@ def _reseller(w: _World, at: datetime) -> None:
         partner_id=reseller,
         account_id=rng.choice(w.accounts[reseller]),
         document_number=str(2_005_000 + w.next("document")),
-        expiration_date=expiration,
+        expiration_date=None if status == "waiting_for_payment" else expiration,
         manager_id=manager[0] if done else None,
         payment_method_id=rng.choice(w.methods) if done else None,
         closed_at=closed if status in ("completed", "cancelled") else None,
