@@ -166,7 +166,10 @@ def _serve(args: argparse.Namespace) -> int:
         )
         print("Headers for GraphiQL (valid 12 h):", flush=True)
         print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # proxy_headers=False: uvicorn would otherwise rewrite the client address from
+    # X-Forwarded-For sent by any loopback peer; PayGraph reads that header itself, and
+    # only from PAYGRAPH_TRUSTED_PROXIES (gateway.client_ip).
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
     return 0
 
 

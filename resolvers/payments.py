@@ -8,16 +8,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from domain import entities as e
-from domain.errors import PaymentDocumentNotFound, PaymentMethodNotFound
 from domain.idempotent import Settled
 from domain.invoice_payments import PaymentInput
 from domain.invoice_workflow import InvoicePayments
-from domain.reseller_payments import (
-    DOCUMENT_NOT_FOUND,
-    METHOD_NOT_FOUND,
-    Completion,
-    ResellerPayments,
-)
+from domain.reseller_payments import Completion, ResellerPayments
 from resolvers.cursors import parse_row_id
 from resolvers.nodes import parse_global_id, row_id
 
@@ -87,10 +81,10 @@ class PaymentFields:
 def _completion(
     context: Context, payment_method_id: str, total: int | None, currency_code: str | None
 ) -> Completion:
+    # An id that does not parse names no row: the use case refuses it in document 002's
+    # order (the caller first, then PAYMENT-001, then PAYMENT-002).
     method = reference("PaymentMethod", payment_method_id)
-    if not method:
-        raise PaymentMethodNotFound(METHOD_NOT_FOUND, field="paymentMethodId")
-    return Completion(method, total, currency_code, context.client_ip)
+    return Completion(method or NO_ROW, total, currency_code, context.client_ip)
 
 
 async def complete_payment(
@@ -102,9 +96,7 @@ async def complete_payment(
     currency_code: str | None,
     idempotency_key: str,
 ) -> Settled:
-    reseller = reference("Partner", reseller_id)
-    if not reseller:
-        raise PaymentDocumentNotFound(DOCUMENT_NOT_FOUND, field="documentId")
+    reseller = reference("Partner", reseller_id) or NO_ROW
     completion = _completion(context, payment_method_id, total, currency_code)
     return await _resellers(context).complete(
         context.principal, reseller, document_id, completion, idempotency_key
@@ -119,9 +111,7 @@ async def complete_payment_by_id(
     currency_code: str | None,
     idempotency_key: str,
 ) -> Settled:
-    payment = reference("Payment", id)
-    if not payment:
-        raise PaymentDocumentNotFound(DOCUMENT_NOT_FOUND, field="id")
+    payment = reference("Payment", id) or NO_ROW
     completion = _completion(context, payment_method_id, total, currency_code)
     return await _resellers(context).complete_by_id(
         context.principal, payment, completion, idempotency_key

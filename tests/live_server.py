@@ -19,7 +19,12 @@ async def serving(app: ASGIApp, *, timeout: float = 10) -> AsyncIterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         config = uvicorn.Config(
-            app, lifespan="off", ws="none", log_level="warning", access_log=False
+            app,
+            lifespan="off",
+            ws="none",
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,  # as `paygraph serve`
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve(sockets=[sock]))
