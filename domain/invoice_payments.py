@@ -34,6 +34,7 @@ CASH = "cash"
 RECEIVABLES = "receivables"
 FX_CONVERSION = "fx_conversion"  # balances each currency of a converted payment
 MAX_TEXT = 2000
+MAX_REFERENCE = 128
 PAYABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
 
 
@@ -176,10 +177,8 @@ def check_fields(
     if data.amount is None:
         if creating:
             problems.add("amount", "can't be blank")
-    elif type(data.amount) is not int or data.amount <= 0:
-        problems.add("amount", "must be greater than 0")
-    elif data.amount > MAX_MINOR_UNITS:
-        problems.add("amount", "is too large")
+    elif not valid_amount(data.amount):
+        problems.add("amount", "must be greater than 0" if data.amount <= 0 else "is too large")
     for name, given, found in (
         ("paymentMethodId", data.payment_method_id, refs.payment_method),
         ("senderId", data.sender_id, refs.sender),
@@ -187,16 +186,26 @@ def check_fields(
     ):
         if given is not None and found is None:
             problems.add(name, "does not exist")
-    for name, text in (("reference", data.reference), ("description", data.description)):
-        if text is not None and len(text) > MAX_TEXT:
-            problems.add(name, f"is too long (at most {MAX_TEXT} characters)")
+    for name, text, limit in (
+        ("reference", data.reference, MAX_REFERENCE),
+        ("description", data.description, MAX_TEXT),
+    ):
+        if text is not None and len(text.strip()) > limit:
+            problems.add(name, f"is too long (at most {limit} characters)")
     if data.sent_at and data.received_at and data.received_at < data.sent_at:
         problems.add("receivedAt", "must not be before sentAt")
 
 
-def currency_of(given: str | None, default: str, problems: Problems) -> str | None:
-    """The entered currency, upper-cased, or None when unknown (a problem then)."""
-    code = (given or default).strip().upper()
+def valid_amount(amount: int | None) -> bool:
+    return type(amount) is int and 0 < amount <= MAX_MINOR_UNITS
+
+
+def currency_of(given: str | None, default: str | None, problems: Problems) -> str | None:
+    """The entered currency, upper-cased; None when unknown (a problem then) or when
+    neither is known."""
+    if given is None and default is None:
+        return None
+    code = (given if given is not None else default or "").strip().upper()
     if code not in ISO_4217:
         problems.add("currency", f"{code!r} is not an ISO 4217 currency")
         return None

@@ -85,12 +85,16 @@ class InvoicePayments:
             rules.check_invoice(invoice, data.invoice_id, problems, invoice_field)
             rules.check_fields(data, await _references(records, data), problems, creating=True)
             on = _payment_date(data.payment_date, now.date(), problems)
+            # Every rule is checked, so the answer lists every broken one; the booking
+            # needs a payable invoice and a valid amount.
+            code = rules.currency_of(data.currency, invoice.currency if invoice else None, problems)
+            payable = invoice is not None and invoice.status in rules.PAYABLE
             paid = 0
             booking = None
-            if invoice is not None and not problems.errors:
+            if invoice is not None and payable and code and rules.valid_amount(data.amount):
                 assert data.amount is not None
                 paid = await records.live_total(invoice.id)
-                booking = await _booking(records, data.amount, data.currency, invoice, on, problems)
+                booking = await _booking(records, data.amount, code, invoice, on, problems)
                 if booking is not None:
                     rules.check_room(invoice, paid, booking, problems)
             problems.raise_any()
@@ -120,10 +124,11 @@ class InvoicePayments:
             rules.check_fields(data, await _references(records, data), problems, creating=False)
             amount, currency, given_on = rules.entered_values(payment, data)
             on = _payment_date(given_on, now.date(), problems)
+            code = rules.currency_of(currency, invoice.currency, problems)
             paid = await records.live_total(invoice.id)
             booking = None
-            if not problems.errors:
-                booking = await _booking(records, amount, currency, invoice, on, problems)
+            if code and rules.valid_amount(amount):
+                booking = await _booking(records, amount, code, invoice, on, problems)
                 if booking is not None:
                     rules.check_room(invoice, paid - payment.amount, booking, problems)
             problems.raise_any()
@@ -208,14 +213,11 @@ def _payment_date(given: date | None, today: date, problems: Problems) -> date:
 async def _booking(
     records: PaymentRecords,
     amount: int,
-    currency: str | None,
+    code: str,
     invoice: e.Invoice,
     on: date,
     problems: Problems,
 ) -> Booking | None:
-    code = rules.currency_of(currency, invoice.currency, problems)
-    if code is None:
-        return None
     rate = None
     if code != invoice.currency:
         rate = await records.fx_rate(code, invoice.currency, on)

@@ -91,9 +91,10 @@ class CreatePaymentInput(InvoicePaymentInput):
 
 @strawberry.input(
     description=(
-        "A change to an invoice payment (document 003's PATCH): the fields given change. A "
-        "new amount, currency or date reverses the old posting, books the new one and "
-        "clears the authorization."
+        "A change to an invoice payment (document 003's PATCH): the fields given change. "
+        "When what it books changes (a new amount, currency, or a date with another FX "
+        "rate), the old posting is reversed, the new one booked and the authorization "
+        "cleared."
     )
 )
 class UpdatePaymentInput:
