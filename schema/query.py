@@ -94,7 +94,7 @@ class Query:
             "other partner or one outside the caller's scope."
         )
     )
-    async def reseller(self, info: Info, id: IdArg) -> Reseller:
+    async def reseller(self, info: Info, id: IdArg) -> Reseller | None:
         return await nodes.reseller(info.context, id)  # type: ignore[no-any-return]
 
     accounting_transactions = root_connection(

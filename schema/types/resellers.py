@@ -53,7 +53,8 @@ class Account(relay.Node):
 
     @strawberry.field(description="The reseller the account belongs to.")
     async def reseller(self, info: Info) -> ResellerRef | None:
-        return await load_one(info.context.loaders.partner_by_id, self.reseller_id)  # type: ignore[attr-defined, return-value]
+        partner = await load_one(info.context.loaders.partner_by_id, self.reseller_id)  # type: ignore[attr-defined]
+        return as_reseller(partner)  # type: ignore[no-any-return]
 
 
 @strawberry.type(
@@ -78,9 +79,12 @@ class Reseller:
     def partner(self) -> Partner:
         return self  # type: ignore[return-value]
 
-    @strawberry.field(description="The reseller above this one, if any.")
+    @strawberry.field(
+        description="The reseller above this one, if any (a partner of another kind is not)."
+    )
     async def parent(self, info: Info) -> ResellerRef | None:
-        return await load_one(info.context.loaders.partner_by_id, self.parent_id)  # type: ignore[attr-defined, return-value]
+        partner = await load_one(info.context.loaders.partner_by_id, self.parent_id)  # type: ignore[attr-defined]
+        return as_reseller(partner)  # type: ignore[no-any-return]
 
     accounts = child_connection(
         "Account", "accounts_by_reseller", AccountRef, "The reseller's customer accounts."

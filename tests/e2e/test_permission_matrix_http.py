@@ -7,8 +7,9 @@ payments only, `view-payments` sees every kind.
 Every root field needs a sample operation below; a field added to the schema without
 one fails `test_every_root_operation_has_a_sample`. A mutation's sample makes fresh rows
 for each cell (an allowed cell changes them), is sent by the caller the workflow expects
-(a partner's own user for requestPartnerPayment and addPaymentDocument, an admin
-otherwise) and, for an upload, as a GraphQL multipart request."""
+(a partner's own user for requestPartnerPayment and addPaymentDocument, a tenant-wide
+admin otherwise: the commission workflow, document 002's completions and document 003's
+invoice payments all take one) and, for an upload, as a GraphQL multipart request."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
@@ -54,12 +55,16 @@ class World:
     commission_payment_id: int
     commission_global_id: str
     invoice_payment_global_id: str
-    # The commission workflow's samples change rows, so they make them in a tenant of
-    # their own: its admin, and a partner with a payout account and its own user.
+    # A partner of kind RESELLER, for reseller(id).
+    reseller_id: int = 0
+    # The mutations' samples change rows, so they make them in a tenant of their own: its
+    # admin, a partner with a payout account and its own user (the commission workflow),
+    # and a reseller whose customers' payments are completed (document 002).
     payouts_tenant_id: int = 0
     payouts_admin_id: int = 0
     payee_partner_id: int = 0
     partner_user_id: int = 0
+    payouts_reseller_id: int = 0
 
 
 Variables = Callable[[World], dict[str, Any]]
@@ -74,12 +79,14 @@ class Sample:
     """A sample that changes state: `setup` makes the rows for one cell and returns its
     variables; `caller` says whose token sends it (the world's admin, or the payouts
     tenant's admin or partner user); `upload` sends it as a GraphQL multipart request
-    with a PDF as `$file`."""
+    with a PDF as `$file`; `expected`, when given, is the field's whole answer in an
+    allowed cell (what the operation did, not only that it answered)."""
 
     document: str
     setup: Setup
     caller: Caller = "admin"
     upload: bool = False
+    expected: dict[str, Any] | None = None
 
 
 def _no_variables(_: World) -> dict[str, Any]:
@@ -115,6 +122,20 @@ SAMPLES: dict[str, tuple[str, Variables] | Sample] = {
     "Query.partners": ("{ partners(first: 5) { totalCount nodes { id } } }", _no_variables),
     "Query.partnerPayments": (
         "{ partnerPayments(length: 5) { total data { id kind } } }",
+        _no_variables,
+    ),
+    "Query.reseller": (
+        """query($id: ID!) {
+          reseller(id: $id) {
+            databaseId
+            accounts(first: 5) { totalCount }
+            payments(first: 5) { totalCount }
+          }
+        }""",
+        lambda w: {"id": str(w.reseller_id)},
+    ),
+    "Query.accountingTransactions": (
+        "{ accountingTransactions(first: 5) { totalCount nodes { id accountCode } } }",
         _no_variables,
     ),
 }
@@ -177,6 +198,95 @@ async def _approved(world: World, factory: Factory) -> dict[str, Any]:
 
 async def _approved_with_key(world: World, factory: Factory) -> dict[str, Any]:
     return {**await _approved(world, factory), "key": str(uuid.uuid4())}
+
+
+async def reseller_payment(world: World, factory: Factory) -> dict[str, Any]:
+    """A fresh reseller customer's payment of the payouts tenant's reseller, waiting for
+    payment under a number of its own, a fresh payment method to complete it with, and a
+    fresh idempotency key."""
+    tenant = world.payouts_tenant_id
+    number = unique("DOC-")
+    payment = await factory.payment(
+        tenant,
+        kind="reseller",
+        status="waiting_for_payment",
+        partner_id=world.payouts_reseller_id,
+        document_number=number,
+        amount=12_345,
+        expiration_date=datetime.now(UTC) + timedelta(days=30),
+    )
+    method = await factory.insert(
+        m.PaymentMethod, tenant_id=tenant, name=unique("Wire "), method_type="bank_transfer"
+    )
+    return {
+        "reseller": str(world.payouts_reseller_id),
+        "document": number,
+        "id": str(payment),
+        "method": str(method),
+        "key": str(uuid.uuid4()),
+    }
+
+
+async def _reseller_payment_by_number(world: World, factory: Factory) -> dict[str, Any]:
+    found = await reseller_payment(world, factory)
+    return {name: found[name] for name in ("reseller", "document", "method", "key")}
+
+
+async def _reseller_payment_by_id(world: World, factory: Factory) -> dict[str, Any]:
+    found = await reseller_payment(world, factory)
+    return {name: found[name] for name in ("id", "method", "key")}
+
+
+INVOICE_TOTAL = 1_000_000
+RECORDED_AMOUNT = 10_000
+
+
+async def open_invoice(world: World, factory: Factory, paid: int = 0) -> int:
+    """A fresh USD invoice of the payouts tenant with room for payments, `paid` of its
+    total already paid (its status follows, as the invoice payments keep it)."""
+    return await factory.insert(
+        m.Invoice,
+        tenant_id=world.payouts_tenant_id,
+        number=unique("INV-"),
+        total_amount=INVOICE_TOTAL,
+        paid_amount=paid,
+        currency="USD",
+        status="partially_paid" if paid else "open",
+        issued_on=date(2025, 3, 1),
+    )
+
+
+async def _invoice_with_key(world: World, factory: Factory) -> dict[str, Any]:
+    return {"invoice": str(await open_invoice(world, factory)), "key": str(uuid.uuid4())}
+
+
+async def _recorded_invoice_payment(world: World, factory: Factory) -> dict[str, Any]:
+    """A fresh live invoice payment, recorded through the database against a fresh
+    invoice whose paid amount is that payment's."""
+    invoice = await open_invoice(world, factory, paid=RECORDED_AMOUNT)
+    payment = await factory.payment(
+        world.payouts_tenant_id,
+        kind="invoice",
+        status="recorded",
+        amount=RECORDED_AMOUNT,
+        invoice_id=invoice,
+        payment_date=date(2025, 3, 1),
+    )
+    return {"id": str(payment)}
+
+
+# What the document 002 and 003 mutations answer when they are allowed: the payment as it
+# now is. (Its invoice is not among it: a caller with none of the read permissions reads
+# no row, and the allowed cells hold the operation's permission alone.)
+COMPLETED = {"payment": {"status": "COMPLETED", "paidAmount": {"amount": "12345"}}}
+RECORDED = """
+fragment Recorded on Payment { status authorized amount { amount } }"""
+
+
+def recorded(amount: int, *, status: str = "RECORDED", authorized: bool = False) -> dict[str, Any]:
+    return {
+        "payment": {"status": status, "authorized": authorized, "amount": {"amount": str(amount)}}
+    }
 
 
 SAMPLES.update(
@@ -245,6 +355,71 @@ SAMPLES.update(
             }""",
             _approved_with_key,
             caller="payouts_admin",
+        ),
+        "Mutation.completePayment": Sample(
+            """mutation($reseller: ID!, $document: String!, $method: ID!, $key: String!) {
+              completePayment(
+                resellerId: $reseller, documentId: $document, paymentMethodId: $method,
+                idempotencyKey: $key, total: 12345, currencyCode: "USD"
+              ) { payment { status paidAmount { amount } } }
+            }""",
+            _reseller_payment_by_number,
+            caller="payouts_admin",
+            expected=COMPLETED,
+        ),
+        "Mutation.completePaymentById": Sample(
+            """mutation($id: ID!, $method: ID!, $key: String!) {
+              completePaymentById(id: $id, paymentMethodId: $method, idempotencyKey: $key) {
+                payment { status paidAmount { amount } }
+              }
+            }""",
+            _reseller_payment_by_id,
+            caller="payouts_admin",
+            expected=COMPLETED,
+        ),
+        "Mutation.createPayment": Sample(
+            """mutation($invoice: ID!, $key: String!) {
+              createPayment(input: {invoiceId: $invoice, amount: 10000}, idempotencyKey: $key) {
+                payment { ...Recorded }
+              }
+            }"""
+            + RECORDED,
+            _invoice_with_key,
+            caller="payouts_admin",
+            expected=recorded(10_000),
+        ),
+        "Mutation.createInvoicePayment": Sample(
+            """mutation($invoice: ID!, $key: String!) {
+              createInvoicePayment(
+                invoiceId: $invoice, input: {amount: 10000}, idempotencyKey: $key
+              ) { payment { ...Recorded } }
+            }"""
+            + RECORDED,
+            _invoice_with_key,
+            caller="payouts_admin",
+            expected=recorded(10_000),
+        ),
+        "Mutation.updatePayment": Sample(
+            """mutation($id: ID!) {
+              updatePayment(id: $id, input: {amount: 15000}) { payment { ...Recorded } }
+            }"""
+            + RECORDED,
+            _recorded_invoice_payment,
+            caller="payouts_admin",
+            expected=recorded(15_000),
+        ),
+        "Mutation.deletePayment": Sample(
+            "mutation($id: ID!) { deletePayment(id: $id) { payment { ...Recorded } } }" + RECORDED,
+            _recorded_invoice_payment,
+            caller="payouts_admin",
+            expected=recorded(RECORDED_AMOUNT, status="DELETED"),
+        ),
+        "Mutation.authorizePayment": Sample(
+            "mutation($id: ID!) { authorizePayment(id: $id) { payment { ...Recorded } } }"
+            + RECORDED,
+            _recorded_invoice_payment,
+            caller="payouts_admin",
+            expected=recorded(RECORDED_AMOUNT, authorized=True),
         ),
     }
 )
@@ -369,10 +544,12 @@ async def world(server: RunningServer, engine: Any) -> World:
         sender_id=graph.sender_id,
         receiver_id=graph.receiver_id,
     )
+    reseller = await factory.partner(graph.tenant_id, kind="reseller")
     payouts = await factory.tenant()
     payouts_admin = await factory.user(payouts)
     payee = await factory.partner(payouts, kind="isv", payout_account=unique("po_"))
     partner_user = await factory.user(payouts, role="partner", partner_id=payee)
+    payouts_reseller = await factory.partner(payouts, kind="reseller")
     world = World(
         tenant_id=graph.tenant_id,
         admin_id=graph.admin_id,
@@ -383,10 +560,12 @@ async def world(server: RunningServer, engine: Any) -> World:
         commission_payment_id=commission,
         commission_global_id="",
         invoice_payment_global_id="",
+        reseller_id=reseller,
         payouts_tenant_id=payouts,
         payouts_admin_id=payouts_admin,
         payee_partner_id=payee,
         partner_user_id=partner_user,
+        payouts_reseller_id=payouts_reseller,
     )
     lookup = "query($a: ID!, $b: ID!) { a: payment(id: $a) { id } b: payment(id: $b) { id } }"
     found = await post(
@@ -429,6 +608,8 @@ async def test_matrix_cell(
     if allowed:
         assert "errors" not in body, body
         assert body["data"][field] is not None
+        if sample.expected is not None:
+            assert body["data"][field] == sample.expected
     else:
         assert codes(body) == ["FORBIDDEN"], body
         error = body["errors"][0]
