@@ -46,6 +46,12 @@ class UnwalkableField(Exception):
     walk must be taught about it rather than silently skip it."""
 
 
+# Object types that show another Node's rows in another light (a Reseller is a Partner
+# of kind RESELLER): not Nodes, but a hop to one selects `{ id }` like a hop to a Node,
+# which also keeps `Reseller.parent` from walking in a cycle.
+VIEW_TYPES = frozenset({"Reseller"})
+
+
 def is_node(named: GraphQLNamedType) -> bool:
     """The Node interface itself, or an object type implementing it."""
     if isinstance(named, GraphQLInterfaceType):
@@ -89,8 +95,8 @@ def connection_selection(connection: GraphQLObjectType) -> str:
 
 def value_selection(object_type: GraphQLObjectType, _path: tuple[str, ...] = ()) -> str:
     """Every field of an object type, one level deep: scalars and enums as they are, a
-    Node as `{ id }`, a connection as its first page, a value object (Money, PageInfo,
-    Tenant, Viewer) with its own fields."""
+    Node or a view (VIEW_TYPES) as `{ id }`, a connection as its first page, a value
+    object (Money, PageInfo, Tenant, Viewer) with its own fields."""
     if object_type.name in _path:
         raise UnwalkableField(f"value objects nest in a cycle: {[*_path, object_type.name]}")
     parts = []
@@ -99,7 +105,7 @@ def value_selection(object_type: GraphQLObjectType, _path: tuple[str, ...] = ())
         call = name + arguments(object_type.name, name, field)
         if is_leaf_type(named):
             parts.append(call)
-        elif is_node(named):
+        elif is_node(named) or named.name in VIEW_TYPES:
             parts.append(f"{call} {{ id }}")
         elif isinstance(named, GraphQLObjectType) and connection_node(named) is not None:
             parts.append(f"{call} {{ {connection_selection(named)} }}")

@@ -21,7 +21,6 @@ RESELLER (its ids are its Partner's), read by `reseller(id)`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,8 +30,6 @@ from typing import Any
 from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
-    get_named_type,
-    is_leaf_type,
     parse,
     validate,
 )
@@ -61,13 +58,8 @@ from tests.graphql import admin, execute
 from tests.schema_walk import (
     Leaf,
     Lookup,
-    UnwalkableField,
-    arguments,
-    connection_node,
-    connection_selection,
-    fragment_name,
-    is_node,
     lists_document,
+    lookups_document,
     map_leaves,
     node_types,
     possible_types,
@@ -134,51 +126,6 @@ NESTED = sorted(
 )
 
 LISTS = lists_document(GRAPHQL)
-
-
-# ---------------------------------------------------------------------------------------
-# Lookup documents: tests.schema_walk's, but a hop to a view selects `{ id }`
-
-
-def value_selection(object_type: GraphQLObjectType, _path: tuple[str, ...] = ()) -> str:
-    """Every field of an object type, one level deep (`tests.schema_walk.value_selection`),
-    with a view (Reseller) selected as `{ id }` like a Node."""
-    if object_type.name in _path:
-        raise UnwalkableField(f"value objects nest in a cycle: {[*_path, object_type.name]}")
-    parts = []
-    for name, field in object_type.fields.items():
-        named = get_named_type(field.type)
-        call = name + arguments(object_type.name, name, field)
-        if is_leaf_type(named):
-            parts.append(call)
-        elif is_node(named) or named.name in VIEWS:
-            parts.append(f"{call} {{ id }}")
-        elif isinstance(named, GraphQLObjectType) and connection_node(named) is not None:
-            parts.append(f"{call} {{ {connection_selection(named)} }}")
-        elif isinstance(named, GraphQLObjectType):
-            inner = value_selection(named, (*_path, object_type.name))
-            parts.append(f"{call} {{ {inner} }}")
-        else:
-            raise UnwalkableField(f"{object_type.name}.{name} returns {named}")
-    return " ".join(parts)
-
-
-def lookups_document(lookups: Sequence[Lookup]) -> str:
-    """Many lookups in one operation, each selecting every field of its object's type
-    (`tests.schema_walk.lookups_document`, with the selections above)."""
-    lines = [
-        f"{lookup.alias}: {lookup.field}(id: {json.dumps(lookup.given)}) "
-        f"{{ __typename ...{fragment_name(lookup.type_name)} }}"
-        for lookup in lookups
-    ]
-    used = []
-    for name in sorted({lookup.type_name for lookup in lookups}):
-        object_type = GRAPHQL.get_type(name)
-        assert isinstance(object_type, GraphQLObjectType), name
-        used.append(
-            f"fragment {fragment_name(name)} on {name} {{ {value_selection(object_type)} }}"
-        )
-    return "query Lookups {\n  " + "\n  ".join(lines) + "\n}\n" + "\n".join(used)
 
 
 # ---------------------------------------------------------------------------------------
@@ -712,7 +659,7 @@ async def assert_foreign_objects_look_missing(
     for lookups in operations:
         if not lookups:
             continue
-        result = await execute(engine, lookups_document(lookups), caller.admin)
+        result = await execute(engine, lookups_document(lookups, GRAPHQL), caller.admin)
         for lookup in lookups:
             answers[lookup.alias] = None if result.data is None else result.data[lookup.alias]
         for error in result.errors or []:
@@ -771,7 +718,7 @@ def test_the_generated_operations_are_valid_and_call_every_root_field() -> None:
     every_row = lookups_of(lambda _type_name: [1])
     assert {lookup.field for lookup in every_row} == set(ROOTS.lookups)
     assert {lookup.type_name for lookup in every_row} == NODE_TYPE_NAMES | set(VIEWS)
-    for document in (LISTS, lookups_document(every_row)):
+    for document in (LISTS, lookups_document(every_row, GRAPHQL)):
         assert validate(GRAPHQL, parse(document)) == []
 
 
@@ -797,8 +744,12 @@ async def test_mirrored_tenants_get_mirrored_answers_and_never_each_others_rows(
     # lookup, with every field and one hop along every edge, so every nested list, each
     # of which also holds C's rows in the database: still A's rows only, counted exactly,
     # still mirroring B.
-    lookups_a = await own_answer(engine, lookups_document(lookups_of(a.rows_of)), a, (b, c))
-    lookups_b = await own_answer(engine, lookups_document(lookups_of(b.rows_of)), b, (a, c))
+    lookups_a = await own_answer(
+        engine, lookups_document(lookups_of(a.rows_of), GRAPHQL), a, (b, c)
+    )
+    lookups_b = await own_answer(
+        engine, lookups_document(lookups_of(b.rows_of), GRAPHQL), b, (a, c)
+    )
     assert lookups_a == lookups_b
 
     # Each tenant's objects, asked for by the other, do not exist, and say so exactly like
