@@ -104,9 +104,8 @@ class SqlCommissionRecords(_Records):
         return [rm.PAYMENT_DOCUMENT.build(row) for row in rows]
 
     async def partner(self, partner_id: int) -> e.Partner | None:
-        table = rm.PARTNER.table
         found: e.Partner | None = await self._one(
-            rm.PARTNER, table.c.id == partner_id, table.c.tenant_id == self._scope.tenant_id
+            rm.PARTNER, *self._in_tenant(rm.PARTNER, partner_id)
         )
         return found
 

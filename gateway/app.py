@@ -73,10 +73,20 @@ def build_workflows(
             ),
             key_retention=retention,
         ),
-        resellers=ResellerPayments(
-            units, keys, SqlDuePayments(writes), clock=utcnow, key_retention=retention
-        ),
+        resellers=reseller_payments(writes, retention),
         invoices=InvoicePayments(units, keys, clock=utcnow, key_retention=retention),
+    )
+
+
+def reseller_payments(writes: AsyncEngine, retention: timedelta) -> ResellerPayments:
+    """Document 002's use cases over the write engine (the server's, and `paygraph
+    expire`'s)."""
+    return ResellerPayments(
+        partial(SqlUnitOfWork, writes),
+        SqlIdempotencyKeys(writes),
+        SqlDuePayments(writes),
+        clock=utcnow,
+        key_retention=retention,
     )
 
 

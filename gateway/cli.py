@@ -314,11 +314,10 @@ def _outbox_run(args: argparse.Namespace) -> int:
 
 
 def _expire(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     from db.engine import write_engine
-    from db.idempotency_keys import SqlIdempotencyKeys
-    from db.models.types import utcnow
-    from db.unit_of_work import SqlDuePayments, SqlUnitOfWork
-    from domain.reseller_payments import ResellerPayments
+    from gateway.app import reseller_payments
 
     try:
         settings = Settings.from_env()
@@ -332,12 +331,8 @@ def _expire(args: argparse.Namespace) -> int:
             await upgrade(engine)
             writes = write_engine(engine)
             try:
-                payments = ResellerPayments(
-                    lambda scope: SqlUnitOfWork(writes, scope),
-                    SqlIdempotencyKeys(writes),
-                    SqlDuePayments(writes),
-                    clock=utcnow,
-                )
+                retention = timedelta(hours=settings.idempotency_retention_hours)
+                payments = reseller_payments(writes, retention)
                 total = 0
                 while expired := await payments.expire_due():
                     total += expired

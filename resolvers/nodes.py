@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain import entities as e
 from domain.errors import NotFound, PartnerNotFound
 from domain.statuses import PartnerKind
 from resolvers.cursors import decode_token, parse_row_id
@@ -51,14 +52,19 @@ async def node(context: Context, global_id: str) -> Any:
 NOT_FOUND_OF_TYPE: dict[str, type[NotFound]] = {"Partner": PartnerNotFound}
 
 
-def row_id(type_name: str, given: str, *, field: str = "id") -> int:
-    """The row id in a global ID of `type_name` or a numeric database id; NOT_FOUND (or
-    the type's own code) for anything else."""
+def named_row_id(type_name: str, given: str) -> int | None:
+    """The row id in a global ID of `type_name` or a numeric database id; None for
+    anything else (another type's global ID, text that is no id)."""
     parsed = parse_global_id(given)
-    if parsed is not None and parsed[0] == type_name:
-        return parsed[1]
-    if (numeric := parse_row_id(given)) is not None:
-        return numeric
+    if parsed is not None:
+        return parsed[1] if parsed[0] == type_name else None
+    return parse_row_id(given)
+
+
+def row_id(type_name: str, given: str, *, field: str = "id") -> int:
+    """As `named_row_id`, with NOT_FOUND (or the type's own code) for anything else."""
+    if (found := named_row_id(type_name, given)) is not None:
+        return found
     not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
     raise not_found(f"No {type_name} has the ID {given!r}.", field=field)
 
@@ -74,7 +80,12 @@ async def by_id(context: Context, type_name: str, given: str) -> Any:
 
 async def reseller(context: Context, given: str) -> Any:
     """`reseller(id)`: a partner of kind RESELLER in the caller's scope."""
-    found = await context.loaders.partner_by_id.load(row_id("Partner", given))
-    if found is None or found.kind is not PartnerKind.RESELLER:
+    found = as_reseller(await context.loaders.partner_by_id.load(row_id("Partner", given)))
+    if found is None:
         raise NotFound(f"No reseller has the ID {given!r}.", field="id")
     return found
+
+
+def as_reseller(partner: e.Partner | None) -> e.Partner | None:
+    """A partner read as document 002's reseller: only one of kind RESELLER is."""
+    return partner if partner is not None and partner.kind is PartnerKind.RESELLER else None

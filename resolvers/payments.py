@@ -12,8 +12,7 @@ from domain.idempotent import Settled
 from domain.invoice_payments import PaymentInput
 from domain.invoice_workflow import InvoicePayments
 from domain.reseller_payments import Completion, ResellerPayments
-from resolvers.cursors import parse_row_id
-from resolvers.nodes import parse_global_id, row_id
+from resolvers.nodes import named_row_id, row_id
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -38,11 +37,8 @@ def reference(type_name: str, given: str | None) -> int | None:
     names nothing, None when it was not given."""
     if given is None:
         return None
-    parsed = parse_global_id(given)
-    if parsed is not None:
-        return parsed[1] if parsed[0] == type_name else NO_ROW
-    numeric = parse_row_id(given)
-    return NO_ROW if numeric is None else numeric
+    found = named_row_id(type_name, given)
+    return NO_ROW if found is None else found
 
 
 @dataclass(frozen=True, slots=True)

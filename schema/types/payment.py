@@ -10,6 +10,7 @@ from strawberry import relay
 from domain import entities as e
 from domain.statuses import PaymentKind as PaymentKindValue
 from resolvers import commission as commission_resolvers
+from resolvers.nodes import as_reseller
 from resolvers.relations import load_one
 from schema.connection import Connection
 from schema.document_lists import (
@@ -45,7 +46,7 @@ from schema.types.payment_parts import (
     PaymentDocument,
     PaymentEvent,
 )
-from schema.types.resellers import Account, FxRate, Reseller, as_reseller
+from schema.types.resellers import Account, FxRate, Reseller
 
 DetailFilterArg = filter_arg("PaymentDetail")
 DetailSortArg = sort_arg("PaymentDetail")
@@ -213,7 +214,7 @@ class Payment(relay.Node):
         if self.kind is not PaymentKindValue.RESELLER:  # type: ignore[comparison-overlap]
             return None
         partner = await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
-        return as_reseller(partner)  # type: ignore[no-any-return]
+        return as_reseller(partner)  # type: ignore[return-value]
 
     @strawberry.field(description="The reseller customer's account (document 002).")
     async def account(self, info: Info) -> Account | None:

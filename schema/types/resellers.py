@@ -5,7 +5,7 @@ document 003's payments."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -14,6 +14,7 @@ from domain import entities as e
 from domain.filtering import Condition, Op
 from domain.statuses import PaymentKind
 from resolvers.cursors import encode
+from resolvers.nodes import as_reseller
 from resolvers.relations import load_one
 from schema.connection import Connection
 from schema.fields import (
@@ -54,7 +55,7 @@ class Account(relay.Node):
     @strawberry.field(description="The reseller the account belongs to.")
     async def reseller(self, info: Info) -> ResellerRef | None:
         partner = await load_one(info.context.loaders.partner_by_id, self.reseller_id)  # type: ignore[attr-defined]
-        return as_reseller(partner)  # type: ignore[no-any-return]
+        return as_reseller(partner)  # type: ignore[return-value]
 
 
 @strawberry.type(
@@ -84,7 +85,7 @@ class Reseller:
     )
     async def parent(self, info: Info) -> ResellerRef | None:
         partner = await load_one(info.context.loaders.partner_by_id, self.parent_id)  # type: ignore[attr-defined]
-        return as_reseller(partner)  # type: ignore[no-any-return]
+        return as_reseller(partner)  # type: ignore[return-value]
 
     accounts = child_connection(
         "Account", "accounts_by_reseller", AccountRef, "The reseller's customer accounts."
@@ -114,13 +115,6 @@ class Reseller:
             extra=RESELLER_KIND,
         )
         return await paged(info, "payments_by_partner", self.id, request)  # type: ignore[attr-defined]
-
-
-def as_reseller(partner: Any) -> Any:
-    """A partner read as a Reseller, or None when it is another kind of partner."""
-    if partner is None or getattr(partner, "kind", None) != "reseller":
-        return None
-    return partner
 
 
 @strawberry.type(
