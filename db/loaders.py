@@ -18,10 +18,12 @@ from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import read_models as rm
+from db.aggregates import NO_PARENT, groups_page, measure_statement, measured_rows
 from db.filters import beyond, order_by, where
 from db.read_models import ReadModel
 from db.scopes import visible
 from domain.access import ReadScope
+from domain.aggregates import AggregateKey, Group
 from domain.paging import CountKey, Keyset, ListRequest, Offset, Page, ParentPage
 from domain.statuses import PaymentStatus
 
@@ -102,6 +104,10 @@ class SqlReadLoaders:
     @cached_property
     def count_of(self) -> DataLoader:
         return DataLoader(self._count_batch)
+
+    @cached_property
+    def aggregate_of(self) -> DataLoader:
+        return DataLoader(self._aggregate_batch)
 
     async def _fetch(self, statement: Select[Any]) -> Sequence[Any]:
         async with self._engine.connect() as connection:
@@ -231,3 +237,30 @@ class SqlReadLoaders:
             found = dict(await self._fetch(statement))  # type: ignore[arg-type]
             counts.update({CountKey(relation, p, tree): found.get(p, 0) for p in parents})
         return [counts[key] for key in keys]
+
+    async def _aggregate_batch(self, keys: list[AggregateKey]) -> list[Page[Group]]:
+        """One GROUP BY statement per aggregate shape (relation, filter, keys, window),
+        covering every parent that asked for it."""
+        shapes: dict[tuple[Any, ...], list[int | None]] = defaultdict(list)
+        for key in keys:
+            shapes[(key.of.relation, key.of.where, key.by, key.window)].append(key.of.parent_id)
+        pages: dict[AggregateKey, Page[Group]] = {}
+        for (relation, tree, by, window), parents in shapes.items():
+            if relation in ROOTS:
+                table, parent, conditions = ROOTS[relation].table, None, []
+            else:
+                model, parent, always = self._relation(relation)
+                table, conditions = model.table, [parent.in_(parents), *always]
+            statement = measure_statement(
+                table,
+                parent,
+                [*self._matching(table, tree), *conditions],
+                by,
+                window,
+                self._engine.dialect.name,
+            )
+            found = measured_rows(await self._fetch(statement), by)
+            for parent_id in parents:
+                key = AggregateKey(CountKey(relation, parent_id, tree), by, window)
+                pages[key] = groups_page(found.get(parent_id or NO_PARENT, []), by, window)
+        return [pages[key] for key in keys]

@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from typing import Protocol, TypeVar
 
 from domain import entities as e
+from domain.aggregates import AggregateKey, Group
 from domain.paging import CountKey, ListRequest, Page, ParentPage
 
 K_contra = TypeVar("K_contra", contravariant=True)
@@ -52,6 +53,9 @@ class ReadLoaders(Protocol):
 
     count_of: Loader[CountKey, int]
     """Row counts of a relation under a parent (None: a root list), matching a filter."""
+
+    aggregate_of: Loader[AggregateKey, Page[Group]]
+    """Payment measures of such a list, grouped by some keys, per currency."""
 
     payments: Loader[ListRequest, Page[e.Payment]]
     invoices: Loader[ListRequest, Page[e.Invoice]]

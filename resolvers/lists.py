@@ -83,14 +83,18 @@ def list_request(
 
 async def load(
     context: Context, relation: str, parent_id: int | None, request: ListRequest
-) -> tuple[Page[Any], Callable[[], Awaitable[int]]]:
+) -> tuple[Page[Any], CountKey]:
     """A page of `relation` (a root list when `parent_id` is None, else one parent's
-    children) and a function that counts the whole list, for resolvers that select it."""
+    children) and the key of the whole list, to count or measure it when selected."""
     if parent_id is None:
         roots: Loader[ListRequest, Page[Any]] = getattr(context.loaders, relation)
         page = await roots.load(request)
     else:
         children: Loader[ParentPage, Page[Any]] = getattr(context.loaders, relation)
         page = await children.load(ParentPage(parent_id, request))
-    key = CountKey(relation, parent_id, request.where)
-    return page, lambda: context.loaders.count_of.load(key)
+    return page, CountKey(relation, parent_id, request.where)
+
+
+def counter(context: Context, key: CountKey) -> Callable[[], Awaitable[int]]:
+    """Counts the list `key` names, through the request's batched count loader."""
+    return lambda: context.loaders.count_of.load(key)

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from domain.paging import Offset, Page, Window
+from domain.paging import CountKey, Offset, Page, Window
 from resolvers.cursors import encode_cursor
 
 NodeT = TypeVar("NodeT")
@@ -56,6 +56,7 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo = strawberry.field(description="Paging state of this page.")
     window: strawberry.Private[Window]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
+    list_key: strawberry.Private[CountKey | None]
 
     @strawberry.field(description="Number of rows in the whole list; counted only when asked.")
     async def total_count(self) -> int:
@@ -74,7 +75,11 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def of(
-        cls, page: Page[Any], window: Window, count: Callable[[], Awaitable[int]]
+        cls,
+        page: Page[Any],
+        window: Window,
+        count: Callable[[], Awaitable[int]],
+        list_key: CountKey | None = None,
     ) -> Connection[Any]:
         cursors = [encode_cursor(item, page.order) for item in page.items]
         return cls(
@@ -88,4 +93,5 @@ class Connection(Generic[NodeT]):
             ),
             window=window,
             count=count,
+            list_key=list_key,
         )

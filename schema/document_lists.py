@@ -18,6 +18,7 @@ from domain.statuses import PaymentStatus
 from resolvers import lists
 from schema.fields import Info, request_of
 from schema.filters import SortDirection
+from schema.types.analytics import MeasuredList
 
 if TYPE_CHECKING:
     from schema.types.payment import Payment
@@ -71,7 +72,7 @@ PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
 
 
 @strawberry.type(description="Document 000's list of commission payments: offset paging.")
-class PartnerPaymentList:
+class PartnerPaymentList(MeasuredList):
     data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
     start: int = strawberry.field(description="Offset of the first row.")
     length: int = strawberry.field(description="Page size asked for.")
@@ -83,7 +84,7 @@ class PartnerPaymentList:
 
 
 @strawberry.type(description="Document 001's page of a partner's payments.")
-class PortfolioPage:
+class PortfolioPage(MeasuredList):
     data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
     page: int = strawberry.field(description="0-based page number.")
     page_size: int = strawberry.field(description="Page size asked for.")
@@ -123,8 +124,14 @@ async def portfolio_page(
         extra=portfolio_filter(from_date, to_date, status),
         sort_pairs=[(sort_by.value, sort_direction is SortDirection.DESC)],
     )
-    found, count = await lists.load(info.context, "payments_by_partner", partner_id, request)
-    return PortfolioPage(data=list(found.items), page=page, page_size=page_size, count=count)
+    found, key = await lists.load(info.context, "payments_by_partner", partner_id, request)
+    return PortfolioPage(
+        data=list(found.items),
+        page=page,
+        page_size=page_size,
+        count=lists.counter(info.context, key),
+        list_key=key,
+    )
 
 
 async def partner_payments(
@@ -145,5 +152,11 @@ async def partner_payments(
             "Payment", None, sort_by, sort_type, "created_at", default_descending=True
         ),
     )
-    found, count = await lists.load(info.context, "payments", None, request)
-    return PartnerPaymentList(data=list(found.items), start=start, length=length, count=count)
+    found, key = await lists.load(info.context, "payments", None, request)
+    return PartnerPaymentList(
+        data=list(found.items),
+        start=start,
+        length=length,
+        count=lists.counter(info.context, key),
+        list_key=key,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 
@@ -13,6 +13,9 @@ from resolvers import lists
 from resolvers.context import Context
 from schema.connection import Connection
 from schema.filters import FILTERS, SORTS, plain, sort_keys
+
+if TYPE_CHECKING:
+    from schema.types.payment_connection import PaymentConnection
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
@@ -106,13 +109,23 @@ def request_of(
 
 async def paged(info: Info, relation: str, parent_id: int, request: ListRequest) -> Connection[Any]:
     """A connection over a parent's children, loaded through the relation's loader."""
-    page, count = await lists.load(info.context, relation, parent_id, request)
-    return Connection.of(page, request.window, count)
+    page, key = await lists.load(info.context, relation, parent_id, request)
+    return Connection.of(page, request.window, lists.counter(info.context, key), key)
 
 
 async def root_paged(info: Info, relation: str, request: ListRequest) -> Connection[Any]:
-    page, count = await lists.load(info.context, relation, None, request)
-    return Connection.of(page, request.window, count)
+    page, key = await lists.load(info.context, relation, None, request)
+    return Connection.of(page, request.window, lists.counter(info.context, key), key)
+
+
+# Lists whose connection type adds fields of its own (and so is not `Connection[T]`).
+SPECIAL_CONNECTIONS: dict[str, Any] = {
+    "Payment": Annotated["PaymentConnection", strawberry.lazy("schema.types.payment_connection")],
+}
+
+
+def connection_type(type_name: str, node: Any) -> Any:
+    return SPECIAL_CONNECTIONS.get(type_name) or Connection[node]  # type: ignore[valid-type]
 
 
 def child_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
@@ -136,7 +149,7 @@ def child_connection(type_name: str, relation: str, node: Any, description: str)
 
     resolve.__annotations__ = {
         **_list_arguments(type_name),
-        "return": Connection[node],  # type: ignore[valid-type]
+        "return": connection_type(type_name, node),
     }
     return strawberry.field(resolver=resolve, description=description)
 
@@ -173,7 +186,7 @@ def root_connection(type_name: str, relation: str, node: Any, description: str) 
         **arguments,
         "page": PageNumber,
         "per_page": PerPage,
-        "return": Connection[node],  # type: ignore[valid-type]
+        "return": connection_type(type_name, node),
     }
     return strawberry.field(resolver=resolve, description=description)
 

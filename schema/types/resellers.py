@@ -16,7 +16,6 @@ from domain.statuses import PaymentKind
 from resolvers.cursors import encode
 from resolvers.nodes import as_reseller
 from resolvers.relations import load_one
-from schema.connection import Connection
 from schema.fields import (
     After,
     Before,
@@ -35,8 +34,12 @@ from schema.types.parties import Partner
 
 if TYPE_CHECKING:
     from schema.types.payment import Payment
+    from schema.types.payment_connection import PaymentConnection
 
 PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
+PaymentConnectionRef = Annotated[
+    "PaymentConnection", strawberry.lazy("schema.types.payment_connection")
+]
 ResellerRef = Annotated["Reseller", strawberry.lazy("schema.types.resellers")]
 AccountRef = Annotated["Account", strawberry.lazy("schema.types.resellers")]
 PaymentFilterArg = filter_arg("Payment")
@@ -103,7 +106,7 @@ class Reseller:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[PaymentRef]:
+    ) -> PaymentConnectionRef:
         request = request_of(
             "Payment",
             filter,
