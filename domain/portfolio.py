@@ -3,8 +3,11 @@ creation times, optionally of one status."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from domain.aggregates import Group, GroupKey, rounded_quotient, total_of
 from domain.errors import BadUserInput, InvalidDateRange
 from domain.filtering import AllOf, Condition, Filter, Op, parse_datetime
 from domain.statuses import STATUSES_BY_KIND, PaymentKind, PaymentStatus
@@ -46,3 +49,47 @@ def portfolio_filter(
 def commission_filter() -> Filter:
     """Document 000 lists commission payments only."""
     return Condition("kind", Op.EQ, PaymentKind.COMMISSION.value)
+
+
+# Document 001's exception monitoring: the statuses of problem payments.
+EXCEPTION_STATUSES: tuple[PaymentStatus, ...] = (PaymentStatus.INVALID, PaymentStatus.UNDERPAID)
+BASIS_POINTS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StatusShare:
+    """The payments of one status, and their share of the portfolio's count."""
+
+    status: PaymentStatus
+    payments: Group
+    basis_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioKpis:
+    """Document 001's KPIs over a window: volume and average ticket per currency (in
+    `total`), the status mix, and the exceptions (every exception status, empty or not)."""
+
+    total: Group
+    status_mix: tuple[StatusShare, ...]
+    exceptions: tuple[StatusShare, ...]
+
+
+def portfolio_kpis(by_status: Sequence[Group]) -> PortfolioKpis:
+    """The KPIs from the window's payments grouped by status (each group measured per
+    currency): everything else is their roll-up."""
+    total = total_of(by_status)
+    order = {status: index for index, status in enumerate(STATUSES_BY_KIND[PORTFOLIO_KIND])}
+    groups = {group.keys[GroupKey.STATUS]: group for group in by_status}
+
+    def share(status: PaymentStatus) -> StatusShare:
+        group = groups.get(status) or Group({GroupKey.STATUS: status}, ())
+        return StatusShare(status, group, share_of(group.count, total.count))
+
+    mix = tuple(share(s) for s in sorted(groups, key=lambda s: (order.get(s, len(order)), s)))
+    return PortfolioKpis(total, mix, tuple(share(s) for s in EXCEPTION_STATUSES))
+
+
+def share_of(part: int, whole: int) -> int:
+    """`part` of `whole` in basis points (1/100 of a percent), rounded half to even."""
+    return rounded_quotient(part * BASIS_POINTS, whole) if whole else 0

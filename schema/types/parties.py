@@ -16,6 +16,7 @@ from schema.document_lists import PortfolioPage, PortfolioSortField, portfolio_p
 from schema.enums import PartnerKind, PaymentMethodType, PaymentStatus, UserRole
 from schema.fields import Info, child_connection, database_id_field, entity_type_check, filter_arg
 from schema.filters import SortDirection
+from schema.types.portfolio import Portfolio, portfolio_of
 
 if TYPE_CHECKING:
     from schema.types.payment import Payment
@@ -100,6 +101,24 @@ class Partner(relay.Node):
             status,
             filter,
         )
+
+
+    @strawberry.field(
+        description=(
+            "Document 001's portfolio KPIs over the partner's acquiring payments created "
+            "between `fromDate` and `toDate` (inclusive; INVALID_DATE_RANGE when reversed)."
+        )
+    )
+    def portfolio(
+        self,
+        from_date: Annotated[
+            datetime | None, strawberry.argument(description="Created at or after (UTC).")
+        ] = None,
+        to_date: Annotated[
+            datetime | None, strawberry.argument(description="Created at or before (UTC).")
+        ] = None,
+    ) -> Portfolio:
+        return portfolio_of(self.id, from_date, to_date)
 
 
 @strawberry.type(description="A merchant processing payments under a partner.")

@@ -1,0 +1,169 @@
+"""Document 001's portfolio KPIs for one partner over a window of creation times: volume,
+count and average ticket per currency, the status mix, the exceptions (INVALID and
+UNDERPAID) and the same per merchant. Two GROUP BY statements, whatever the size of the
+portfolio: by status and currency (everything but the merchants is its roll-up), and by
+merchant and currency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain import aggregates as a
+from domain.money import Money as DomainMoney
+from domain.paging import CountKey
+from domain.portfolio import PortfolioKpis, StatusShare, portfolio_filter, portfolio_kpis
+from resolvers.relations import load_one
+from schema.enums import PaymentStatus
+from schema.fields import Info
+from schema.money import Money
+from schema.types.analytics import DEFAULT_GROUPS, GroupFirst, GroupOffset, measured
+
+if TYPE_CHECKING:
+    from schema.types.parties import Merchant
+
+MerchantRef = Annotated["Merchant", strawberry.lazy("schema.types.parties")]
+
+
+def _money(amount: int | None, currency: str) -> Money | None:
+    return None if amount is None else _known(amount, currency)
+
+
+def _known(amount: int, currency: str) -> Money:
+    money = Money.of(DomainMoney(amount, currency))
+    assert money is not None
+    return money
+
+
+@strawberry.type(description="Volume of some payments in one currency.")
+class PortfolioVolume:
+    currency: str = strawberry.field(description="ISO 4217 code.")
+    count: int = strawberry.field(description="Payments in this currency.")
+    volume: Money = strawberry.field(description="Sum of the requested amounts.")
+    paid_volume: Money | None = strawberry.field(
+        description="Sum of the paid amounts; null when none is known."
+    )
+    average_ticket: Money = strawberry.field(
+        description="Mean requested amount, in minor units rounded half to even."
+    )
+
+
+def volumes(group: a.Group) -> list[PortfolioVolume]:
+    found = []
+    for measures in group.currencies:
+        amount, paid = measures.of("amount"), measures.of("paid_amount")
+        code = measures.currency
+        found.append(
+            PortfolioVolume(
+                currency=code,
+                count=measures.count,
+                volume=_known(amount.sum or 0, code),
+                paid_volume=_money(paid.sum, code),
+                average_ticket=_known(amount.avg or 0, code),
+            )
+        )
+    return found
+
+
+@strawberry.type(description="The payments of one status within the portfolio.")
+class PortfolioStatus:
+    status: PaymentStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Payments in this status.")
+    share_basis_points: int = strawberry.field(
+        description="Their share of the portfolio's payments in basis points (10000 = all)."
+    )
+    volume: list[PortfolioVolume] = strawberry.field(description="Their volume per currency.")
+
+    @classmethod
+    def of(cls, share: StatusShare) -> PortfolioStatus:
+        return cls(
+            status=share.status,
+            count=share.payments.count,
+            share_basis_points=share.basis_points,
+            volume=volumes(share.payments),
+        )
+
+
+@strawberry.type(description="One merchant's part of the portfolio.")
+class PortfolioMerchant:
+    merchant_id: int | None = strawberry.field(description="Numeric id of the merchant.")
+    count: int = strawberry.field(description="Its payments.")
+    volume: list[PortfolioVolume] = strawberry.field(description="Its volume per currency.")
+
+    @strawberry.field(description="The merchant.")
+    async def merchant(self, info: Info) -> MerchantRef | None:
+        return await load_one(info.context.loaders.merchant_by_id, self.merchant_id)
+
+
+@strawberry.type(description="A page of merchants, by merchant id.")
+class PortfolioMerchantPage:
+    nodes: list[PortfolioMerchant] = strawberry.field(description="The merchants of this page.")
+    has_next_page: bool = strawberry.field(description="More merchants follow.")
+
+
+@strawberry.type(
+    description=(
+        "Document 001's portfolio KPIs: the partner's acquiring payments created in the "
+        "window (both bounds inclusive), measured per currency."
+    )
+)
+class Portfolio:
+    from_date: datetime | None = strawberry.field(description="Window start, if any.")
+    to_date: datetime | None = strawberry.field(description="Window end, if any.")
+    of: strawberry.Private[CountKey]
+
+    async def _kpis(self, info: Info) -> PortfolioKpis:
+        page = await measured(info, a.AggregateKey(self.of, (a.GroupKey.STATUS,)))
+        return portfolio_kpis(page.items)
+
+    @strawberry.field(description="Payments in the window.")
+    async def count(self, info: Info) -> int:
+        return (await self._kpis(info)).total.count
+
+    @strawberry.field(description="Volume, count and average ticket per currency.")
+    async def volume(self, info: Info) -> list[PortfolioVolume]:
+        return volumes((await self._kpis(info)).total)
+
+    @strawberry.field(description="Every status present, in lifecycle order.")
+    async def status_mix(self, info: Info) -> list[PortfolioStatus]:
+        kpis = await self._kpis(info)
+        return [PortfolioStatus.of(share) for share in kpis.status_mix]
+
+    @strawberry.field(
+        description="Document 001's exception monitoring: INVALID and UNDERPAID, always both."
+    )
+    async def exceptions(self, info: Info) -> list[PortfolioStatus]:
+        kpis = await self._kpis(info)
+        return [PortfolioStatus.of(share) for share in kpis.exceptions]
+
+    @strawberry.field(description="The same measures per merchant, paged in merchant id order.")
+    async def merchants(
+        self, info: Info, first: GroupFirst = DEFAULT_GROUPS, offset: GroupOffset = 0
+    ) -> PortfolioMerchantPage:
+        key = a.AggregateKey(self.of, (a.GroupKey.MERCHANT,), a.group_window(first, offset))
+        page = await measured(info, key)
+        return PortfolioMerchantPage(
+            nodes=[
+                PortfolioMerchant(
+                    merchant_id=group.keys[a.GroupKey.MERCHANT],
+                    count=group.count,
+                    volume=volumes(group),
+                )
+                for group in page.items
+            ],
+            has_next_page=page.has_next,
+        )
+
+
+def portfolio_of(
+    partner_id: int, from_date: datetime | None, to_date: datetime | None
+) -> Portfolio:
+    """The portfolio field's value; INVALID_DATE_RANGE when `fromDate` is after `toDate`."""
+    where = portfolio_filter(from_date, to_date, None)
+    return Portfolio(
+        from_date=from_date,
+        to_date=to_date,
+        of=CountKey("payments_by_partner", partner_id, where),
+    )
