@@ -102,7 +102,6 @@ class Partner(relay.Node):
             filter,
         )
 
-
     @strawberry.field(
         description=(
             "Document 001's portfolio KPIs over the partner's acquiring payments created "
