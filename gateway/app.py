@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (GraphiQL for browsers), /healthz and /readyz."""
+"""The Starlette application: /graphql (GraphiQL for browsers), the document downloads,
+the payment exports, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from gateway.auth import JwtVerifier
 from gateway.client_ip import client_ip, trusted_networks
 from gateway.downloads import document_download
 from gateway.expiry import expiry_running
+from gateway.exports import payment_export
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
 from gateway.payouts import payout_provider
@@ -198,6 +200,13 @@ def create_app(
         max_body_bytes=settings.limits.max_body_bytes,
         graphiql=False,
     )
+    exports = RequestGuard(
+        payment_export(engine, graphql.schema),
+        verifier=verifier,
+        managers=managers,
+        max_body_bytes=settings.limits.max_body_bytes,
+        graphiql=False,
+    )
     middleware = []
     if settings.cors_origins:
         middleware.append(
@@ -216,6 +225,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/graphql", guarded, methods=["GET", "POST"]),
             Route("/documents/{document_id:int}/content", downloads, methods=["GET"]),
+            Route("/exports/payments", exports, methods=["POST"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -1,0 +1,48 @@
+"""Every payment matching a filter, streamed from a server-side cursor.
+
+PostgreSQL (asyncpg) keeps the cursor open inside one read transaction and hands over
+`chunk` rows at a time, so memory holds one chunk whatever the export's size; SQLite's
+driver steps its cursor the same way. The rows are the caller's (the same `visible`
+scope as every read) and the filter is the same SQL as the lists'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db import models as m
+from db.filters import order_by, where
+from db.models.base import table_of
+from db.scopes import visible
+from domain.access import ReadScope
+from domain.filtering import Filter, SortKey
+
+PAYMENT = table_of(m.Payment)
+DEFAULT_CHUNK = 2_000
+
+
+async def exported_payments(
+    engine: AsyncEngine,
+    scope: ReadScope,
+    tree: Filter | None,
+    order: tuple[SortKey, ...],
+    columns: Sequence[str],
+    *,
+    chunk: int = DEFAULT_CHUNK,
+) -> AsyncIterator[Sequence[Any]]:
+    """Chunks of rows (tuples of `columns`), in `order`. Needs an engine that opens
+    transactions (not the autocommit read engine): the cursor lives in one."""
+    statement = (
+        select(*(PAYMENT.c[name] for name in columns))
+        .where(visible(PAYMENT, scope), where(PAYMENT, tree, scope))
+        .order_by(*order_by(PAYMENT, order))
+        .execution_options(yield_per=chunk)
+    )
+    async with engine.connect() as connection:
+        result = await connection.stream(statement)
+        async for rows in result.partitions(chunk):
+            yield rows
