@@ -1,5 +1,5 @@
 """The `paygraph` command: serve, db upgrade, demo, token, manager create, outbox run,
-export-schema."""
+expire, statement, export-schema."""
 
 from __future__ import annotations
 
@@ -7,19 +7,25 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from gql.transport.exceptions import TransportError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
 from db.migrate import upgrade
+from domain.errors import DomainError
 from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
+from domain.statements import Month
 from gateway.auth import mint_token
 from gateway.settings import Settings, SettingsError
+from gateway.statement_client import StatementSource
+from gateway.statement_run import StatementReport, generate_statements
 
 DEMO_TENANT_ID = 1
 MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
@@ -108,10 +114,59 @@ def _parser() -> argparse.ArgumentParser:
     )
     expire.set_defaults(run=_expire)
 
+    statement = commands.add_parser(
+        "statement",
+        help="pull a month of a partner's payments from a running gateway, reconcile them "
+        "with its aggregate and write the statement as CSV, JSON and PDF",
+    )
+    statement.add_argument("--url", required=True, help="the gateway's /graphql URL")
+    credential = statement.add_mutually_exclusive_group()
+    credential.add_argument("--token", help="a bearer JWT (or set PAYGRAPH_TOKEN)")
+    credential.add_argument("--api-token", help="a manager's X-Api-Token (or PAYGRAPH_API_TOKEN)")
+    which = statement.add_mutually_exclusive_group(required=True)
+    which.add_argument("--partner", help="the partner's global ID or numeric id")
+    which.add_argument("--all", action="store_true", help="every partner the caller can see")
+    statement.add_argument("--month", required=True, help="YYYY-MM, in UTC")
+    statement.add_argument("--output", type=Path, default=Path("statements"))
+    statement.set_defaults(run=_statement)
+
     export = commands.add_parser("export-schema", help="print or write the SDL")
     export.add_argument("--output", type=Path, default=None)
     export.set_defaults(run=_export_schema)
     return parser
+
+
+def _statement(args: argparse.Namespace) -> int:
+    token = args.token or (None if args.api_token else os.environ.get("PAYGRAPH_TOKEN"))
+    api_token = args.api_token or (None if token else os.environ.get("PAYGRAPH_API_TOKEN"))
+    if not token and not api_token:
+        print("paygraph statement: give --token or --api-token", file=sys.stderr)
+        return 2
+    try:
+        month = Month.parse(args.month)
+    except DomainError as error:
+        print(f"paygraph statement: {error.message}", file=sys.stderr)
+        return 2
+
+    async def run() -> list[StatementReport]:
+        async with StatementSource(args.url, token=token, api_token=api_token) as source:
+            return await generate_statements(source, month, args.output, partner_id=args.partner)
+
+    try:
+        reports = asyncio.run(run())
+    except DomainError as error:  # a partner not found, or a statement that does not add up
+        print(f"paygraph statement: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    except (TransportError, OSError) as error:  # refused, unreachable, or an error answer
+        print(f"paygraph statement: the gateway failed: {error}", file=sys.stderr)
+        return 1
+    for report in reports:
+        print(
+            f"{report.files.pdf.with_suffix('.*')}: partner {report.partner.database_id}, "
+            f"{report.payments:,} payments of {report.merchants} merchants, reconciled; "
+            f"{report.requests} GraphQL requests in {report.seconds:.1f} s"
+        )
+    return 0
 
 
 def _log_paygraph() -> None:
