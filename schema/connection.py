@@ -51,12 +51,28 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type(description="A page of a list, with cursors to move through it.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]] = strawberry.field(description="The rows with their cursors.")
     nodes: list[NodeT] = strawberry.field(description="The rows, without cursors.")
-    page_info: PageInfo = strawberry.field(description="Paging state of this page.")
+    page: strawberry.Private[Page[Any]]
     window: strawberry.Private[Window]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
     list_key: strawberry.Private[CountKey | None]
+
+    # Cursors are made only when a query selects them: most nested lists never do.
+    @strawberry.field(description="The rows with their cursors.")
+    def edges(self) -> list[Edge[NodeT]]:
+        order = self.page.order
+        return [Edge(cursor=encode_cursor(item, order), node=item) for item in self.page.items]
+
+    @strawberry.field(description="Paging state of this page.")
+    def page_info(self) -> PageInfo:
+        page = self.page
+        items = page.items
+        return PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=encode_cursor(items[0], page.order) if items else None,
+            end_cursor=encode_cursor(items[-1], page.order) if items else None,
+        )
 
     @strawberry.field(description="Number of rows in the whole list; counted only when asked.")
     async def total_count(self) -> int:
@@ -81,17 +97,4 @@ class Connection(Generic[NodeT]):
         count: Callable[[], Awaitable[int]],
         list_key: CountKey | None = None,
     ) -> Connection[Any]:
-        cursors = [encode_cursor(item, page.order) for item in page.items]
-        return cls(
-            edges=[Edge(cursor=c, node=item) for c, item in zip(cursors, page.items, strict=True)],
-            nodes=list(page.items),
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=cursors[0] if cursors else None,
-                end_cursor=cursors[-1] if cursors else None,
-            ),
-            window=window,
-            count=count,
-            list_key=list_key,
-        )
+        return cls(nodes=list(page.items), page=page, window=window, count=count, list_key=list_key)

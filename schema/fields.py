@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
@@ -91,9 +92,59 @@ def request_of(
     sort_pairs: list[tuple[str, bool]] | None = None,
 ) -> ListRequest:
     """The checked request of a list field over `type_name` rows."""
+    pairs = sort_pairs if sort_pairs is not None else sort_keys(sort)
+    if filter is None:
+        # A nested list without a filter asks the same of every parent: check it once.
+        return _unfiltered_request(
+            type_name,
+            first,
+            after,
+            last,
+            before,
+            offset,
+            extra,
+            None if pairs is None else tuple(pairs),
+        )
+    return _request(type_name, filter, first, after, last, before, offset, extra, pairs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unfiltered_request(
+    type_name: str,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    offset: Offset | None,
+    extra: Filter | None,
+    pairs: tuple[tuple[str, bool], ...] | None,
+) -> ListRequest:
+    return _request(
+        type_name,
+        None,
+        first,
+        after,
+        last,
+        before,
+        offset,
+        extra,
+        None if pairs is None else list(pairs),
+    )
+
+
+def _request(
+    type_name: str,
+    filter: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    offset: Offset | None,
+    extra: Filter | None,
+    pairs: list[tuple[str, bool]] | None,
+) -> ListRequest:
     listing = LISTINGS[type_name]
     where = all_of(extra, lists.where_of(listing, plain(filter)))
-    pairs = sort_pairs if sort_pairs is not None else sort_keys(sort)
     order = lists.ordering(listing, pairs)
     return lists.list_request(
         listing,
