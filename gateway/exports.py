@@ -56,7 +56,7 @@ def payment_export(engine: AsyncEngine, schema: Schema) -> ASGIApp:
             body = json.loads(await request.body() or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("not an object")
-        except ValueError:
+        except (ValueError, RecursionError):
             message = "The request body must be a JSON object."
             return error_response(400, "BAD_REQUEST", message, request_id)
         try:

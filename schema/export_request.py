@@ -17,7 +17,10 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     parse,
@@ -34,6 +37,7 @@ from schema.document_lists import document_sort
 from schema.fields import request_of
 
 EXPORTABLE_FIELDS = ("payments", "partnerPayments")
+Fragments = dict[str, FragmentDefinitionNode]
 PAGING_ARGUMENTS = ("first", "after", "last", "before", "page", "perPage", "start", "length")
 FORMATS = ("csv", "ndjson")
 DEFAULT_FORMAT = "csv"
@@ -135,7 +139,7 @@ class ExportRequest:
 def export_request(schema: Schema, body: Mapping[str, Any], format: str | None) -> ExportRequest:
     """Read an export request body: `{"query", "variables"}` or `{"filter", "sort",
     "columns"}`, and `format` (`csv` or `ndjson`). BAD_USER_INPUT when anything is off."""
-    chosen = _format(body.get("format", format))
+    chosen = _format(format if body.get("format") is None else body["format"])
     if "query" in body:
         unexpected = sorted(set(body) & {"filter", "sort", "columns"})
         if unexpected:
@@ -219,7 +223,12 @@ def _exported_field(
     if len(operations) != 1 or operations[0].operation.value != "query":
         raise BadUserInput("`query` must hold exactly one query operation.", field="query")
     operation = operations[0]
-    fields = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    fields = [
+        f for f in _fields(operation.selection_set, fragments) if f.name.value != "__typename"
+    ]
     if len(fields) != 1 or fields[0].name.value not in EXPORTABLE_FIELDS:
         raise BadUserInput(
             f"`query` must select exactly one of {', '.join(EXPORTABLE_FIELDS)}.", field="query"
@@ -234,7 +243,7 @@ def _exported_field(
     # `partnerPayments` fills in `start` and `length` by default: only a given one counts.
     given = [
         argument.name.value
-        for argument in node.arguments
+        for argument in node.arguments or ()
         if argument.name.value in PAGING_ARGUMENTS
     ]
     if given:
@@ -248,34 +257,41 @@ def _exported_field(
         scalar_registry=schema.schema_converter.scalar_registry,
         config=schema.config,
     )
-    return name, arguments, _row_fields(node.selection_set)
+    return name, arguments, _row_fields(node.selection_set, fragments)
 
 
 def _python_name(name: str) -> str:
     return "partner_payments" if name == "partnerPayments" else name
 
 
-def _row_fields(selection: SelectionSetNode | None) -> list[str]:
-    """Field names under `nodes`, `edges { node }` or `data` (document 000's list)."""
-    if selection is None:
-        return []
-    for item in selection.selections:
-        if not isinstance(item, FieldNode) or item.selection_set is None:
-            continue
+def _row_fields(selection: SelectionSetNode | None, fragments: Fragments) -> list[str]:
+    """Field names under `nodes`, `edges { node }` or `data` (document 000's list),
+    through fragments."""
+    for item in _fields(selection, fragments):
         if item.name.value in ("nodes", "data"):
-            return _names(item.selection_set)
+            return _names(item.selection_set, fragments)
         if item.name.value == "edges":
-            for inner in item.selection_set.selections:
-                if isinstance(inner, FieldNode) and inner.name.value == "node":
-                    return _names(inner.selection_set)
+            for inner in _fields(item.selection_set, fragments):
+                if inner.name.value == "node":
+                    return _names(inner.selection_set, fragments)
     return []
 
 
-def _names(selection: SelectionSetNode | None) -> list[str]:
-    if selection is None:
-        return []
+def _names(selection: SelectionSetNode | None, fragments: Fragments) -> list[str]:
     return [
-        item.name.value
-        for item in selection.selections
-        if isinstance(item, FieldNode) and item.name.value != "__typename"
+        item.name.value for item in _fields(selection, fragments) if item.name.value != "__typename"
     ]
+
+
+def _fields(selection: SelectionSetNode | None, fragments: Fragments) -> list[FieldNode]:
+    """The fields of a selection, inline fragments and fragment spreads expanded (the
+    document was validated, so every spread names a fragment and none loops)."""
+    found: list[FieldNode] = []
+    for item in selection.selections if selection is not None else ():
+        if isinstance(item, FieldNode):
+            found.append(item)
+        elif isinstance(item, InlineFragmentNode):
+            found += _fields(item.selection_set, fragments)
+        elif isinstance(item, FragmentSpreadNode):
+            found += _fields(fragments[item.name.value].selection_set, fragments)
+    return found
