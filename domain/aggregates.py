@@ -47,7 +47,10 @@ def checked_keys(keys: Sequence[GroupKey], argument: str = "by") -> tuple[GroupK
 
 
 def rounded_quotient(numerator: int, denominator: int) -> int:
-    """numerator / denominator to the nearest integer, ties to even: exact for any size."""
+    """numerator / denominator to the nearest integer, ties to even: exact for any size.
+    The denominator is a count, so positive."""
+    if denominator <= 0:
+        raise ValueError("the denominator must be positive")
     quotient, remainder = divmod(numerator, denominator)  # remainder >= 0
     twice = 2 * remainder
     if twice > denominator or (twice == denominator and quotient % 2 == 1):

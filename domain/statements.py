@@ -44,10 +44,20 @@ class Month:
     def last_moment(self) -> datetime:
         """The month's last microsecond: list filters' `lte` is inclusive."""
         days = calendar.monthrange(self.year, self.month)[1]
-        return self.first_moment + timedelta(days=days) - timedelta(microseconds=1)
+        return datetime(self.year, self.month, days, 23, 59, 59, 999_999, tzinfo=UTC)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+def month_windows(month: Month, parts: int) -> list[tuple[datetime, datetime]]:
+    """The month cut into `parts` back-to-back inclusive windows of whole days (the last
+    takes the rest), together covering every microsecond of it exactly once."""
+    days = calendar.monthrange(month.year, month.month)[1]
+    parts = max(1, min(parts, days))
+    starts = [month.first_moment + timedelta(days=days * k // parts) for k in range(parts)]
+    ends = [start - timedelta(microseconds=1) for start in starts[1:]] + [month.last_moment]
+    return list(zip(starts, ends, strict=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from gql.transport.exceptions import TransportError
+import httpx
+from gql.transport.exceptions import TransportError, TransportQueryError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -154,11 +155,19 @@ def _statement(args: argparse.Namespace) -> int:
 
     try:
         reports = asyncio.run(run())
-    except DomainError as error:  # a partner not found, or a statement that does not add up
+    except DomainError as error:  # a statement that does not add up
         print(f"paygraph statement: {error.code}: {error.message}", file=sys.stderr)
         return 1
-    except (TransportError, OSError) as error:  # refused, unreachable, or an error answer
+    except TransportQueryError as error:  # the gateway answered with an error
+        found = error.errors[0] if error.errors else {}
+        code = found.get("extensions", {}).get("code", "ERROR")
+        print(f"paygraph statement: {code}: {found.get('message', error)}", file=sys.stderr)
+        return 1
+    except (TransportError, httpx.HTTPError) as error:  # refused or unreachable
         print(f"paygraph statement: the gateway failed: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # e.g. the output folder cannot be written
+        print(f"paygraph statement: {error}", file=sys.stderr)
         return 1
     for report in reports:
         print(

@@ -10,27 +10,37 @@ rather than one per page of each merchant.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from domain.aggregates import FieldMeasures, Group, MeasuredRow, groups_of
-from domain.statements import BY_MERCHANT_AND_CURRENCY, DetailRow, Month, StatementLine
+from domain.statements import (
+    BY_MERCHANT_AND_CURRENCY,
+    DetailRow,
+    Month,
+    StatementLine,
+    month_windows,
+)
 from domain.statuses import PaymentKind
 
 PAGE = 200  # the gateway's largest page
 DETAILS_PAGE = 50
-# Below PAYGRAPH_MAX_ALIASES (15 by default): each merchant of a round is one alias.
+# Below PAYGRAPH_MAX_ALIASES (15 by default): each chain of a round is one alias.
 MERCHANTS_PER_REQUEST = 12
+SLICES = 4  # windows of creation time per merchant-month, each a chain of pages
+IN_FLIGHT = 2  # rounds sent at once
 TIMEOUT_SECONDS = 120
 
 _PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 _DETAILS = f"{_PAGE_INFO} nodes {{ carrier amount {{ amount currency }} }}"
 _LINE = (
-    "id databaseId reference status createdAt currency amount { amount } "
+    "databaseId reference status createdAt currency amount { amount } "
     "paidAmount { amount } settleableAmount { amount } "
     f"details(first: {DETAILS_PAGE}) {{ {_DETAILS} }}"
 )
@@ -123,25 +133,37 @@ class StatementSource:
     async def lines(
         self, merchants: Sequence[MerchantRef], month: Month
     ) -> AsyncIterator[list[StatementLine]]:
-        """The month's payments of every merchant, a round of pages at a time."""
-        filter = month_filter(month)
-        open_pages: dict[int, str | None] = {index: None for index in range(len(merchants))}
-        while open_pages:
-            batch = list(open_pages.items())[:MERCHANTS_PER_REQUEST]
-            document = _round(len(batch))
-            variables: dict[str, Any] = {"filter": filter}
-            for slot, (index, after) in enumerate(batch):
-                variables[f"m{slot}"] = merchants[index].id
-                variables[f"a{slot}"] = after
-            data = await self._run(document, **variables)
+        """The month's payments of every merchant, a few rounds of pages at a time. Each
+        merchant's month is cut into `SLICES` windows of creation time, each its own
+        chain of pages, so even a partner with few merchants fills its rounds, and
+        `IN_FLIGHT` rounds run at once (the client reads one answer while the gateway
+        computes the next)."""
+        chains = [
+            (merchant, window) for merchant in merchants for window in month_windows(month, SLICES)
+        ]
+        open_chains: dict[int, str | None] = dict.fromkeys(range(len(chains)))
+        while open_chains:
+            pending = list(open_chains.items())
+            batches = [
+                pending[start : start + MERCHANTS_PER_REQUEST]
+                for start in range(0, len(pending), MERCHANTS_PER_REQUEST)
+            ][:IN_FLIGHT]
+            answers = await asyncio.gather(
+                *(
+                    self._run(_round(len(batch)), **_round_variables(chains, batch))
+                    for batch in batches
+                )
+            )
             lines: list[StatementLine] = []
-            for slot, (index, _) in enumerate(batch):
-                page = data[f"m{slot}"]["payments"]
-                lines += [await self._line(merchants[index], node) for node in page["nodes"]]
-                if page["pageInfo"]["hasNextPage"]:
-                    open_pages[index] = page["pageInfo"]["endCursor"]
-                else:
-                    del open_pages[index]
+            for batch, data in zip(batches, answers, strict=True):
+                for slot, (index, _) in enumerate(batch):
+                    page = data[f"m{slot}"]["payments"]
+                    merchant = chains[index][0]
+                    lines += [await self._line(merchant, node) for node in page["nodes"]]
+                    if page["pageInfo"]["hasNextPage"]:
+                        open_chains[index] = page["pageInfo"]["endCursor"]
+                    else:
+                        del open_chains[index]
             yield lines
 
     async def _line(self, merchant: MerchantRef, node: dict[str, Any]) -> StatementLine:
@@ -149,8 +171,8 @@ class StatementSource:
         rows = [_detail(row) for row in details["nodes"]]
         after = details["pageInfo"]["endCursor"]
         while details["pageInfo"]["hasNextPage"]:  # rare: more rows than one page
-            data = await self._run(MORE_DETAILS, id=node["id"], after=after)
-            details = data["node"]["details"]
+            data = await self._run(MORE_DETAILS, id=node["databaseId"], after=after)
+            details = data["payment"]["details"]
             rows += [_detail(row) for row in details["nodes"]]
             after = details["pageInfo"]["endCursor"]
         return StatementLine(
@@ -183,20 +205,34 @@ class StatementSource:
 
 
 MORE_DETAILS = GraphQLRequest(
-    "query Details($id: ID!, $after: String) { node(id: $id) { ... on Payment { "
-    f"details(first: 200, after: $after) {{ {_DETAILS} }} }} }} }}"
+    "query Details($id: ID!, $after: String) { payment(id: $id) { "
+    f"details(first: 200, after: $after) {{ {_DETAILS} }} }} }}"
 )
 
 
 def month_filter(month: Month) -> dict[str, Any]:
     """The statement's payments: document 001's acquiring payments created in the month."""
+    return window_filter((month.first_moment, month.last_moment))
+
+
+def window_filter(window: tuple[datetime, datetime]) -> dict[str, Any]:
     return {
         "kind": {"eq": PaymentKind.ACQUIRING.name},
-        "createdAt": {
-            "gte": month.first_moment.isoformat(),
-            "lte": month.last_moment.isoformat(),
-        },
+        "createdAt": {"gte": window[0].isoformat(), "lte": window[1].isoformat()},
     }
+
+
+def _round_variables(
+    chains: Sequence[tuple[MerchantRef, tuple[datetime, datetime]]],
+    batch: Sequence[tuple[int, str | None]],
+) -> dict[str, Any]:
+    variables: dict[str, Any] = {}
+    for slot, (index, after) in enumerate(batch):
+        merchant, window = chains[index]
+        variables[f"m{slot}"] = merchant.id
+        variables[f"f{slot}"] = window_filter(window)
+        variables[f"a{slot}"] = after
+    return variables
 
 
 _ROUNDS: dict[int, GraphQLRequest] = {}
@@ -205,14 +241,16 @@ _ROUNDS: dict[int, GraphQLRequest] = {}
 def _round(size: int) -> GraphQLRequest:
     """The query for the next page of `size` merchants at once (cached per size)."""
     if size not in _ROUNDS:
-        parameters = ", ".join(f"$m{i}: ID!, $a{i}: String" for i in range(size))
+        parameters = ", ".join(
+            f"$m{i}: ID!, $f{i}: PaymentFilter!, $a{i}: String" for i in range(size)
+        )
         aliases = " ".join(
-            f"m{i}: node(id: $m{i}) {{ ... on Merchant {{ payments(filter: $filter, "
+            f"m{i}: node(id: $m{i}) {{ ... on Merchant {{ payments(filter: $f{i}, "
             f"first: {PAGE}, after: $a{i}) {{ ...Lines }} }} }}"
             for i in range(size)
         )
         _ROUNDS[size] = GraphQLRequest(
-            f"query Round($filter: PaymentFilter, {parameters}) {{ {aliases} }} "
+            f"query Round({parameters}) {{ {aliases} }} "
             f"fragment Lines on PaymentConnection {{ {_PAGE_INFO} nodes {{ {_LINE} }} }}"
         )
     return _ROUNDS[size]

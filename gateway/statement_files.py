@@ -16,7 +16,7 @@ from fpdf import FPDF
 
 from domain.aggregates import MONEY_FIELDS, CurrencyMeasures, Group, GroupKey, rolled_up
 from domain.money import Money
-from domain.statements import Statement
+from domain.statements import Statement, StatementLine
 
 CSV_COLUMNS = (
     "merchant_id",
@@ -55,7 +55,8 @@ def _write_csv(statement: Statement, path: Path) -> None:
     with path.open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
-        for line in statement.lines:
+        ordered = sorted(statement.lines, key=_line_order)
+        for line in ordered:
             detail_currencies = {detail.currency for detail in line.details}
             # Details in the payment's currency add up; mixed currencies are left unsummed.
             detail_amount = (
@@ -81,21 +82,27 @@ def _write_csv(statement: Statement, path: Path) -> None:
             )
 
 
+def _line_order(line: StatementLine) -> tuple[int, str, int]:
+    return (line.merchant_id, line.created_at, line.payment_id)
+
+
 def statement_json(statement: Statement) -> dict[str, Any]:
-    details = {
-        (group.keys[GroupKey.MERCHANT], measures.currency): measures
-        for group in statement.details_by_merchant_and_currency
-        for measures in group.currencies
-    }
-    merchants: dict[int, list[dict[str, Any]]] = {}
+    """The totals per currency, and per merchant its payments and its detail rows, each
+    per currency (a shipment may be billed in another currency than its payment)."""
+    merchants: dict[int, dict[str, list[dict[str, Any]]]] = {}
     for group in statement.by_merchant_and_currency:
-        merchant_id = group.keys[GroupKey.MERCHANT]
-        for measures in group.currencies:
-            entry = _measures_json(measures)
-            detail = details.get((merchant_id, measures.currency))
-            entry["detailCount"] = detail.count if detail else 0
-            entry["detailAmount"] = str(detail.of("amount").sum or 0) if detail else "0"
-            merchants.setdefault(merchant_id, []).append(entry)
+        entry = merchants.setdefault(
+            group.keys[GroupKey.MERCHANT], {"currencies": [], "details": []}
+        )
+        entry["currencies"] += [_measures_json(m) for m in group.currencies]
+    for group in statement.details_by_merchant_and_currency:
+        entry = merchants.setdefault(
+            group.keys[GroupKey.MERCHANT], {"currencies": [], "details": []}
+        )
+        entry["details"] += [
+            {"currency": m.currency, "count": m.count, "amount": str(m.of("amount").sum or 0)}
+            for m in group.currencies
+        ]
     return {
         "partner": {"id": statement.partner_id, "name": statement.partner_name},
         "month": str(statement.month),
@@ -103,12 +110,8 @@ def statement_json(statement: Statement) -> dict[str, Any]:
         "paymentCount": len(statement.lines),
         "totals": [_measures_json(m) for m in statement.totals.currencies],
         "merchants": [
-            {
-                "id": merchant_id,
-                "name": statement.merchant_names.get(merchant_id, ""),
-                "currencies": entries,
-            }
-            for merchant_id, entries in merchants.items()
+            {"id": merchant_id, "name": statement.merchant_names.get(merchant_id, ""), **entry}
+            for merchant_id, entry in sorted(merchants.items())
         ],
         "reconciled": True,
     }
