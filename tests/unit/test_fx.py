@@ -6,12 +6,13 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from domain import entities as e
+from domain.errors import BadUserInput
 from domain.fx import convert, units_per_unit
-from domain.money import Money
+from domain.money import MAX_MINOR_UNITS, Money
 
 
 def rate(base: str, quote: str, value: int, scale: int = 6) -> e.FxRate:
@@ -66,6 +67,12 @@ def test_a_rate_for_other_currencies_is_refused() -> None:
 def test_conversion_is_within_half_a_minor_unit_of_the_exact_value(
     amount: int, value: int, scale: int
 ) -> None:
+    assume(amount * value // 10**scale < MAX_MINOR_UNITS)  # beyond: refused, tested below
     converted = convert(Money(amount, "EUR"), "USD", rate("EUR", "USD", value, scale))
     exact = Fraction(amount * value, 10**scale)
     assert abs(converted.converted.amount - exact) <= Fraction(1, 2)
+
+
+def test_a_conversion_beyond_64_bits_is_refused() -> None:
+    with pytest.raises(BadUserInput):
+        convert(Money(10**12, "EUR"), "USD", rate("EUR", "USD", 10**9, 0))
