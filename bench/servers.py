@@ -1,0 +1,72 @@
+"""What the benchmark scripts share: a `paygraph serve` process on a free port, a token
+for it, and its memory as the kernel counts it."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PAYGRAPH = str(Path(sys.executable).with_name("paygraph"))
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    pid: int
+    url: str  # http://127.0.0.1:<port>
+    token: str  # an admin JWT of tenant 1
+
+    def rss_mib(self, field: str = "VmRSS") -> float:
+        """Resident memory now (`VmRSS`) or at its peak so far (`VmHWM`)."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        return int(re.search(rf"{field}:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(database_url: str, tenant: int = 1) -> Iterator[Server]:
+    """`paygraph serve` on `database_url` (expiry job off) until the block ends."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PAYGRAPH_EXPIRY_INTERVAL": "0"}
+    process = subprocess.Popen(
+        [PAYGRAPH, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("paygraph serve did not become ready")
+        token = subprocess.run(
+            [PAYGRAPH, "token", "--tenant", str(tenant)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        yield Server(process.pid, url, token)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
