@@ -21,7 +21,6 @@ VIEW_PAYMENTS = "view-payments"
 MANAGE_PAYMENTS = "manage-payments"
 AUTHORIZE_PAYMENTS = "authorize-payments"
 COMPLETE_PAYMENTS = "complete-payments"
-VIEW_STATEMENTS = "view-statements"
 # PayGraph's own: a partner user submitting its commission payout and its documents.
 REQUEST_PARTNER_PAYMENTS = "request-partner-payments"
 
@@ -34,7 +33,6 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         MANAGE_PAYMENTS,
         AUTHORIZE_PAYMENTS,
         COMPLETE_PAYMENTS,
-        VIEW_STATEMENTS,
         REQUEST_PARTNER_PAYMENTS,
     }
 )
