@@ -56,7 +56,7 @@ MERCHANTS = GraphQLRequest(
 GATEWAY_AGGREGATE = GraphQLRequest(
     "query Aggregate($filter: PaymentFilter, $offset: Int!) { payments(filter: $filter) { "
     "groupBy(by: [MERCHANT, CURRENCY], first: 200, offset: $offset) { hasNextPage nodes { "
-    "keys { merchantId currency } count sum { currency count amount { amount } "
+    "keys { merchant { databaseId } currency } count sum { currency count amount { amount } "
     "paidAmount { amount } settleableAmount { amount } } } } } }"
 )
 
@@ -198,7 +198,9 @@ class StatementSource:
             data = await self._run(GATEWAY_AGGREGATE, filter=filter, offset=offset)
             page = data["payments"]["groupBy"]
             for group in page["nodes"]:
-                rows += [_measured(group["keys"]["merchantId"], sums) for sums in group["sum"]]
+                merchant = group["keys"]["merchant"]
+                merchant_id = None if merchant is None else merchant["databaseId"]
+                rows += [_measured(merchant_id, sums) for sums in group["sum"]]
             if not page["hasNextPage"]:
                 return groups_of(BY_MERCHANT_AND_CURRENCY, rows)
             offset += len(page["nodes"])

@@ -74,12 +74,20 @@ def connection_node(named: GraphQLNamedType) -> GraphQLNamedType | None:
     return get_named_type(named.fields["nodes"].type)
 
 
+# The walk's choice for a required argument, by the argument's type: group payments by
+# every key that hops to a Node, and two that do not.
+REQUIRED_VALUES = {"PaymentGroupKey": "[MERCHANT, TERMINAL, CURRENCY, STATUS]"}
+
+
 def arguments(owner: str, name: str, field: GraphQLField) -> str:
     """The largest page for a paged field; optional arguments otherwise left out."""
     given = []
     for arg_name, arg in field.args.items():
+        chosen = REQUIRED_VALUES.get(get_named_type(arg.type).name)
         if arg_name == "first":
             given.append(f"first: {MAX_PAGE_SIZE}")
+        elif is_required_argument(arg) and chosen is not None:
+            given.append(f"{arg_name}: {chosen}")
         elif is_required_argument(arg):
             raise UnwalkableField(f"{owner}.{name} needs `{arg_name}`; teach the walk about it")
     return f"({', '.join(given)})" if given else ""

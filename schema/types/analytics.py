@@ -39,6 +39,7 @@ DEFAULT_GROUPS = 50
 
 
 def _money(amount: int | None, currency: str) -> Money | None:
+    amount = a.within_range(amount)
     return None if amount is None else Money.of(DomainMoney(amount, currency))
 
 
@@ -104,20 +105,12 @@ class PaymentAggregate:
 class PaymentGroupKeys:
     values: strawberry.Private[dict[a.GroupKey, Any]]
 
-    @strawberry.field(description="Numeric id of the merchant (MERCHANT); null: none.")
-    def merchant_id(self) -> int | None:
-        return self.values.get(a.GroupKey.MERCHANT)
-
-    @strawberry.field(description="The merchant (MERCHANT).")
+    @strawberry.field(description="The merchant (MERCHANT); null for payments without one.")
     async def merchant(self, info: Info) -> MerchantRef | None:
         loader = info.context.loaders.merchant_by_id
         return await load_one(loader, self.values.get(a.GroupKey.MERCHANT))
 
-    @strawberry.field(description="Numeric id of the terminal (TERMINAL); null: none.")
-    def terminal_id(self) -> int | None:
-        return self.values.get(a.GroupKey.TERMINAL)
-
-    @strawberry.field(description="The terminal (TERMINAL).")
+    @strawberry.field(description="The terminal (TERMINAL); null for payments without one.")
     async def terminal(self, info: Info) -> TerminalRef | None:
         loader = info.context.loaders.terminal_by_id
         return await load_one(loader, self.values.get(a.GroupKey.TERMINAL))

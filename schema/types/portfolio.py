@@ -32,7 +32,7 @@ def _money(amount: int | None, currency: str) -> Money | None:
 
 
 def _known(amount: int, currency: str) -> Money:
-    money = Money.of(DomainMoney(amount, currency))
+    money = Money.of(DomainMoney(a.within_range(amount) or 0, currency))
     assert money is not None
     return money
 
@@ -88,11 +88,11 @@ class PortfolioStatus:
 
 @strawberry.type(description="One merchant's part of the portfolio.")
 class PortfolioMerchant:
-    merchant_id: int | None = strawberry.field(description="Numeric id of the merchant.")
+    merchant_id: strawberry.Private[int | None]
     count: int = strawberry.field(description="Its payments.")
     volume: list[PortfolioVolume] = strawberry.field(description="Its volume per currency.")
 
-    @strawberry.field(description="The merchant.")
+    @strawberry.field(description="The merchant; null for payments without one.")
     async def merchant(self, info: Info) -> MerchantRef | None:
         return await load_one(info.context.loaders.merchant_by_id, self.merchant_id)
 

@@ -34,7 +34,7 @@ volume {{ {VOLUME} }}
 statusMix {{ status count shareBasisPoints volume {{ {VOLUME} }} }}
 exceptions {{ status count shareBasisPoints volume {{ {VOLUME} }} }}
 merchants(first: $first, offset: $offset) {{
-  hasNextPage nodes {{ merchantId merchant {{ databaseId name }} count volume {{ {VOLUME} }} }}
+  hasNextPage nodes {{ merchant {{ databaseId name }} count volume {{ {VOLUME} }} }}
 }}
 """
 ONE = f"""
@@ -147,7 +147,6 @@ def expected_portfolio(
             "hasNextPage": len(merchants) > offset + first,
             "nodes": [
                 {
-                    "merchantId": merchant,
                     "merchant": None
                     if merchant is None
                     else {"databaseId": merchant, "name": estate.merchants[merchant]},
@@ -431,7 +430,11 @@ async def test_the_merchants_page_by_first_and_offset_with_no_merchant_last(
         pages.append(found)
 
     assert [page["hasNextPage"] for page in pages] == [True, False, False]
-    ids = [node["merchantId"] for page in pages for node in page["nodes"]]
+    ids = [
+        None if node["merchant"] is None else node["merchant"]["databaseId"]
+        for page in pages
+        for node in page["nodes"]
+    ]
     assert ids[:3] == sorted(ids[:3])
     assert ids[3] is None
     assert pages[1]["nodes"][1]["merchant"] is None
