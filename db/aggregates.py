@@ -30,6 +30,7 @@ from domain.paging import Page
 from domain.statuses import PaymentKind, PaymentStatus
 
 NO_PARENT = 0  # the parent key of a root list's rows
+LOW_BITS = 2**32 - 1
 
 
 def key_column(table: Table, key: GroupKey, dialect: str) -> ColumnElement[Any]:
@@ -61,7 +62,7 @@ def measure_statement(
         column = table.c[name]
         measures += [
             func.count(column).label(f"{name}_n"),
-            func.sum(column).label(f"{name}_sum"),
+            *_sums(column, name, dialect),
             func.min(column).label(f"{name}_min"),
             func.max(column).label(f"{name}_max"),
         ]
@@ -82,6 +83,18 @@ def measure_statement(
     )
 
 
+def _sums(column: Any, name: str, dialect: str) -> list[Any]:
+    """The exact sum of a BIGINT column. PostgreSQL sums BIGINTs as NUMERIC; SQLite sums in
+    64 bits and stops with an overflow error, so there the high and low 32 bits are summed
+    apart (each sum fits for up to 2**31 rows) and joined in Python (`_integer`)."""
+    if dialect == "postgresql":
+        return [func.sum(column).label(f"{name}_sum")]
+    return [
+        func.sum(column.op(">>")(32)).label(f"{name}_sum"),
+        func.sum(column.op("&")(LOW_BITS)).label(f"{name}_low"),
+    ]
+
+
 def _in_order(grouped: Any, key_count: int) -> list[Any]:
     keys = [grouped.c[f"k{i}"].asc().nulls_last() for i in range(key_count)]
     return [grouped.c.parent, *keys, grouped.c.code]
@@ -98,7 +111,7 @@ def measured_rows(
         fields = {
             name: FieldMeasures(
                 values[f"{name}_n"],
-                _integer(values[f"{name}_sum"]),
+                _integer(values[f"{name}_sum"], values.get(f"{name}_low")),
                 values[f"{name}_min"],
                 values[f"{name}_max"],
             )
@@ -121,9 +134,12 @@ def groups_page(
     return Page(groups, any(rank > last for rank, _ in ranked), window.offset > 0)
 
 
-def _integer(value: Any) -> int | None:
-    # PostgreSQL sums BIGINTs as NUMERIC: an exact Decimal, integral here.
-    return None if value is None else int(value)
+def _integer(value: Any, low: Any = None) -> int | None:
+    """The exact sum: PostgreSQL's NUMERIC (an integral Decimal), or SQLite's sums of the
+    high and low 32 bits."""
+    if value is None:
+        return None
+    return int(value) if low is None else (int(value) << 32) + int(low)
 
 
 def _key_value(key: GroupKey, value: Any) -> Any:

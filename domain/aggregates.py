@@ -16,7 +16,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from domain.errors import BadUserInput
+from domain.errors import AmountOutOfRange, BadUserInput
+from domain.money import MAX_MINOR_UNITS
 from domain.paging import CountKey, checked_size
 
 # The money columns of a payment that aggregates measure, in their display order.
@@ -44,6 +45,17 @@ def checked_keys(keys: Sequence[GroupKey], argument: str = "by") -> tuple[GroupK
     if len(unique) > MAX_GROUP_KEYS:
         raise BadUserInput(f"`{argument}` takes at most {MAX_GROUP_KEYS} keys.", field=argument)
     return unique
+
+
+def within_range(amount: int | None) -> int | None:
+    """`amount` when BigInt can carry it; AMOUNT_OUT_OF_RANGE otherwise (a sum can pass
+    64 bits where no single amount can)."""
+    if amount is not None and abs(amount) > MAX_MINOR_UNITS:
+        raise AmountOutOfRange(
+            "A measured amount is beyond the 64-bit range of BigInt; narrow the filter or "
+            "group by more keys."
+        )
+    return amount
 
 
 def rounded_quotient(numerator: int, denominator: int) -> int:

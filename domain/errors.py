@@ -45,6 +45,12 @@ class PageSizeTooLarge(DomainError):
     code = "PAGE_SIZE_TOO_LARGE"
 
 
+class AmountOutOfRange(DomainError):
+    """A measured amount (a sum of many payments) beyond the signed 64 bits of BigInt."""
+
+    code = "AMOUNT_OUT_OF_RANGE"
+
+
 class InvalidState(DomainError):
     """The object is not in a state that allows the action (the documents' 422).
     `status` names the current status; `reason` says which rule refused."""

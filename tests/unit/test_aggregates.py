@@ -30,6 +30,7 @@ from domain.aggregates import (
     rolled_up,
     rounded_quotient,
     total_of,
+    within_range,
 )
 from domain.errors import BadUserInput, DomainError, PageSizeTooLarge
 
@@ -439,3 +440,11 @@ def test_group_keys_name_their_columns() -> None:
         "DAY",
         "MONTH",
     }
+
+
+def test_a_measured_amount_beyond_64_bits_is_refused_with_its_own_code() -> None:
+    assert within_range(2**63 - 1) == 2**63 - 1
+    assert within_range(None) is None
+    with pytest.raises(DomainError) as refused:
+        within_range(2**63)
+    assert refused.value.code == "AMOUNT_OUT_OF_RANGE"
