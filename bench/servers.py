@@ -26,9 +26,15 @@ class Server:
     token: str  # an admin JWT of tenant 1
 
     def rss_mib(self, field: str = "VmRSS") -> float:
-        """Resident memory now (`VmRSS`) or at its peak so far (`VmHWM`)."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        return int(re.search(rf"{field}:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+        """Resident memory now (`VmRSS`) or at its peak so far (`VmHWM`): of the largest
+        process when uvicorn runs workers under a supervisor."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return max(_rss_kib(int(pid), field) for pid in [self.pid, *children]) / 1024
+
+
+def _rss_kib(pid: int, field: str) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"{field}:\s+(\d+) kB", status)[1])  # type: ignore[index]
 
 
 def free_port() -> int:
@@ -38,12 +44,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database_url: str, tenant: int = 1) -> Iterator[Server]:
+def serving(database_url: str, tenant: int = 1, workers: int = 1) -> Iterator[Server]:
     """`paygraph serve` on `database_url` (expiry job off) until the block ends."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PAYGRAPH_EXPIRY_INTERVAL": "0"}
     process = subprocess.Popen(
-        [PAYGRAPH, "serve", "--port", str(port)],
+        [PAYGRAPH, "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import re
+import resource
 import subprocess
 import tempfile
 import time
@@ -91,6 +92,7 @@ async def _load(url: str, payments: int) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--payments", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=1, help="the server's processes")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     admin = make_url(args.admin_url)
@@ -102,8 +104,9 @@ def main() -> None:
         started = time.perf_counter()
         partner, merchants = asyncio.run(_load(url, args.payments))
         print(f"loaded {args.payments:,} payments in {time.perf_counter() - started:.0f} s")
-        with serving(url) as server, tempfile.TemporaryDirectory() as folder:
+        with serving(url, workers=args.workers) as server, tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
+            cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run(
                 [
                     PAYGRAPH,
@@ -124,14 +127,18 @@ def main() -> None:
                 check=True,
             )
             seconds = time.perf_counter() - started
+            cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+            client_cpu = cpu.ru_utime + cpu.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
             sizes = {p.suffix: p.stat().st_size for p in Path(folder).iterdir()}
             peak = server.rss_mib("VmHWM")
         print(done.stdout.strip())
         requests = re.search(r"(\d+) GraphQL requests", done.stdout)[1]  # type: ignore[index]
         print(
-            f"| payments | merchants | GraphQL requests | wall time | server peak RSS | "
-            f"CSV | JSON | PDF |\n|---|---|---|---|---|---|---|---|\n"
-            f"| {args.payments:,} | {merchants} | {requests} | {seconds:.1f} s | "
+            f"| payments | merchants | server workers | GraphQL requests | wall time | "
+            f"client CPU | server peak RSS | CSV | JSON | PDF |\n"
+            f"|---|---|---|---|---|---|---|---|---|---|\n"
+            f"| {args.payments:,} | {merchants} | {args.workers} | {requests} | {seconds:.1f} s | "
+            f"{client_cpu:.1f} s | "
             f"{peak:.0f} MiB | {sizes['.csv'] / 1e6:.1f} MB | {sizes['.json'] / 1e3:.0f} kB | "
             f"{sizes['.pdf'] / 1e3:.0f} kB |"
         )

@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, then serve GraphQL with uvicorn")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--workers", type=int, default=None, help="worker processes (PAYGRAPH_WORKERS, 1)"
+    )
     serve.add_argument("--demo", action="store_true", help="load demo data into an empty db")
     serve.add_argument("--demo-payments", type=int, default=2000)
     serve.set_defaults(run=_serve)
@@ -233,6 +236,19 @@ def _serve(args: argparse.Namespace) -> int:
     # proxy_headers=False: uvicorn would otherwise rewrite the client address from
     # X-Forwarded-For sent by any loopback peer; PayGraph reads that header itself, and
     # only from PAYGRAPH_TRUSTED_PROXIES (gateway.client_ip).
+    workers = args.workers or settings.workers
+    if workers > 1:
+        # Each worker builds its own app (and engine) from the same environment.
+        uvicorn.run(
+            "gateway.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,
+        )
+        return 0
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
     return 0
 

@@ -89,6 +89,7 @@ class Settings:
     limits: RequestLimits = field(default_factory=RequestLimits)
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1  # uvicorn worker processes of `paygraph serve`
     payouts: PayoutSettings = field(default_factory=PayoutSettings)
     slack_channel: str | None = None
     # Who the "commission payment rejected" Slack message mentions, per environment
@@ -166,6 +167,7 @@ class Settings:
             ),
             host=os.environ.get("PAYGRAPH_HOST", "127.0.0.1"),
             port=env_int("PAYGRAPH_PORT", 8000),
+            workers=env_int("PAYGRAPH_WORKERS", 1),
             payouts=PayoutSettings(
                 # A production deployment must name its provider: no silent sandbox.
                 provider=os.environ.get(
