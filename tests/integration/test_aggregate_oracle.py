@@ -589,7 +589,7 @@ def expected_list(world: World, rows: Iterable[Row], query: Query) -> dict[str, 
 
 
 def held_first(held: Iterable[Any], others: Iterable[Any]) -> list[Any]:
-    return list(dict.fromkeys([*sorted(set(held) - {None}, key=repr), *others]))
+    return list(dict.fromkeys([*sorted(set(held) - {None}), *others]))
 
 
 def spelled(moment: datetime) -> st.SearchStrategy[str]:
