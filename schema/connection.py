@@ -49,30 +49,28 @@ class Edge(Generic[NodeT]):
     node: NodeT = strawberry.field(description="The row.")
 
 
+class _Edge:
+    """An Edge whose cursor is encoded only when a query selects it."""
+
+    __slots__ = ("_order", "node")
+
+    def __init__(self, node: Any, order: Any) -> None:
+        self.node = node
+        self._order = order
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.node, self._order)
+
+
 @strawberry.type(description="A page of a list, with cursors to move through it.")
 class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The rows with their cursors.")
     nodes: list[NodeT] = strawberry.field(description="The rows, without cursors.")
-    page: strawberry.Private[Page[Any]]
+    page_info: PageInfo = strawberry.field(description="Paging state of this page.")
     window: strawberry.Private[Window]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
     list_key: strawberry.Private[CountKey | None]
-
-    # Cursors are made only when a query selects them: most nested lists never do.
-    @strawberry.field(description="The rows with their cursors.")
-    def edges(self) -> list[Edge[NodeT]]:
-        order = self.page.order
-        return [Edge(cursor=encode_cursor(item, order), node=item) for item in self.page.items]
-
-    @strawberry.field(description="Paging state of this page.")
-    def page_info(self) -> PageInfo:
-        page = self.page
-        items = page.items
-        return PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=encode_cursor(items[0], page.order) if items else None,
-            end_cursor=encode_cursor(items[-1], page.order) if items else None,
-        )
 
     @strawberry.field(description="Number of rows in the whole list; counted only when asked.")
     async def total_count(self) -> int:
@@ -97,4 +95,18 @@ class Connection(Generic[NodeT]):
         count: Callable[[], Awaitable[int]],
         list_key: CountKey | None = None,
     ) -> Connection[Any]:
-        return cls(nodes=list(page.items), page=page, window=window, count=count, list_key=list_key)
+        items, order = page.items, page.order
+        return cls(
+            # Cursors are encoded only when selected: most nested lists never ask.
+            edges=[_Edge(item, order) for item in items],  # type: ignore[misc]
+            nodes=list(items),
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=encode_cursor(items[0], order) if items else None,
+                end_cursor=encode_cursor(items[-1], order) if items else None,
+            ),
+            window=window,
+            count=count,
+            list_key=list_key,
+        )
