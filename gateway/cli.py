@@ -13,8 +13,6 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
-from gql.transport.exceptions import TransportError, TransportQueryError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,11 +20,8 @@ from db.engine import create_engine
 from db.migrate import upgrade
 from domain.errors import DomainError
 from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
-from domain.statements import Month
 from gateway.auth import mint_token
 from gateway.settings import Settings, SettingsError
-from gateway.statement_client import StatementSource
-from gateway.statement_run import StatementReport, generate_statements
 
 DEMO_TENANT_ID = 1
 MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
@@ -141,6 +136,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _statement(args: argparse.Namespace) -> int:
+    # Imported here: the PDF library takes a while to load, and only this command needs it.
+    import httpx
+    from gql.transport.exceptions import TransportError, TransportQueryError
+
+    from domain.statements import Month
+    from gateway.statement_client import StatementSource
+    from gateway.statement_run import StatementReport, generate_statements
+
     token = args.token or (None if args.api_token else os.environ.get("PAYGRAPH_TOKEN"))
     api_token = args.api_token or (None if token else os.environ.get("PAYGRAPH_API_TOKEN"))
     if not token and not api_token:
