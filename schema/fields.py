@@ -92,64 +92,38 @@ def request_of(
     sort_pairs: list[tuple[str, bool]] | None = None,
 ) -> ListRequest:
     """The checked request of a list field over `type_name` rows."""
+    listing = LISTINGS[type_name]
+    where = all_of(extra, lists.where_of(listing, plain(filter)))
     pairs = sort_pairs if sort_pairs is not None else sort_keys(sort)
-    if filter is None:
-        # A nested list without a filter asks the same of every parent: check it once.
-        return _unfiltered_request(
-            type_name,
-            first,
-            after,
-            last,
-            before,
-            offset,
-            extra,
-            None if pairs is None else tuple(pairs),
-        )
-    return _request(type_name, filter, first, after, last, before, offset, extra, pairs)
-
-
-@functools.lru_cache(maxsize=4096)
-def _unfiltered_request(
-    type_name: str,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-    offset: Offset | None,
-    extra: Filter | None,
-    pairs: tuple[tuple[str, bool], ...] | None,
-) -> ListRequest:
-    return _request(
+    return _checked_request(
         type_name,
-        None,
+        where,
         first,
         after,
         last,
         before,
         offset,
-        extra,
-        None if pairs is None else list(pairs),
+        None if pairs is None else tuple(pairs),
     )
 
 
-def _request(
+# A nested list asks the same of every parent: its order and window are checked once.
+@functools.lru_cache(maxsize=4096)
+def _checked_request(
     type_name: str,
-    filter: Any,
+    where: Filter | None,
     first: int | None,
     after: str | None,
     last: int | None,
     before: str | None,
     offset: Offset | None,
-    extra: Filter | None,
-    pairs: list[tuple[str, bool]] | None,
+    pairs: tuple[tuple[str, bool], ...] | None,
 ) -> ListRequest:
     listing = LISTINGS[type_name]
-    where = all_of(extra, lists.where_of(listing, plain(filter)))
-    order = lists.ordering(listing, pairs)
     return lists.list_request(
         listing,
         where=where,
-        order=order,
+        order=lists.ordering(listing, pairs),
         first=first,
         after=after,
         last=last,
