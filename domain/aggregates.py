@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -224,11 +223,6 @@ class Tally:
 
 def _sortable(keys: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
     return tuple((value is None, value) for value in keys)
-
-
-def month_of(day: date) -> str:
-    """`YYYY-MM`, the MONTH group key's text."""
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ grouped lists."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -26,7 +25,6 @@ from domain.aggregates import (
     checked_keys,
     group_window,
     groups_of,
-    month_of,
     rolled_up,
     rounded_quotient,
     total_of,
@@ -362,11 +360,6 @@ def test_a_group_key_missing_from_a_group_cannot_be_rolled_up_by() -> None:
 
     with pytest.raises(KeyError):
         rolled_up(groups, (GroupKey.MERCHANT,))
-
-
-def test_month_of_is_the_month_key_text() -> None:
-    assert month_of(date(2024, 2, 29)) == "2024-02"
-    assert month_of(date(999, 12, 1)) == "0999-12"
 
 
 # --- checked arguments ------------------------------------------------------------------
