@@ -38,7 +38,8 @@ PaymentGroupKey = strawberry.enum(
 DEFAULT_GROUPS = 50
 
 
-def _money(amount: int | None, currency: str) -> Money | None:
+def measured_money(amount: int | None, currency: str) -> Money | None:
+    """A measured amount as Money; AMOUNT_OUT_OF_RANGE beyond BigInt's 64 bits."""
     amount = a.within_range(amount)
     return None if amount is None else Money.of(DomainMoney(amount, currency))
 
@@ -63,9 +64,11 @@ def _measure(group: a.Group, pick: Any) -> list[CurrencyMeasure]:
         CurrencyMeasure(
             currency=measures.currency,
             count=measures.count,
-            amount=_money(pick(measures.of("amount")), measures.currency),
-            paid_amount=_money(pick(measures.of("paid_amount")), measures.currency),
-            settleable_amount=_money(pick(measures.of("settleable_amount")), measures.currency),
+            amount=measured_money(pick(measures.of("amount")), measures.currency),
+            paid_amount=measured_money(pick(measures.of("paid_amount")), measures.currency),
+            settleable_amount=measured_money(
+                pick(measures.of("settleable_amount")), measures.currency
+            ),
         )
         for measures in group.currencies
     ]

@@ -12,14 +12,19 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import aggregates as a
-from domain.money import Money as DomainMoney
 from domain.paging import CountKey
 from domain.portfolio import PortfolioKpis, StatusShare, portfolio_filter, portfolio_kpis
 from resolvers.relations import load_one
 from schema.enums import PaymentStatus
 from schema.fields import Info
 from schema.money import Money
-from schema.types.analytics import DEFAULT_GROUPS, GroupFirst, GroupOffset, measured
+from schema.types.analytics import (
+    DEFAULT_GROUPS,
+    GroupFirst,
+    GroupOffset,
+    measured,
+    measured_money,
+)
 
 if TYPE_CHECKING:
     from schema.types.parties import Merchant
@@ -27,12 +32,8 @@ if TYPE_CHECKING:
 MerchantRef = Annotated["Merchant", strawberry.lazy("schema.types.parties")]
 
 
-def _money(amount: int | None, currency: str) -> Money | None:
-    return None if amount is None else _known(amount, currency)
-
-
 def _known(amount: int, currency: str) -> Money:
-    money = Money.of(DomainMoney(a.within_range(amount) or 0, currency))
+    money = measured_money(amount, currency)
     assert money is not None
     return money
 
@@ -60,7 +61,7 @@ def volumes(group: a.Group) -> list[PortfolioVolume]:
                 currency=code,
                 count=measures.count,
                 volume=_known(amount.sum or 0, code),
-                paid_volume=_money(paid.sum, code),
+                paid_volume=measured_money(paid.sum, code),
                 average_ticket=_known(amount.avg or 0, code),
             )
         )
