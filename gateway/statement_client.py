@@ -3,7 +3,7 @@ merchants and their payments with details from a running gateway through paged n
 queries, and reads the gateway's own aggregate of the same payments.
 
 Payments are pulled merchant by merchant, but many merchants at a time: every request
-asks for the next page of up to `MERCHANTS_PER_REQUEST` merchants (aliases of `node`),
+asks for the next page of up to `CHAINS_PER_REQUEST` merchants (aliases of `node`),
 so a partner-month costs about `payments / (200 * merchants per request)` requests
 rather than one per page of each merchant.
 """
@@ -32,7 +32,7 @@ from domain.statuses import PaymentKind
 PAGE = 200  # the gateway's largest page
 DETAILS_PAGE = 50
 # Below PAYGRAPH_MAX_ALIASES (15 by default): each chain of a round is one alias.
-MERCHANTS_PER_REQUEST = 12
+CHAINS_PER_REQUEST = 12
 SLICES = 4  # windows of creation time per merchant-month, each a chain of pages
 IN_FLIGHT = 2  # rounds sent at once
 TIMEOUT_SECONDS = 120
@@ -120,8 +120,10 @@ class StatementSource:
             found.append(MerchantRef(node["id"], node["databaseId"], node["name"]))
         return found
 
-    async def _walk(self, request: GraphQLRequest, connection: Any, **variables: Any) -> Any:
-        after = None
+    async def _walk(
+        self, request: GraphQLRequest, connection: Any, after: str | None = None, **variables: Any
+    ) -> Any:
+        """The nodes of every page of a connection, from the one after `after`."""
         while True:
             page = connection(await self._run(request, after=after, **variables))
             for node in page["nodes"]:
@@ -145,8 +147,8 @@ class StatementSource:
         while open_chains:
             pending = list(open_chains.items())
             batches = [
-                pending[start : start + MERCHANTS_PER_REQUEST]
-                for start in range(0, len(pending), MERCHANTS_PER_REQUEST)
+                pending[start : start + CHAINS_PER_REQUEST]
+                for start in range(0, len(pending), CHAINS_PER_REQUEST)
             ][:IN_FLIGHT]
             answers = await asyncio.gather(
                 *(
@@ -169,12 +171,14 @@ class StatementSource:
     async def _line(self, merchant: MerchantRef, node: dict[str, Any]) -> StatementLine:
         details = node["details"]
         rows = [_detail(row) for row in details["nodes"]]
-        after = details["pageInfo"]["endCursor"]
-        while details["pageInfo"]["hasNextPage"]:  # rare: more rows than one page
-            data = await self._run(MORE_DETAILS, id=node["databaseId"], after=after)
-            details = data["payment"]["details"]
-            rows += [_detail(row) for row in details["nodes"]]
-            after = details["pageInfo"]["endCursor"]
+        if details["pageInfo"]["hasNextPage"]:  # rare: more rows than one page
+            more = self._walk(
+                MORE_DETAILS,
+                lambda data: data["payment"]["details"],
+                details["pageInfo"]["endCursor"],
+                id=node["databaseId"],
+            )
+            rows += [_detail(row) async for row in more]
         return StatementLine(
             payment_id=node["databaseId"],
             merchant_id=merchant.database_id,
