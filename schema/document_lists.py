@@ -12,7 +12,7 @@ import strawberry
 from domain.errors import BadUserInput
 from domain.filtering import sort_direction_named, sort_field_named
 from domain.listings import LISTINGS
-from domain.paging import Offset
+from domain.paging import ListRequest, Offset
 from domain.portfolio import commission_filter, portfolio_filter
 from domain.statuses import PaymentStatus
 from resolvers import lists
@@ -134,6 +134,23 @@ async def portfolio_page(
     )
 
 
+def partner_payments_request(
+    filter: Any, sort_by: str | None, sort_type: str | None, *, offset: Offset | None = None
+) -> ListRequest:
+    """Document 000's list: commission payments, newest first unless `sortBy` /
+    `sortType` say otherwise."""
+    return request_of(
+        "Payment",
+        filter,
+        None,
+        offset=offset,
+        extra=commission_filter(),
+        sort_pairs=document_sort(
+            "Payment", None, sort_by, sort_type, "created_at", default_descending=True
+        ),
+    )
+
+
 async def partner_payments(
     info: Info,
     filter: Any,
@@ -142,15 +159,8 @@ async def partner_payments(
     sort_by: str | None,
     sort_type: str | None,
 ) -> PartnerPaymentList:
-    request = request_of(
-        "Payment",
-        filter,
-        None,
-        offset=offset_window(start, length),
-        extra=commission_filter(),
-        sort_pairs=document_sort(
-            "Payment", None, sort_by, sort_type, "created_at", default_descending=True
-        ),
+    request = partner_payments_request(
+        filter, sort_by, sort_type, offset=offset_window(start, length)
     )
     found, key = await lists.load(info.context, "payments", None, request)
     return PartnerPaymentList(

@@ -32,8 +32,7 @@ from strawberry.types.arguments import convert_arguments
 
 from domain.errors import BadUserInput
 from domain.filtering import Filter, SortKey
-from domain.portfolio import commission_filter
-from schema.document_lists import document_sort
+from schema.document_lists import partner_payments_request
 from schema.fields import request_of
 
 EXPORTABLE_FIELDS = ("payments", "partnerPayments")
@@ -158,21 +157,8 @@ def export_request(schema: Schema, body: Mapping[str, Any], format: str | None) 
         raise BadUserInput("`variables` must be an object.", field="variables")
     field, arguments, selected = _exported_field(schema, query, variables or {})
     if field == "partnerPayments":
-        # Document 000's list: commission payments, newest first unless sorted otherwise.
-        sort_pairs = document_sort(
-            "Payment",
-            None,
-            arguments.get("sort_by"),
-            arguments.get("sort_type"),
-            "created_at",
-            default_descending=True,
-        )
-        request = request_of(
-            "Payment",
-            arguments.get("filter"),
-            None,
-            extra=commission_filter(),
-            sort_pairs=sort_pairs,
+        request = partner_payments_request(
+            arguments.get("filter"), arguments.get("sort_by"), arguments.get("sort_type")
         )
     else:
         request = request_of("Payment", arguments.get("filter"), arguments.get("sort"))
