@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import Table, select, text
@@ -52,7 +53,7 @@ YEAR = int((END - BASE).total_seconds()) + 1
 BATCH = 2_000  # payments generated (with their children) before a flush
 CHUNK = 5_000  # rows per executemany / COPY
 
-TENANTS = (("acme", "Acme Corporation"), ("globex", "Globex Industries"))
+TENANTS = (("acme", "Acme Corporation"), ("globex", "Globex Industries"), ("initech", "Initech"))
 CURRENCIES = ("USD", "EUR", "MXN", "JPY", "KWD")  # JPY has no minor unit, KWD three digits
 CURRENCY_WEIGHTS = (70, 82, 92, 97, 100)  # cumulative, like every *_WEIGHTS here
 AMOUNT_RANGE = {"USD": (500, 500_000), "EUR": (500, 500_000), "MXN": (10_000, 10_000_000)}
@@ -133,6 +134,29 @@ DOC_STATUS = dict.fromkeys(REVIEWED.split(), "pending") | {"documents_rejected":
 
 
 @dataclass(frozen=True)
+class Scale:
+    """How big the demo's world is around its payments.
+
+    The default keeps the parties few and scaled mildly with the payments, with detail
+    rows and documents on commission payouts only (what the features need). `BENCH` is the
+    benchmark's dataset (bench/README): three tenants, a fixed number of partners and
+    merchants, detail rows and documents on every payment, and partners whose business
+    follows 1/rank, so a portfolio page of 200 has a partner big enough to fill it.
+    """
+
+    shares: tuple[int, ...] = (2, 1)  # payments per tenant, in TENANTS order
+    partners: int | None = None  # in all tenants; None: 7 per 1,500 payments, 14..280
+    merchants: int | None = None  # in all tenants; None: 1 per 10 payments, <= 5,000
+    every_payment_has_children: bool = False
+    skewed: bool = False
+
+
+DEMO = Scale()
+BENCH = Scale((3, 2, 1), 2_000, 20_000, every_payment_has_children=True, skewed=True)
+SCALES = {"demo": DEMO, "bench": BENCH}
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     tenants: dict[str, int]  # slug -> tenant id
     admins: dict[str, int]  # tenant slug -> id of that tenant's admin user
@@ -164,8 +188,10 @@ class _World:
     ctx: _Ctx
     tenant_id: int
     slug: str
+    scale: Scale
     admin: tuple[int, str] = (0, "")
     partners: list[int] = field(default_factory=list)
+    partner_weights: list[float] = field(default_factory=list)  # cumulative, when skewed
     resellers: list[int] = field(default_factory=list)
     partner_users: dict[int, list[Actor]] = field(default_factory=dict)
     managers: list[Actor] = field(default_factory=list)
@@ -184,6 +210,12 @@ class _World:
         """Parties exist before the payments of 2025 start."""
         ago = timedelta(days=self.ctx.rng.randint(30, 700), seconds=self.ctx.rng.randrange(86_400))
         return self.add(table, created_at=BASE - ago, **values)
+
+    def partner(self) -> int:
+        """A partner for a payment: any, or one by 1/rank when the scale is skewed."""
+        if self.partner_weights:
+            return self.ctx.rng.choices(self.partners, cum_weights=self.partner_weights)[0]
+        return self.ctx.rng.choice(self.partners)
 
     def next(self, name: str) -> int:
         """Per-tenant numbering (invoice numbers, document numbers, orders)."""
@@ -206,9 +238,10 @@ def _user(w: _World, email: str, role: str, partner: int | None = None) -> Actor
     return uid, name
 
 
-def _partners(w: _World, n: int) -> None:
-    """A three-level tree (root resellers -> child resellers -> grandchildren of any kind),
-    so descendant and ancestor queries have depth to walk; each partner gets users."""
+def _partners(w: _World, count: int) -> None:
+    """`count` partners in three-level trees (root resellers -> child resellers ->
+    grandchildren of any kind), so descendant and ancestor queries have depth to walk; each
+    partner gets users. A skewed scale ranks them at random and weighs each by 1/rank."""
     rng = w.ctx.rng
 
     def make(parent: int | None, kind: str) -> int:
@@ -228,19 +261,25 @@ def _partners(w: _World, n: int) -> None:
         w.partner_users[pid] = [_user(w, email, "partner", pid) for email in emails]
         return pid
 
-    for _ in range(_clamp(n // 1_500, 2, 40)):
+    while len(w.partners) < count:
         root = make(None, "reseller")
         for _ in range(2):
-            child = make(root, "reseller")
+            if len(w.partners) < count:
+                child = make(root, "reseller")
             for _ in range(2):
-                make(child, rng.choice(("isv", "var", "payfac", "reseller")))
+                if len(w.partners) < count:
+                    make(child, rng.choice(("isv", "var", "payfac", "reseller")))
+    if w.scale.skewed:
+        ranks = list(range(1, count + 1))
+        rng.shuffle(ranks)
+        w.partner_weights = list(accumulate(1 / rank for rank in ranks))
 
 
-def _merchants(w: _World, n: int) -> None:
-    """About one merchant per ten payments, round-robin so every partner has some, each
-    with one to three terminals."""
+def _merchants(w: _World, count: int) -> None:
+    """Merchants round-robin over the partners, so every partner has some, each with one
+    to three terminals."""
     rng = w.ctx.rng
-    for i in range(_clamp(n // 10, len(w.partners), 5_000)):
+    for i in range(count):
         partner = w.partners[i % len(w.partners)]
         name = f"{_name(rng, WORDS, SHOPS)} #{i + 1}"
         ref = f"mrc_{rng.getrandbits(48):012x}"
@@ -296,17 +335,25 @@ def _fx_rates(w: _World) -> None:
             )
 
 
-def _world(ctx: _Ctx, tenant_id: int, slug: str, n: int) -> _World:
-    """Every party of one tenant, scaled mildly with its n payments."""
-    w = _World(ctx, tenant_id, slug)
+def _world(ctx: _Ctx, tenant_id: int, slug: str, n: int, scale: Scale, index: int) -> _World:
+    """Every party of one tenant: as many as the scale gives each tenant, or scaled mildly
+    with its n payments."""
+    w = _World(ctx, tenant_id, slug, scale)
     admin = w.party(USER, name=f"{slug.title()} Admin", email=f"admin@{slug}.example", role="admin")
     w.admin = (admin, f"{slug.title()} Admin")
-    _partners(w, n)
+    tenants = len(scale.shares)
+    _partners(w, _share(scale.partners, tenants, index) or 7 * _clamp(n // 1_500, 2, 40))
     w.managers = [_user(w, f"manager{k}@{slug}.example", "manager") for k in range(1, 4)]
-    _merchants(w, n)
+    merchants = _share(scale.merchants, tenants, index)
+    _merchants(w, merchants or _clamp(n // 10, len(w.partners), 5_000))
     _customers(w, n)
     _fx_rates(w)
     return w
+
+
+def _share(total: int | None, tenants: int, index: int) -> int | None:
+    """Tenant `index`'s even share of a party count (the first ones take the remainder)."""
+    return None if total is None else total // tenants + (index < total % tenants)
 
 
 def _money(ctx: _Ctx) -> tuple[str, int]:
@@ -378,7 +425,7 @@ def _commission(w: _World, at: datetime) -> None:
     rng = w.ctx.rng
     status = w.ctx.pick(tuple(COMMISSION_PATHS), COMMISSION_WEIGHTS)
     path = COMMISSION_PATHS[status]
-    partner = rng.choice(w.partners)
+    partner = w.partner()
     user = rng.choice(w.partner_users[partner])
     currency, amount = _money(w.ctx)
     updated = at if len(path) == 1 else at + timedelta(hours=rng.randint(2, 400))
@@ -405,22 +452,40 @@ def _commission(w: _World, at: datetime) -> None:
         updated_at=updated,
     )
     pid = payment["id"]
-    for part in _split(rng, amount, rng.randint(1, 4)):
+    _shipments(w, payment, rng.randint(1, 5 if w.scale.every_payment_has_children else 4))
+    _documents(w, payment, DOC_STATUS.get(status, "approved"), _at_step(path, 3, at, updated))
+    actors = {"generated": (None, "system"), "payment_requested": user}
+    _events(w, pid, path, at, updated, lambda s: actors.get(s, w.admin))
+    if paid:
+        description = f"Commission {period_end:%Y-%m} to partner {partner}"
+        _ledger(w, payment, ("commission_expense", "partner_payable"), description)
+
+
+def _shipments(w: _World, payment: Row, parts: int) -> None:
+    """Shipment detail rows (document 000's details) splitting the payment's amount."""
+    rng = w.ctx.rng
+    for part in _split(rng, payment["amount"], parts):
         carrier = rng.choice(tuple(CARRIERS))
         w.add(
             DETAIL,
-            payment_id=pid,
-            partner_id=partner,
+            payment_id=payment["id"],
+            partner_id=payment["partner_id"],
             carrier=carrier,
             tracking_number=f"{CARRIERS[carrier]}{rng.getrandbits(40):013d}",
             shipment_reference=f"SHP-{rng.getrandbits(24):08d}",
             amount=part,
-            currency=currency,
-            created_at=at,
+            currency=payment["currency"],
+            created_at=payment["created_at"],
         )
+
+
+def _documents(w: _World, payment: Row, status: str, reviewed_at: datetime) -> None:
+    """One to three review documents of distinct types; in documents_rejected only the
+    first one is rejected."""
+    rng = w.ctx.rng
+    pid = payment["id"]
     for k, doc_type in enumerate(rng.sample(DOC_TYPES, rng.randint(1, 3))):
-        doc_status = DOC_STATUS.get(status, "approved")
-        doc_status = "approved" if k and doc_status == "rejected" else doc_status
+        doc_status = "approved" if k and status == "rejected" else status
         reviewed = doc_status != "pending"
         w.add(
             DOCUMENT,
@@ -430,20 +495,23 @@ def _commission(w: _World, at: datetime) -> None:
             required=rng.random() < 0.85,
             rejection_reason="Illegible scan" if doc_status == "rejected" else None,
             reviewed_by_id=w.admin[0] if reviewed else None,
-            reviewed_at=_at_step(path, 3, at, updated) if reviewed else None,
+            reviewed_at=reviewed_at if reviewed else None,
             file_name=f"{doc_type}_{pid}.pdf",
             content_type="application/pdf",
             size_bytes=rng.randint(20_000, 2_000_000),
             sha256=f"{rng.getrandbits(256):064x}",
             storage_key=f"documents/{w.slug}/{pid}/{doc_type}.pdf",
-            created_at=at,
-            updated_at=updated,
+            created_at=payment["created_at"],
+            updated_at=payment["updated_at"],
         )
-    actors = {"generated": (None, "system"), "payment_requested": user}
-    _events(w, pid, path, at, updated, lambda s: actors.get(s, w.admin))
-    if paid:
-        description = f"Commission {period_end:%Y-%m} to partner {partner}"
-        _ledger(w, payment, ("commission_expense", "partner_payable"), description)
+
+
+def _children(w: _World, payment: Row) -> None:
+    """On a scale where every payment has them: shipments and approved documents for a
+    payment of a kind that has none of its own."""
+    if w.scale.every_payment_has_children:
+        _shipments(w, payment, w.ctx.rng.randint(1, 5))
+        _documents(w, payment, "approved", payment["updated_at"])
 
 
 def _acquiring_amounts(rng: random.Random, status: str, amount: int) -> tuple[int, int]:
@@ -462,7 +530,7 @@ def _acquiring(w: _World, at: datetime) -> None:
     """A card payment at a merchant's terminal, under the partner that boarded it."""
     rng = w.ctx.rng
     status = w.ctx.pick(tuple(ACQUIRING_PATHS), ACQUIRING_WEIGHTS)
-    partner = rng.choice(w.partners)
+    partner = w.partner()
     merchant = rng.choice(w.merchants[partner])
     currency, amount = _money(w.ctx)
     paid, settleable = _acquiring_amounts(rng, status, amount)
@@ -488,6 +556,7 @@ def _acquiring(w: _World, at: datetime) -> None:
         updated_at=updated,
     )
     _events(w, payment["id"], ACQUIRING_PATHS[status], at, updated, lambda s: (None, "gateway"))
+    _children(w, payment)
 
 
 def _reseller(w: _World, at: datetime) -> None:
@@ -530,6 +599,7 @@ def _reseller(w: _World, at: datetime) -> None:
         updated,
         lambda s: manager if s == "completed" else (None, "system"),
     )
+    _children(w, payment)
 
 
 def _invoice(w: _World, at: datetime, room: int) -> int:
@@ -581,6 +651,7 @@ def _invoice(w: _World, at: datetime, room: int) -> int:
         )
         _events(w, payment["id"], ("recorded",), when, when, lambda s: w.admin)
         _ledger(w, payment, ("cash", "receivables"), f"Payment of invoice {number}")
+        _children(w, payment)
     return len(amounts)
 
 
@@ -632,21 +703,27 @@ async def is_empty(engine: AsyncEngine) -> bool:
 
 
 async def load_demo(
-    engine: AsyncEngine, *, payments: int = 2000, seed: int = 7, progress: bool = False
+    engine: AsyncEngine,
+    *,
+    payments: int = 2000,
+    seed: int = 7,
+    scale: Scale = DEMO,
+    progress: bool = False,
 ) -> DemoSummary:
-    """Load two tenants (acme with 2/3 of the payments, globex) into an empty, migrated
-    database, in one transaction."""
+    """Load the scale's tenants (by default acme with 2/3 of the payments and globex)
+    into an empty, migrated database, in one transaction."""
     if payments < 0:
         raise ValueError("payments must not be negative")
     ctx = _Ctx(random.Random(seed))
-    shares = (payments - payments // 3, payments // 3)
+    later = [payments * share // sum(scale.shares) for share in scale.shares[1:]]
+    shares = (payments - sum(later), *later)
     async with engine.begin() as conn:
         if await _has_tenants(conn):
             raise RuntimeError("the demo loads into an empty database; this one has tenants")
         worlds = []
-        for (slug, name), n in zip(TENANTS, shares, strict=True):
+        for index, ((slug, name), n) in enumerate(zip(TENANTS, shares, strict=False)):
             tid = ctx.add(TENANT, slug=slug, name=name, created_at=BASE - timedelta(days=800))
-            worlds.append(_world(ctx, tid, slug, n))
+            worlds.append(_world(ctx, tid, slug, n, scale, index))
         await _flush(conn, ctx)
         with tqdm(total=payments, unit="payment", disable=not progress) as bar:
             for w, n in zip(worlds, shares, strict=True):

@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="load deterministic demo data")
     demo.add_argument("--payments", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--scale",
+        choices=("demo", "bench"),
+        default="demo",
+        help="bench: the benchmark's dataset (3 tenants, 2,000 partners, 20,000 merchants, "
+        "3 detail rows and 2 documents per payment on average)",
+    )
     demo.set_defaults(run=_demo)
 
     token = commands.add_parser("token", help="mint a development JWT")
@@ -278,12 +285,18 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from db.demo import load_demo
+    from db.demo import SCALES, load_demo
 
     async def run() -> None:
         async with _engine(Settings.from_env().database_url) as engine:
             await upgrade(engine)
-            summary = await load_demo(engine, payments=args.payments, seed=args.seed, progress=True)
+            summary = await load_demo(
+                engine,
+                payments=args.payments,
+                seed=args.seed,
+                scale=SCALES[args.scale],
+                progress=True,
+            )
         for table, count in sorted(summary.counts.items()):
             print(f"{table:24} {count:>10,}")
 
