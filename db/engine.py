@@ -33,7 +33,11 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
     if "poolclass" not in options:
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 10)
-        options.setdefault("pool_pre_ping", True)
+        # No pre-ping: with asyncpg it is a BEGIN, a `;` and a ROLLBACK on every checkout,
+        # three round trips per loader batch. A connection the server dropped fails its
+        # statement instead, and SQLAlchemy then invalidates the whole pool; recycling
+        # keeps idle connections from outliving server-side timeouts.
+        options.setdefault("pool_recycle", 1800)
     return create_async_engine(parsed, **options)
 
 
