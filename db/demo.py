@@ -744,7 +744,9 @@ async def load_demo(
                 )
     # Fresh statistics, so the first queries after a bulk load plan with the list indexes
     # (stale counts made PostgreSQL pick a partner's tenant index over its primary key).
-    async with engine.connect() as conn:
+    # In a transaction that commits: PostgreSQL keeps what a rolled-back ANALYZE found only
+    # until the rollback, and that is how a bare connect() block ends.
+    async with engine.begin() as conn:
         await conn.execute(text("ANALYZE"))
     return DemoSummary(
         tenants={w.slug: w.tenant_id for w in worlds},
