@@ -26,7 +26,7 @@ from db.engine import create_engine
 TENANT = 1
 
 
-async def _prepare(url: str, largest: int) -> None:
+async def prepare_tenant(url: str, largest: int) -> None:
     """Make tenant 1 hold at least `largest` payments."""
     engine = create_engine(url)
     try:
@@ -36,7 +36,7 @@ async def _prepare(url: str, largest: int) -> None:
                     text("SELECT count(*) FROM payment WHERE tenant_id = :t"), {"t": TENANT}
                 )
             ).scalar_one()
-            if have < largest:
+            while have < largest:
                 columns = (
                     "tenant_id, kind, status, amount, currency, paid_amount, settleable_amount, "
                     "partner_id, merchant_id, terminal_id, reference, authorized, version, "
@@ -49,6 +49,7 @@ async def _prepare(url: str, largest: int) -> None:
                     ),
                     {"t": TENANT, "n": largest - have},
                 )
+                have += min(have, largest - have)
         async with engine.connect() as conn:
             await conn.execute(text("ANALYZE payment"))
     finally:
@@ -74,11 +75,16 @@ async def _bound(url: str, rows: int) -> str:
     return str(moment.isoformat())
 
 
-def _export(url: str, rows: int, format: str) -> dict[str, float]:
+def export(url: str, rows: int, format: str, query: str | None = None) -> dict[str, float]:
+    """Export tenant 1's first `rows` payments by creation from a fresh server: by the
+    filter's JSON, or by `query`, a GraphQL document taking the filter as `$filter`."""
     with serving(url, TENANT) as server:
         before = server.rss_mib()
         bound = asyncio.run(_bound(url, rows))
-        body = {"filter": {"createdAt": {"lte": bound}}, "format": format}
+        where = {"createdAt": {"lte": bound}}
+        body: dict[str, object] = {"filter": where, "format": format}
+        if query is not None:
+            body = {"query": query, "variables": {"filter": where}, "format": format}
         started = time.perf_counter()
         lines = 0
         with httpx.stream(
@@ -106,11 +112,11 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
     sizes = [int(size) for size in args.sizes.split(",")]
-    asyncio.run(_prepare(url, max(sizes)))
+    asyncio.run(prepare_tenant(url, max(sizes)))
     print(f"| rows ({args.format}) | time | rows/s | server RSS before | server peak RSS |")
     print("|---|---|---|---|---|")
     for size in sizes:
-        found = _export(url, size, args.format)
+        found = export(url, size, args.format)
         print(
             f"| {found['rows']:,.0f} | {found['seconds']:.1f} s | "
             f"{found['rows'] / found['seconds']:,.0f} | {found['rss_before']:.0f} MiB | "

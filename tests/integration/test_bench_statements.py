@@ -1,0 +1,101 @@
+"""The benchmark's read workloads (bench/queries W1-W3, run by `bench/run`) cost a fixed
+number of SQL statements, whatever the page size: every relation of the 100-payment
+dashboard page and of the 200-row portfolio page comes through a per-request loader, and
+the statement's aggregate is one GROUP BY. This test keeps those counts from regressing
+(`bench/run` measures the time; tests assert counts, not timings).
+
+The data is the benchmark's shape at a small size: three tenants, partners whose business
+follows 1/rank (so one portfolio fills a page of 200), detail rows and documents on every
+payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.workloads import TENANT, reads, targets
+from db.demo import Scale, load_demo
+from db.engine import create_engine
+from db.migrate import upgrade
+from tests.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    in_ci,
+    postgres_admin_url,
+)
+from tests.graphql import admin, count_statements, execute
+
+SMALL_BENCH = Scale((3, 2, 1), 15, 60, every_payment_has_children=True, skewed=True)
+PAYMENTS = 3_000
+# Statements per request; the same for both page sizes below.
+EXPECTED = {"W1": 8, "W2": 5, "W3": 4}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def dataset(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A fresh database with the small benchmark dataset (load_demo needs an empty one)."""
+    admin_url = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}"
+    else:
+        admin_url = postgres_admin_url()
+        if admin_url is None:
+            pytest.skip("PostgreSQL tests need PAYGRAPH_TEST_POSTGRES_URL (or CI=true)")
+        try:
+            url = await create_postgres_database(admin_url)
+        except Exception as error:
+            if in_ci():
+                pytest.fail(f"CI=true but PostgreSQL at {admin_url} is unusable: {error!r}")
+            pytest.skip(f"PostgreSQL at {admin_url} is unusable: {error!r}")
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        await load_demo(engine, payments=PAYMENTS, scale=SMALL_BENCH)
+        yield engine
+    finally:
+        await engine.dispose()
+        if admin_url is not None:
+            await drop_postgres_database(admin_url, url)
+
+
+async def _statements(engine: AsyncEngine, query: str, variables: dict) -> tuple[int, dict]:
+    with count_statements(engine) as counter:
+        result = await execute(engine, query, admin(TENANT), **variables)
+    assert result.errors is None, result.errors
+    return len(counter), result.data
+
+
+async def test_w1_to_w3_statement_counts_do_not_depend_on_the_page_size(dataset):
+    at = await targets(dataset)
+    assert at.acquiring >= 200  # the portfolio fills W2's page of 200
+    small, full = reads(at, w1_page=10, w2_page=10), reads(at)
+    for few, many in zip(small, full, strict=True):
+        few_count, few_data = await _statements(dataset, few.query, few.variables)
+        many_count, many_data = await _statements(dataset, many.query, many.variables)
+        assert (few.name, few_count, many_count) == (
+            few.name,
+            EXPECTED[few.name],
+            EXPECTED[few.name],
+        )
+        if few.name == "W1":
+            assert len(few_data["payments"]["nodes"]) == 10
+            rows = many_data["payments"]["nodes"]
+            assert len(rows) == 100
+            assert {row["kind"] for row in rows} == {
+                "COMMISSION",
+                "ACQUIRING",
+                "RESELLER",
+                "INVOICE",
+            }
+            assert all(row["documents"]["nodes"] and row["details"]["nodes"] for row in rows)
+        elif few.name == "W2":
+            assert len(few_data["partner"]["payments"]["data"]) == 10
+            assert len(many_data["partner"]["payments"]["data"]) == 200
+            assert many_data["partner"]["payments"]["total"] == at.acquiring
+        else:
+            groups = many_data["partner"]["payments"]["groupBy"]["nodes"]
+            assert groups and sum(group["count"] for group in groups) > 0
