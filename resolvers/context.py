@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,3 +25,5 @@ class Context:
     invoices: InvoicePayments | None = None
     # The caller's address: the peer, or what a trusted proxy says in X-Forwarded-For.
     client_ip: str | None = None
+    # A nested list's request by its field node: every parent asks the same of it.
+    list_requests: dict[Any, Any] = field(default_factory=dict)

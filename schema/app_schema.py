@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 
 from schema.authorization import guard_root_fields
 from schema.errors import ErrorCodes, InputErrorCodes
+from schema.lean import use_lean_resolvers
 from schema.limits import RequestLimits
 from schema.mutation import Mutation
 from schema.query import Query
@@ -53,6 +54,7 @@ INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 class PayGraphSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        use_lean_resolvers(self, self._schema)
         guard_root_fields(self._schema)
 
     def process_errors(

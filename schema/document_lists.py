@@ -18,6 +18,7 @@ from domain.statuses import PaymentStatus
 from resolvers import lists
 from schema.fields import Info, request_of
 from schema.filters import SortDirection
+from schema.prefetch import ROWS_OF_DATA, prefetch
 from schema.types.analytics import MeasuredList
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ async def portfolio_page(
         sort_pairs=[(sort_by.value, sort_direction is SortDirection.DESC)],
     )
     found, key = await lists.load(info.context, "payments_by_partner", partner_id, request)
+    await prefetch(info, "Payment", found.items, ROWS_OF_DATA)
     return PortfolioPage(
         data=list(found.items),
         page=page,
@@ -163,6 +165,7 @@ async def partner_payments(
         filter, sort_by, sort_type, offset=offset_window(start, length)
     )
     found, key = await lists.load(info.context, "payments", None, request)
+    await prefetch(info, "Payment", found.items, ROWS_OF_DATA)
     return PartnerPaymentList(
         data=list(found.items),
         start=start,

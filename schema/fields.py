@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeAlias
 
 import strawberry
 
@@ -12,8 +12,11 @@ from domain.listings import LISTINGS
 from domain.paging import ListRequest, Offset
 from resolvers import lists
 from resolvers.context import Context
+from resolvers.relations import load_now
 from schema.connection import Connection
 from schema.filters import FILTERS, SORTS, plain, sort_keys
+from schema.lean import CHILDREN, RELATION, ChildList, lean_field
+from schema.prefetch import ROWS_OF_CONNECTION, prefetch
 
 if TYPE_CHECKING:
     from schema.types.payment_connection import PaymentConnection
@@ -138,8 +141,11 @@ async def paged(info: Info, relation: str, parent_id: int, request: ListRequest)
     return Connection.of(page, request.window, lists.counter(info.context, key), key)
 
 
-async def root_paged(info: Info, relation: str, request: ListRequest) -> Connection[Any]:
+async def root_paged(
+    info: Info, type_name: str, relation: str, request: ListRequest
+) -> Connection[Any]:
     page, key = await lists.load(info.context, relation, None, request)
+    await prefetch(info, type_name, page.items, ROWS_OF_CONNECTION)
     return Connection.of(page, request.window, lists.counter(info.context, key), key)
 
 
@@ -157,7 +163,21 @@ def child_connection(type_name: str, relation: str, node: Any, description: str)
     """A paged relation field over `type_name` children, with the shared filter, sort and
     cursor arguments."""
 
-    async def resolve(
+    def request(
+        filter: Any = None,
+        sort: Any = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ListRequest:
+        return request_of(
+            type_name, filter, sort, first=first, after=after, last=last, before=before
+        )
+
+    children = ChildList(relation, request)
+
+    def resolve(
         root: Any,
         info: Info,
         filter: Any = None,
@@ -166,17 +186,18 @@ def child_connection(type_name: str, relation: str, node: Any, description: str)
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[Any]:
-        request = request_of(
-            type_name, filter, sort, first=first, after=after, last=last, before=before
+    ) -> Any:
+        return children.page(
+            info.context, root.id, request(filter, sort, first, after, last, before)
         )
-        return await paged(info, relation, root.id, request)
 
     resolve.__annotations__ = {
         **_list_arguments(type_name),
         "return": connection_type(type_name, node),
     }
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={CHILDREN: children}
+    )
 
 
 def root_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
@@ -203,7 +224,7 @@ def root_connection(type_name: str, relation: str, node: Any, description: str) 
             before=before,
             offset=page_offset(page, per_page),
         )
-        return await root_paged(info, relation, request)
+        return await root_paged(info, type_name, relation, request)
 
     arguments = _list_arguments(type_name)
     arguments.pop("root")
@@ -238,12 +259,21 @@ def entity_type_check(entity: type) -> Any:
     return classmethod(is_type_of)
 
 
-def _database_id(root: Any) -> int:
+def _database_id(root: Any, info: Info) -> int:
     return int(root.id)
 
 
 def database_id_field() -> Any:
     """`databaseId`: the numeric row id the source documents use."""
-    return strawberry.field(
-        resolver=_database_id, description="Numeric id, as the source documents use it."
-    )
+    return lean_field(_database_id, "Numeric id, as the source documents use it.")
+
+
+def to_one(loader: str, key: str, target: Any, description: str) -> Any:
+    """A relation to one row: `root.<key>` looked up through the request's `<loader>`.
+    Resolved at once when a page prefetched it (schema.prefetch), else awaited."""
+
+    def resolve(root: Any, info: Info) -> Any:
+        return load_now(getattr(info.context.loaders, loader), getattr(root, key))
+
+    resolve.__annotations__ = {"root": Any, "info": Info, "return": Optional[target]}  # noqa: UP045
+    return lean_field(resolve, description, **{RELATION: (loader, key)})

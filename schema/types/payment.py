@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from domain import entities as e
+from domain.paging import ListRequest
 from domain.statuses import PaymentKind as PaymentKindValue
 from resolvers import commission as commission_resolvers
 from resolvers.nodes import as_reseller
@@ -33,10 +35,11 @@ from schema.fields import (
     database_id_field,
     entity_type_check,
     filter_arg,
-    paged,
     request_of,
     sort_arg,
+    to_one,
 )
+from schema.lean import CHILDREN, ChildList, lean
 from schema.money import Money, PaymentAmount, PaymentAmounts
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
@@ -50,6 +53,37 @@ from schema.types.resellers import Account, FxRate, Reseller
 
 DetailFilterArg = filter_arg("PaymentDetail")
 DetailSortArg = sort_arg("PaymentDetail")
+
+
+def _details_request(
+    filter: Any,
+    sort: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    start: int | None,
+    length: int | None,
+    sort_by: str | None,
+    sort_type: str | None,
+) -> ListRequest:
+    offset = None
+    if start is not None or length is not None:
+        offset = offset_window(start or 0, DEFAULT_DETAIL_LENGTH if length is None else length)
+    return request_of(
+        "PaymentDetail",
+        filter,
+        sort,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        offset=offset,
+        sort_pairs=document_sort("PaymentDetail", sort, sort_by, sort_type, "id"),
+    )
+
+
+DETAILS = ChildList("details_by_payment", _details_request)
 
 
 @strawberry.type(
@@ -110,11 +144,11 @@ class Payment(relay.Node):
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
     updated_at: datetime = strawberry.field(description="Last change (UTC).")
 
-    @strawberry.field(description="Requested amount (the payment total).")
+    @lean("Requested amount (the payment total).")
     def amount(self) -> Money:
         return Money.of(self.requested)  # type: ignore[attr-defined, return-value]
 
-    @strawberry.field(description="Requested, paid and settleable amounts (document 001).")
+    @lean("Requested, paid and settleable amounts (document 001).")
     def amounts(self) -> PaymentAmounts:
         return PaymentAmounts(
             requested=PaymentAmount.of(self.requested),  # type: ignore[arg-type, attr-defined]
@@ -122,21 +156,19 @@ class Payment(relay.Node):
             settleable=PaymentAmount.of(self.settleable),  # type: ignore[attr-defined]
         )
 
-    @strawberry.field(description="Amount actually paid, when known.")
+    @lean("Amount actually paid, when known.")
     def paid_amount(self) -> Money | None:
         return Money.of(self.paid)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Amount that can be settled to the merchant, when known.")
+    @lean("Amount that can be settled to the merchant, when known.")
     def settleable_amount(self) -> Money | None:
         return Money.of(self.settleable)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Discount granted, when any.")
+    @lean("Discount granted, when any.")
     def discount_amount(self) -> Money | None:
         return Money.of(self.discount)  # type: ignore[attr-defined]
 
-    @strawberry.field(
-        description="The amount as entered, in its own currency, before conversion (003)."
-    )
+    @lean("The amount as entered, in its own currency, before conversion (003).")
     def original_amount(self) -> Money | None:
         return Money.of(self.original)  # type: ignore[attr-defined]
 
@@ -144,9 +176,10 @@ class Payment(relay.Node):
         description=(
             "Detail rows (e.g. shipments; document 000's /details). Pages by cursor, or by "
             "`start`/`length` offsets with `sortBy`/`sortType` as the document does."
-        )
+        ),
+        metadata={CHILDREN: DETAILS},
     )
-    async def details(
+    def details(
         self,
         info: Info,
         filter: DetailFilterArg = None,
@@ -160,21 +193,10 @@ class Payment(relay.Node):
         sort_by: SortBy = None,
         sort_type: SortType = None,
     ) -> Connection[PaymentDetail]:
-        offset = None
-        if start is not None or length is not None:
-            offset = offset_window(start or 0, DEFAULT_DETAIL_LENGTH if length is None else length)
-        request = request_of(
-            "PaymentDetail",
-            filter,
-            sort,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            offset=offset,
-            sort_pairs=document_sort("PaymentDetail", sort, sort_by, sort_type, "id"),
+        request = _details_request(
+            filter, sort, first, after, last, before, start, length, sort_by, sort_type
         )
-        return await paged(info, "details_by_payment", self.id, request)
+        return DETAILS.page(info.context, self.id, request)  # type: ignore[no-any-return]
 
     documents = child_connection(
         "PaymentDocument",
@@ -195,9 +217,7 @@ class Payment(relay.Node):
         "The audit trail of this payment, oldest first.",
     )
 
-    @strawberry.field(description="The invoice this payment settles.")
-    async def invoice(self, info: Info) -> Invoice | None:
-        return await load_one(info.context.loaders.invoice_by_id, self.invoice_id)  # type: ignore[attr-defined]
+    invoice = to_one("invoice_by_id", "invoice_id", Invoice, "The invoice this payment settles.")
 
     @strawberry.field(
         description=(
@@ -216,9 +236,9 @@ class Payment(relay.Node):
         partner = await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
         return as_reseller(partner)  # type: ignore[return-value]
 
-    @strawberry.field(description="The reseller customer's account (document 002).")
-    async def account(self, info: Info) -> Account | None:
-        return await load_one(info.context.loaders.account_by_id, self.account_id)  # type: ignore[attr-defined]
+    account = to_one(
+        "account_by_id", "account_id", Account, "The reseller customer's account (document 002)."
+    )
 
     @strawberry.field(
         description=(
@@ -229,45 +249,40 @@ class Payment(relay.Node):
     async def fx_rate(self, info: Info) -> FxRate | None:
         return await load_one(info.context.loaders.fx_rate_by_id, self.fx_rate_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="The paying address.")
-    async def sender(self, info: Info) -> Address | None:
-        return await load_one(info.context.loaders.address_by_id, self.sender_id)  # type: ignore[attr-defined]
+    sender = to_one("address_by_id", "sender_id", Address, "The paying address.")
 
-    @strawberry.field(description="The receiving address.")
-    async def receiver(self, info: Info) -> Address | None:
-        return await load_one(info.context.loaders.address_by_id, self.receiver_id)  # type: ignore[attr-defined]
+    receiver = to_one("address_by_id", "receiver_id", Address, "The receiving address.")
 
-    @strawberry.field(description="The partner owning the payment (payee of a commission).")
-    async def partner(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+    partner = to_one(
+        "partner_by_id",
+        "partner_id",
+        Partner,
+        "The partner owning the payment (payee of a commission).",
+    )
 
-    @strawberry.field(description="The merchant that took the payment.")
-    async def merchant(self, info: Info) -> Merchant | None:
-        return await load_one(info.context.loaders.merchant_by_id, self.merchant_id)  # type: ignore[attr-defined]
+    merchant = to_one(
+        "merchant_by_id", "merchant_id", Merchant, "The merchant that took the payment."
+    )
 
-    @strawberry.field(description="The terminal that processed the payment.")
-    async def terminal(self, info: Info) -> Terminal | None:
-        return await load_one(info.context.loaders.terminal_by_id, self.terminal_id)  # type: ignore[attr-defined]
+    terminal = to_one(
+        "terminal_by_id", "terminal_id", Terminal, "The terminal that processed the payment."
+    )
 
-    @strawberry.field(description="The company the payment concerns.")
-    async def company(self, info: Info) -> Company | None:
-        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+    company = to_one("company_by_id", "company_id", Company, "The company the payment concerns.")
 
-    @strawberry.field(description="The payment method used.")
-    async def payment_method(self, info: Info) -> PaymentMethod | None:
-        return await load_one(info.context.loaders.payment_method_by_id, self.payment_method_id)  # type: ignore[attr-defined]
+    payment_method = to_one(
+        "payment_method_by_id", "payment_method_id", PaymentMethod, "The payment method used."
+    )
 
-    @strawberry.field(description="The user who authorized the payment.")
-    async def authorized_by(self, info: Info) -> User | None:
-        return await load_one(info.context.loaders.user_by_id, self.authorized_by_id)  # type: ignore[attr-defined]
+    authorized_by = to_one(
+        "user_by_id", "authorized_by_id", User, "The user who authorized the payment."
+    )
 
-    @strawberry.field(description="The partner user a commission is paid to.")
-    async def user(self, info: Info) -> User | None:
-        return await load_one(info.context.loaders.user_by_id, self.user_id)  # type: ignore[attr-defined]
+    user = to_one("user_by_id", "user_id", User, "The partner user a commission is paid to.")
 
-    @strawberry.field(description="The reseller manager who completed the payment.")
-    async def manager(self, info: Info) -> User | None:
-        return await load_one(info.context.loaders.user_by_id, self.manager_id)  # type: ignore[attr-defined]
+    manager = to_one(
+        "user_by_id", "manager_id", User, "The reseller manager who completed the payment."
+    )
 
     @strawberry.field(
         description=(

@@ -12,6 +12,7 @@ from domain import entities as e
 from resolvers.relations import load_one
 from schema.enums import DocumentStatus, LedgerDirection, PaymentStatus
 from schema.fields import Info, database_id_field, entity_type_check
+from schema.lean import lean
 from schema.money import Money
 from schema.types.parties import Partner, User
 
@@ -35,7 +36,7 @@ class PaymentDetail(relay.Node):
     shipment_reference: str | None = strawberry.field(description="Shipment reference.")
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
 
-    @strawberry.field(description="Amount of this row.")
+    @lean("Amount of this row.")
     def amount(self) -> Money:
         return Money.of(self.money)  # type: ignore[return-value]
 
@@ -96,7 +97,7 @@ class AccountingTransaction(relay.Node):
     description: str | None = strawberry.field(description="Narrative.")
     created_at: datetime = strawberry.field(description="Posting time (UTC).")
 
-    @strawberry.field(description="Amount of the line (always positive).")
+    @lean("Amount of the line (always positive).")
     def amount(self) -> Money:
         return Money.of(self.money)  # type: ignore[return-value]
 

@@ -64,5 +64,5 @@ class Viewer:
         if self.principal.partner_scope is None:
             return None
         return await root_paged(
-            info, "partners", request_of("Partner", None, None, first=first, after=after)
+            info, "Partner", "partners", request_of("Partner", None, None, first=first, after=after)
         )

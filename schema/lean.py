@@ -1,0 +1,157 @@
+"""Lean resolvers: fields resolved on every row of a page get their resolver handed to
+graphql-core as it is, once the schema is built.
+
+Strawberry wraps every resolver in a per-call layer (an Info object, argument
+conversion, the field-extension chain) that costs more than these resolvers themselves,
+and a page of rows resolves thousands of them: every row's global `id`, `databaseId`,
+amounts, to-one relations and nested lists. A lean resolver takes `(root, info)` and
+uses nothing of `info` but `info.context`, which graphql-core's resolve info and
+Strawberry's `Info` both carry, so it runs the same under either. A nested list
+(`ChildList`) converts its arguments to a ListRequest once per field node and request
+instead of once per parent. Fields with permissions or field extensions never qualify.
+"""
+
+from __future__ import annotations
+
+from asyncio import Future
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from graphql import FieldNode, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+from strawberry.types.arguments import convert_arguments
+
+from domain.paging import CountKey, ListRequest, ParentPage
+from resolvers import lists
+from resolvers.cursors import encode
+from schema.connection import Connection
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+LEAN = "paygraph.lean"  # field metadata: the resolver takes only (root, info)
+RELATION = "paygraph.relation"  # field metadata: (id loader, attribute holding the key)
+CHILDREN = "paygraph.children"  # field metadata: a ChildList
+DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's origin
+
+
+def lean(description: str) -> Any:
+    """Decorates a resolver taking `(self)` or `(self, info)` that graphql-core calls
+    directly."""
+    return strawberry.field(description=description, metadata={LEAN: True})
+
+
+def lean_field(resolver: Callable[..., Any], description: str, **metadata: Any) -> Any:
+    """A field whose `resolver(root, info)` graphql-core calls directly."""
+    return strawberry.field(
+        resolver=resolver, description=description, metadata={LEAN: True, **metadata}
+    )
+
+
+@dataclass(frozen=True)
+class ChildList:
+    """A paged relation: `request` turns the field's (Python-named) arguments into the
+    ListRequest of every parent's page of `relation`."""
+
+    relation: str
+    request: Callable[..., ListRequest]
+
+    def page(self, context: Context, parent_id: int, request: ListRequest) -> Any:
+        """The parent's connection, at once when its page is loaded (prefetched), else
+        an awaitable of it."""
+        pending = getattr(context.loaders, self.relation).load(ParentPage(parent_id, request))
+        key = CountKey(self.relation, parent_id, request.where)
+        count = lists.counter(context, key)
+        if isinstance(pending, Future) and pending.done():
+            return Connection.of(pending.result(), request.window, count, key)
+
+        async def later() -> Connection[Any]:
+            return Connection.of(await pending, request.window, count, key)
+
+        return later()
+
+
+class ListRequests:
+    """The request of a ChildList field at a field node, converted once per request."""
+
+    def __init__(self, schema: strawberry.Schema) -> None:
+        self._config = schema.config
+        self._scalars = schema.schema_converter.scalar_registry
+
+    def of(
+        self,
+        context: Context,
+        definition: Any,
+        node: FieldNode,
+        arguments: Mapping[str, Any],
+    ) -> ListRequest:
+        # Variables are fixed for the request, so a node's arguments are too.
+        found: ListRequest | None = context.list_requests.get(node)
+        if found is None:
+            kwargs = convert_arguments(
+                dict(arguments), definition.arguments, self._scalars, self._config
+            )
+            found = context.list_requests[node] = definition.metadata[CHILDREN].request(**kwargs)
+        return found
+
+
+def global_id(root: Any, info: GraphQLResolveInfo) -> str:
+    """A Node's `id`, as Strawberry's relay field writes it: base64 of `<Type>:<row id>`."""
+    return encode(info.parent_type.name, root.id)
+
+
+def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema) -> None:
+    """Give graphql-core the lean fields' own resolvers, every Node type's `id` the
+    direct encoding (our rows are domain entities, never Strawberry Node instances, so
+    relay's resolver always takes its slow path to the same string), and every field
+    without a resolver a plain attribute read."""
+    requests = ListRequests(schema)
+    for type_ in graphql_schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        is_node = any(interface.name == "Node" for interface in type_.interfaces)
+        for name, field in type_.fields.items():
+            definition = (field.extensions or {}).get(DEFINITION)
+            metadata = getattr(definition, "metadata", None) or {}
+            if metadata.get(LEAN) or metadata.get(CHILDREN):
+                assert not definition.extensions and not definition.permission_classes, name
+            if metadata.get(LEAN):
+                assert not field.args, name
+                field.resolve = _plain(definition.base_resolver)
+            elif metadata.get(CHILDREN):
+                field.resolve = _child_list(requests, definition)
+            elif is_node and name == "id":
+                field.resolve = global_id
+            elif getattr(field.resolve, "_is_default", False) and _reads_attribute(definition):
+                field.resolve = _attribute(definition.python_name)
+
+
+def _reads_attribute(definition: Any) -> bool:
+    """A field without resolver that reads its attribute the default way."""
+    return definition.is_basic_field and definition.default_resolver is getattr
+
+
+def _attribute(name: str) -> Callable[[Any, Any], Any]:
+    # What Strawberry's basic-field resolver ends in, minus its layers of calls.
+    def resolve(root: Any, _info: Any) -> Any:
+        return getattr(root, name)
+
+    return resolve
+
+
+def _plain(resolver: Any) -> Callable[[Any, Any], Any]:
+    function = resolver.wrapped_func
+    if resolver.info_parameter is not None:
+        return function  # type: ignore[no-any-return]
+    return lambda root, _info: function(root)
+
+
+def _child_list(requests: ListRequests, definition: Any) -> Callable[..., Awaitable[Any] | Any]:
+    children: ChildList = definition.metadata[CHILDREN]
+
+    def resolve(root: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        request = requests.of(info.context, definition, info.field_nodes[0], arguments)
+        return children.page(info.context, root.id, request)
+
+    return resolve
