@@ -71,6 +71,12 @@ async def prefetch(
         await asyncio.gather(*pending, return_exceptions=True)
 
 
+def selects(info: strawberry.Info, name: str) -> bool:
+    """Whether the current field's selection asks for `name` (through fragments)."""
+    raw: GraphQLResolveInfo = info._raw_info
+    return any(node.name.value == name for node in _fields_at(raw, raw.field_nodes, ()))
+
+
 def _fields_at(
     info: GraphQLResolveInfo, nodes: Iterable[FieldNode], path: tuple[str, ...]
 ) -> Iterator[FieldNode]:

@@ -33,7 +33,7 @@ from tests.graphql import admin, count_statements, execute
 SMALL_BENCH = Scale((3, 2, 1), 15, 60, every_payment_has_children=True, skewed=True)
 PAYMENTS = 3_000
 # Statements per request; the same for both page sizes below.
-EXPECTED = {"W1": 8, "W2": 5, "W3": 4}
+EXPECTED = {"W1": 8, "W2": 5, "W3": 3}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
