@@ -4,6 +4,7 @@ the payment exports, /healthz and /readyz."""
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -132,6 +133,15 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         )
 
 
+def _freeze_startup_heap() -> None:
+    """Move what start-up built (modules, the schema, the pools) out of the collector's
+    reach. A dashboard page allocates some 300,000 objects, so the cyclic collector runs
+    full collections every few requests; each one walked the ~130,000 objects of the
+    start-up heap as well. Frozen, W1 costs about 30 % less CPU (bench/results)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None,
     engine: AsyncEngine | None = None,
@@ -169,6 +179,7 @@ def create_app(
                 dispatcher_running(writes, outbox),
                 expiry_running(workflows.resellers, settings.expiry_interval_seconds),
             ):
+                _freeze_startup_heap()
                 yield
         finally:
             await payouts.close()
