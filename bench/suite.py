@@ -356,6 +356,8 @@ def statements_section(statements: dict[tuple[str, str, str], float]) -> str:
     ]
     for workload, full in (("W1", workloads.W1_PAGE), ("W2", workloads.W2_PAGE), ("W3", None)):
         for size, rows in (("small", SMALL_PAGE), ("page", full), ("large", LARGE_PAGE)):
+            if workload == "W3" and size != "page":
+                continue  # not paged: the same month whatever the page size
             if all((server, workload, size) not in statements for server in servers):
                 continue
             cells = [f"{statements.get((s, workload, size), float('nan')):g}" for s in servers]
