@@ -24,6 +24,9 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername=driver) if driver else parsed
 
 
+POOL_SIZE = 20
+
+
 def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -31,8 +34,12 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     if "poolclass" not in options:
-        options.setdefault("pool_size", 10)
-        options.setdefault("max_overflow", 10)
+        # A steady pool and no overflow: a page's relations are loaded in parallel, and
+        # overflow connections were opened for a burst and closed right after it (asyncpg's
+        # connect, with its TLS probe, showed up in W1's profile); beyond 20 statements in
+        # flight a batch waits for a connection instead.
+        options.setdefault("pool_size", POOL_SIZE)
+        options.setdefault("max_overflow", 0)
         # No pre-ping: with asyncpg it is a BEGIN, a `;` and a ROLLBACK on every checkout,
         # three round trips per loader batch. A connection the server dropped fails its
         # statement instead, and SQLAlchemy then invalidates the whole pool; recycling

@@ -1032,8 +1032,8 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     autocommit as PayGraph reads, so that only the query pattern differs)."""
     engine = create_async_engine(
         async_url(os.environ["DATABASE_URL"]),
-        pool_size=10,
-        max_overflow=10,
+        pool_size=20,
+        max_overflow=0,
         pool_recycle=1800,
         isolation_level="AUTOCOMMIT",
     )

@@ -50,7 +50,7 @@ DOCUMENT_VARIABLES: dict[str, tuple[str, ...]] = {
     "w3": ("partner", "fromDate", "toDate"),
 }
 TENANT = 1  # the benchmark reads tenant 1, as PayGraph's admin token does
-POOL_SIZE = 20  # PayGraph's own pool: 10 connections plus 10 overflow
+POOL_SIZE = 20  # PayGraph's own pool (db.engine.POOL_SIZE)
 READY_TIMEOUT = 120.0
 
 
