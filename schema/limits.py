@@ -5,11 +5,13 @@ edge). Fragments are followed, so spreading a fragment cannot hide depth or alia
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -18,12 +20,14 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
+    parse,
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+PARSED_DOCUMENTS = 256  # distinct documents kept parsed
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,11 @@ class RequestLimits:
 
 
 class TokenLimit(SchemaExtension):
-    """Abort parsing after `max_tokens` lexical tokens (comments are not counted)."""
+    """Abort parsing after `max_tokens` lexical tokens (comments are not counted).
+
+    Documents within the limit are parsed once and kept: a dashboard sends the same few
+    over and over. A document that fails to parse is left to Strawberry's own parse,
+    which reports the error as for any request."""
 
     def __init__(self, max_tokens: int) -> None:
         self.max_tokens = max_tokens
@@ -50,6 +58,19 @@ class TokenLimit(SchemaExtension):
         self.execution_context.parse_options["max_lexical_tokens"] = self.max_tokens  # type: ignore[typeddict-unknown-key]
         self.execution_context.parse_options["max_comments"] = self.max_tokens  # type: ignore[typeddict-unknown-key]
         yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query and context.graphql_document is None:
+            options = tuple(sorted(context.parse_options.items()))
+            with suppress(GraphQLError):
+                context.graphql_document = _parsed(context.query, options)
+        yield
+
+
+@lru_cache(maxsize=PARSED_DOCUMENTS)
+def _parsed(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
+    return parse(query, **dict(options))
 
 
 def is_token_limit_error(error: GraphQLError) -> bool:
