@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.money import Money as DomainMoney
+from schema.lean import lean
 from schema.scalars import BigInt
 
 
@@ -20,9 +21,12 @@ class Money:
         description="Number of decimal places of the currency (its ISO 4217 exponent)."
     )
     currency_numeric: int = strawberry.field(description="ISO 4217 numeric code, e.g. 840.")
-    formatted: str = strawberry.field(
-        description="Human-readable amount with its code, e.g. `1,234.56 USD`."
-    )
+    source: strawberry.Private[DomainMoney]
+
+    @lean("Human-readable amount with its code, e.g. `1,234.56 USD`.")
+    def formatted(self) -> str:
+        # Formatted only when asked for: most pages of amounts never show it.
+        return self.source.format()
 
     @classmethod
     def of(cls, money: DomainMoney | None) -> Money | None:
@@ -34,7 +38,7 @@ class Money:
             currency=money.currency,
             precision=info.exponent,
             currency_numeric=info.numeric,
-            formatted=money.format(),
+            source=money,
         )
 
 
