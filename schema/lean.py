@@ -9,6 +9,10 @@ uses nothing of `info` but `info.context`, which graphql-core's resolve info and
 Strawberry's `Info` both carry, so it runs the same under either. A nested list
 (`ChildList`) converts its arguments to a ListRequest once per field node and request
 instead of once per parent. Fields with permissions or field extensions never qualify.
+
+The lean, Node `id` and attribute resolvers of non-root types are plain (they read
+their root and at most `info.context`), so they are also marked for the executor's
+fast path (`schema.fast_execution`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from domain.paging import CountKey, ListRequest, ParentPage
 from resolvers import lists
 from resolvers.cursors import encode
 from schema.connection import Connection
+from schema.fast_execution import mark_fast
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -96,17 +101,28 @@ class ListRequests:
         return found
 
 
-def global_id(root: Any, info: GraphQLResolveInfo) -> str:
-    """A Node's `id`, as Strawberry's relay field writes it: base64 of `<Type>:<row id>`."""
-    return encode(info.parent_type.name, root.id)
+def global_id(type_name: str) -> Callable[[Any, Any], str]:
+    """The `id` of a Node type, as Strawberry's relay field writes it: base64 of
+    `<Type>:<row id>`."""
+
+    def resolve(root: Any, _info: Any) -> str:
+        return encode(type_name, root.id)
+
+    return resolve
 
 
 def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema) -> None:
     """Give graphql-core the lean fields' own resolvers, every Node type's `id` the
     direct encoding (our rows are domain entities, never Strawberry Node instances, so
     relay's resolver always takes its slow path to the same string), and every field
-    without a resolver a plain attribute read."""
+    without a resolver a plain attribute read; the plain ones of these are marked for
+    the executor's fast path."""
     requests = ListRequests(schema)
+    roots = (
+        graphql_schema.query_type,
+        graphql_schema.mutation_type,
+        graphql_schema.subscription_type,
+    )
     for type_ in graphql_schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue
@@ -119,12 +135,21 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
             if metadata.get(LEAN):
                 assert not field.args, name
                 field.resolve = _plain(definition.base_resolver)
+                plain = not definition.base_resolver.is_async
             elif metadata.get(CHILDREN):
                 field.resolve = _child_list(requests, definition)
+                plain = False
             elif is_node and name == "id":
-                field.resolve = global_id
+                field.resolve = global_id(type_.name)
+                plain = True
             elif getattr(field.resolve, "_is_default", False) and _reads_attribute(definition):
                 field.resolve = _attribute(definition.python_name)
+                plain = True
+            else:
+                plain = False
+            # Root fields are guarded afterwards: their resolvers are no longer plain.
+            if plain and type_ not in roots:
+                mark_fast(field)
 
 
 def _reads_attribute(definition: Any) -> bool:

@@ -1,0 +1,246 @@
+"""The executor's fast path gives exactly what graphql-core's general way gives: data,
+nulls, and errors with their message, locations and path."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from graphql import ExecutionResult, GraphQLResolveInfo, execute, parse
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from domain.statuses import PaymentStatus as Status
+from schema.app_schema import build_schema, schema
+from schema.enums import PaymentStatus
+from schema.fast_execution import FAST, FastExecutor
+from schema.lean import lean, lean_field, use_lean_resolvers
+from schema.scalars import SCALAR_MAP, BigInt
+
+
+@strawberry.interface(name="Node", description="Test node.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global id.")
+
+
+@strawberry.type(description="Test money.")
+class Amount:
+    units: BigInt = strawberry.field(description="Minor units.")
+    currency: str = strawberry.field(description="Code.")
+
+
+def _sibling(root: Any, info: strawberry.Info) -> Row | None:
+    return info.context["rows"].get(root.sibling_id)
+
+
+@strawberry.type(description="Test row.")
+class Row(Node):
+    name: str = strawberry.field(description="Never null, unless broken.")
+    nickname: str | None = strawberry.field(description="Often null.")
+    status: PaymentStatus = strawberry.field(description="An enum.")
+    created_at: datetime = strawberry.field(description="A custom scalar.")
+    count: int = strawberry.field(description="An Int.")
+    amount: Amount = strawberry.field(description="A non-null object.")
+    maybe_amount: Amount | None = strawberry.field(description="A nullable object.")
+    sibling_id: int | None = strawberry.field(description="Key of the sibling.")
+    sibling: Row | None = lean_field(_sibling, "Another row, through the context.")
+
+    @lean("Twice the count; fails on a negative one.")
+    def twice(self) -> int:
+        if self.count < 0:  # type: ignore[operator]
+            raise ValueError("negative count")
+        return 2 * self.count
+
+
+@strawberry.type(description="Test root.")
+class Query:
+    @strawberry.field(description="The rows.")
+    def rows(self, info: strawberry.Info) -> list[Row | None]:
+        return list(info.context["rows"].values())
+
+    @strawberry.field(description="The first row, not null.")
+    def first(self, info: strawberry.Info) -> Row:
+        return next(iter(info.context["rows"].values()))
+
+
+def row(row_id: int, **changes: Any) -> Row:
+    values: dict[str, Any] = {
+        "id": row_id,
+        "name": f"row {row_id}",
+        "nickname": None,
+        "status": Status.COMPLETED,
+        "created_at": datetime(2024, 5, 1, 12, row_id, tzinfo=UTC),
+        "count": row_id,
+        "amount": Amount(units=BigInt(10**15 + row_id), currency="USD"),
+        "maybe_amount": None,
+        "sibling_id": None,
+    }
+    values.update(changes)
+    return Row(**values)
+
+
+QUERY = """
+query Page($withName: Boolean!, $skipCount: Boolean!) {
+  rows {
+    __typename
+    id
+    ...Names
+    label: name
+    status
+    createdAt
+    count @skip(if: $skipCount)
+    twice
+    amount { units currency __typename }
+    maybeAmount { units }
+    sibling { id name @include(if: $withName) sibling { id } }
+    ... on Row { nickname count }
+  }
+  first { id name }
+}
+
+fragment Names on Row {
+  name @include(if: $withName)
+  nickname
+}
+"""
+
+
+def lean_schema() -> strawberry.Schema:
+    built = strawberry.Schema(
+        query=Query, types=[Row], config=StrawberryConfig(scalar_map=SCALAR_MAP)
+    )
+    use_lean_resolvers(built, built._schema)
+    return built
+
+
+class CountingFastExecutor(FastExecutor):
+    """Counts the resolve infos built: the fast path builds none for leaves."""
+
+    infos = 0
+
+    def build_resolve_info(self, *args: Any) -> GraphQLResolveInfo:
+        CountingFastExecutor.infos += 1
+        return super().build_resolve_info(*args)
+
+
+async def run(
+    executor: type, built: strawberry.Schema, rows: dict[int, Any], **variables: Any
+) -> ExecutionResult:
+    outcome = execute(
+        built._schema,
+        parse(QUERY),
+        context_value={"rows": rows},
+        variable_values={"withName": True, "skipCount": False, **variables},
+        executor_class=executor,
+    )
+    result = await outcome if asyncio.iscoroutine(outcome) else outcome
+    assert isinstance(result, ExecutionResult)
+    return result
+
+
+def page(*rows: Row) -> dict[int, Any]:
+    return {int(r.id): r for r in rows}
+
+
+async def assert_same_as_general_way(
+    rows: dict[int, Any], built: strawberry.Schema | None = None, **variables: Any
+) -> ExecutionResult:
+    built = built or lean_schema()
+    general = await run(StrawberryGraphQLCoreExecutionContext, built, rows, **variables)
+    fast = await run(CountingFastExecutor, built, rows, **variables)
+    assert fast.data == general.data
+    assert [error.formatted for error in fast.errors or []] == [
+        error.formatted for error in general.errors or []
+    ]
+    return fast
+
+
+async def test_a_page_of_plain_fields_reads_as_the_general_way_reads_it() -> None:
+    # given rows with relations, nulls, enums, custom scalars and big integers
+    rows = page(row(1, sibling_id=2, nickname="one"), row(2, sibling_id=1), row(3))
+
+    # when the page is read with and without the fast path, with every directive
+    for with_name in (True, False):
+        for skip_count in (True, False):
+            CountingFastExecutor.infos = 0
+            result = await assert_same_as_general_way(
+                rows, withName=with_name, skipCount=skip_count
+            )
+
+            # then both agree, and the fast path built resolve infos only for the two
+            # root fields, the four relations to a type that checks its values
+            # (`is_type_of`) and the six `__typename`s, which graphql-core resolves
+            assert not result.errors
+            assert CountingFastExecutor.infos == 2 + 4 + 6
+    assert result.data is not None
+    first = result.data["rows"][0]
+    assert first["status"] == "COMPLETED"
+    assert first["amount"] == {
+        "units": "1000000000000001",
+        "currency": "USD",
+        "__typename": "Amount",
+    }
+    assert first["createdAt"] == "2024-05-01T12:01:00+00:00"
+    assert first["sibling"]["sibling"] == {"id": first["id"]}
+
+
+async def test_errors_and_nulls_are_reported_as_the_general_way_reports_them() -> None:
+    # given a sound first row and rows each broken in one way
+    rows = page(
+        row(1),
+        row(2, name=None),  # null for a non-null leaf: the row becomes null
+        row(3, count="many"),  # an Int that cannot be serialised
+        row(4, status="NOT A STATUS"),  # an enum value that does not exist
+        row(5, count=-1),  # a resolver that raises
+        row(6, amount=None),  # null for a non-null object
+        row(7, amount=Amount(units=BigInt(1), currency=None)),  # a null inside an object
+        row(8, sibling_id=99),  # a relation to nothing
+        row(9, sibling_id=1, created_at="yesterday"),  # a DateTime that is not one
+        row(10, maybe_amount="not an amount"),  # an object read off a string
+        row(11, sibling_id=12),  # a relation to something that is not a Row
+    )
+    rows[12] = Amount(units=BigInt(1), currency="EUR")
+
+    # when the page is read with and without the fast path
+    result = await assert_same_as_general_way(rows)
+
+    # then the same errors, at the same places, null the same fields
+    assert result.data is not None and result.errors
+    messages = {error.message for error in result.errors}
+    assert "Cannot return null for non-nullable field Row.name." in messages
+    assert "negative count" in messages
+    assert result.data["rows"][0] is not None and result.data["rows"][1] is None
+
+
+async def test_an_awaitable_relation_goes_the_general_way() -> None:
+    # given a row whose related row is still being loaded
+    rows = page(row(1, sibling_id=2), row(2))
+    pending: asyncio.Future[Row] = asyncio.get_running_loop().create_future()
+    pending.set_result(rows[2])
+    built = lean_schema()
+    sibling = built._schema.type_map["Row"].fields["sibling"]  # type: ignore[union-attr]
+    sibling.resolve = lambda root, _info: pending if root.sibling_id else None
+
+    # when the page is read, then the pending relation is awaited as before
+    result = await assert_same_as_general_way(rows, built)
+    assert result.data is not None
+    assert result.data["rows"][0]["sibling"]["name"] == "row 2"
+
+
+def test_plain_fields_of_object_types_are_marked_fast_and_root_fields_never() -> None:
+    # given the test schema, when its resolvers are made lean
+    built = lean_schema()._schema
+    fields = built.type_map["Row"].fields  # type: ignore[union-attr]
+
+    # then attribute reads, Node ids and lean fields are fast; root fields never are
+    assert {name for name, field in fields.items() if FAST in field.extensions} == set(fields)
+    assert not any(FAST in field.extensions for field in built.query_type.fields.values())  # type: ignore[union-attr]
+
+
+def test_the_app_schema_and_the_servers_use_the_fast_executor() -> None:
+    for app_schema in (schema, build_schema()):
+        assert app_schema.execution_context_class is FastExecutor
+        status = app_schema._schema.type_map["Payment"].fields["status"]  # type: ignore[union-attr]
+        assert FAST in status.extensions
