@@ -8,7 +8,7 @@ window (the documents' start/length and page/pageSize). Both are capped at 200 r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from domain.errors import BadUserInput, PageSizeTooLarge
@@ -104,6 +104,15 @@ class ListRequest:
     where: Filter | None = None
     order: tuple[SortKey, ...] = (ID_ASCENDING,)
     window: Window = Keyset()
+    # Hashed once: a page of 100 parents keys its loaders, batches and pages with the same
+    # request a thousand times, and the filter tree hashes deep.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.where, self.order, self.window)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def size(self) -> int:
