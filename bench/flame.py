@@ -12,7 +12,6 @@ including their callees, which is where the largest remaining cost is read from.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import subprocess
@@ -23,7 +22,6 @@ from pathlib import Path
 
 from bench import load, workloads
 from bench.servers import serving
-from db.engine import create_engine
 
 PROFILES = Path(__file__).with_name("results") / "profiles"
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
@@ -69,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     engine_url = args.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
     read = next(
-        r for r in workloads.reads(asyncio.run(_targets(engine_url))) if r.name == args.workload
+        r for r in workloads.reads(workloads.targets_at(engine_url)) if r.name == args.workload
     )
     PROFILES.mkdir(parents=True, exist_ok=True)
     svg = PROFILES / f"{read.name}-flame.svg"
@@ -100,14 +98,6 @@ def main() -> None:
     (PROFILES / f"{read.name}-top.txt").write_text(header + text)
     print(header + text)
     print(f"wrote {svg}", file=sys.stderr)
-
-
-async def _targets(url: str) -> workloads.Targets:
-    engine = create_engine(url)
-    try:
-        return await workloads.targets(engine)
-    finally:
-        await engine.dispose()
 
 
 if __name__ == "__main__":

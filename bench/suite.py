@@ -429,7 +429,7 @@ def main() -> None:
     if any(c.name == POSTGRAPHILE for c in contenders):
         postgraphile.install()
     ds.ensure_dataset(cluster, options.payments, options.rebuild)
-    at = asyncio.run(_targets(cluster))
+    at = workloads.targets_at(cluster.sqlalchemy_url())
     _say(f"targets: {at}")
     reads = [r for r in workloads.reads(at) if r.name in options.workloads]
     measurements: list[Measurement] = []
@@ -484,14 +484,6 @@ def _exports_table(exports: list[dict[str, float]]) -> str:
             f"{e['rss_before']:.0f} MiB | {e['peak']:.0f} MiB |"
         )
     return "\n".join(lines)
-
-
-async def _targets(cluster: ds.Cluster) -> Targets:
-    engine = create_engine(cluster.sqlalchemy_url())
-    try:
-        return await workloads.targets(engine)
-    finally:
-        await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ month, documents waiting for review), so any `paygraph demo` database can run th
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import create_engine
 from db.models import Base
 
 QUERIES = Path(__file__).with_name("queries")
@@ -79,6 +81,19 @@ async def targets(engine: AsyncEngine) -> Targets:
         month_to=f"{last.isoformat()}T23:59:59.999999Z",
         acquiring=acquiring,
     )
+
+
+def targets_at(database_url: str) -> Targets:
+    """`targets` of the database at `database_url`, from synchronous code."""
+
+    async def find() -> Targets:
+        engine = create_engine(database_url)
+        try:
+            return await targets(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(find())
 
 
 def reads(at: Targets, w1_page: int = W1_PAGE, w2_page: int = W2_PAGE) -> list[Read]:

@@ -438,40 +438,26 @@ class PaymentMethod(relay.Node):
         return self.id
 
 
-async def merchant_by_id(info: Info, merchant_id: int | None) -> Merchant | None:
-    if merchant_id is None:
+async def by_id(info: Info, table: Table, row_id: int | None, make: Any, *names: str) -> Any:
+    """One row of `table` by id, in its own query (the N+1 on purpose), as `make(**row)`."""
+    if row_id is None:
         return None
-    row = await fetch_one(
-        info,
-        select(merchant.c.id, merchant.c.name).where(
-            of_tenant(info, merchant), merchant.c.id == merchant_id
-        ),
-    )
-    return None if row is None else Merchant(id=row.id, name=row.name)
+    columns = [table.c.id, *(table.c[name] for name in names)]
+    statement = select(*columns).where(of_tenant(info, table), table.c.id == row_id)
+    row = await fetch_one(info, statement)
+    return None if row is None else make(**row._mapping)
+
+
+async def merchant_by_id(info: Info, merchant_id: int | None) -> Merchant | None:
+    return await by_id(info, merchant, merchant_id, Merchant, "name")  # type: ignore[no-any-return]
 
 
 async def terminal_by_id(info: Info, terminal_id: int | None) -> Terminal | None:
-    if terminal_id is None:
-        return None
-    row = await fetch_one(
-        info,
-        select(terminal.c.id, terminal.c.serial).where(
-            of_tenant(info, terminal), terminal.c.id == terminal_id
-        ),
-    )
-    return None if row is None else Terminal(id=row.id, serial=row.serial)
+    return await by_id(info, terminal, terminal_id, Terminal, "serial")  # type: ignore[no-any-return]
 
 
 async def address_by_id(info: Info, address_id: int | None) -> Address | None:
-    if address_id is None:
-        return None
-    row = await fetch_one(
-        info,
-        select(address.c.id, address.c.name, address.c.city).where(
-            of_tenant(info, address), address.c.id == address_id
-        ),
-    )
-    return None if row is None else Address(id=row.id, name=row.name, city=row.city)
+    return await by_id(info, address, address_id, Address, "name", "city")  # type: ignore[no-any-return]
 
 
 # --- a payment's child rows ---
@@ -589,15 +575,7 @@ class Payment(relay.Node):
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:
-        if self.partner_id is None:
-            return None
-        row = await fetch_one(
-            info,
-            select(partner.c.id, partner.c.name).where(
-                of_tenant(info, partner), partner.c.id == self.partner_id
-            ),
-        )
-        return None if row is None else Partner(id=row.id, name=row.name)
+        return await by_id(info, partner, self.partner_id, Partner, "name")  # type: ignore[no-any-return]
 
     @strawberry.field
     async def merchant(self, info: Info) -> Merchant | None:
@@ -609,15 +587,7 @@ class Payment(relay.Node):
 
     @strawberry.field
     async def invoice(self, info: Info) -> Invoice | None:
-        if self.invoice_id is None:
-            return None
-        row = await fetch_one(
-            info,
-            select(invoice.c.id, invoice.c.number).where(
-                of_tenant(info, invoice), invoice.c.id == self.invoice_id
-            ),
-        )
-        return None if row is None else Invoice(id=row.id, number=row.number)
+        return await by_id(info, invoice, self.invoice_id, Invoice, "number")  # type: ignore[no-any-return]
 
     @strawberry.field
     async def sender(self, info: Info) -> Address | None:
@@ -629,15 +599,7 @@ class Payment(relay.Node):
 
     @strawberry.field
     async def payment_method(self, info: Info) -> PaymentMethod | None:
-        if self.payment_method_id is None:
-            return None
-        row = await fetch_one(
-            info,
-            select(payment_method.c.id, payment_method.c.name).where(
-                of_tenant(info, payment_method), payment_method.c.id == self.payment_method_id
-            ),
-        )
-        return None if row is None else PaymentMethod(id=row.id, name=row.name)
+        return await by_id(info, payment_method, self.payment_method_id, PaymentMethod, "name")  # type: ignore[no-any-return]
 
     @strawberry.field
     async def details(self, info: Info, first: int | None = None) -> PaymentDetailConnection:
