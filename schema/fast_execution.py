@@ -16,13 +16,22 @@ value through its type's `coerce_output_value` (enum names, DateTime, BigInt: wh
 value the type does not accept, middleware in the request) goes graphql-core's whole
 way from the start, which resolves the field again and reports exactly as before.
 Lists and fields with arguments always go the whole way.
+
+Above that, `FastExecutor` compiles each selection it completes objects with (a
+grouped field set of one object type, as graphql-core collects it: aliases, fragments,
+@skip/@include already applied) into a `Plan`, once per request: `__typename`, plain
+leaves, and plain objects whose own selection compiles whole are filled in straight
+into the result dict, without graphql-core's per-field `Path`, `execute_field` call and
+awaitable check; the other fields go graphql-core's way. A compiled field meeting
+anything unusual is dropped and goes graphql-core's way in the same place, which
+resolves its subtree again and reports exactly as before, nulls propagating as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
@@ -34,7 +43,7 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
-from graphql.execution.executor import to_nodes
+from graphql.execution.executor import gather_with_cancel, to_nodes
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -51,6 +60,34 @@ class FastField:
     non_null: bool
     leaf: GraphQLLeafType | None = None
     object: GraphQLObjectType | None = None
+
+
+class Step(NamedTuple):
+    """How one response key of a compiled selection is completed: `general` steps go
+    graphql-core's way; the others are `__typename` (`typename`), a plain leaf
+    (`leaf`) or a plain object whose selection compiles whole (`object`, `plan`)."""
+
+    key: str
+    field_details_list: FieldDetailsList
+    general: bool
+    typename: str | None = None
+    resolve: Callable[[Any, Any], Any] | None = None
+    non_null: bool = False
+    leaf: GraphQLLeafType | None = None
+    object: GraphQLObjectType | None = None
+    plan: Plan | None = None
+
+
+class Plan(NamedTuple):
+    """A selection of one object type, compiled: its steps in response order, and
+    whether all of them are compiled (`whole`), so that it fills in with no path."""
+
+    steps: tuple[Step, ...]
+    whole: bool
+
+
+class Unusual(Exception):
+    """A compiled field met something graphql-core's way must handle."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +118,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         self.plain_info = ContextOnly(self.context_value)
         # Middleware wraps every resolver: then the general way is the only way.
         self.fast = not (self.middleware_manager and self.middleware_manager.middlewares)
+        self._plans: dict[tuple[GraphQLObjectType, int], Plan | None] = {}
 
     def execute_field(
         self,
@@ -165,3 +203,179 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.type, field_details_list, path)
             return None
+
+    def collect_and_execute_subfields(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        # A delivery group (@defer, @stream) in play: graphql-core's way only.
+        plan = self._plan(return_type, field_details_list) if position_context is None else None
+        if plan is None:
+            return super().collect_and_execute_subfields(
+                return_type, field_details_list, path, result, position_context
+            )
+        return self._execute_plan(return_type, plan, result, path)
+
+    def _plan(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Plan | None:
+        """The compiled selection of `object_type` under `field_details_list` (None when
+        it defers), once per request: the selection depends on the variables."""
+        # Keyed as graphql-core's collect_subfields, which keeps the list alive.
+        key = (object_type, id(field_details_list))
+        try:
+            return self._plans[key]
+        except KeyError:
+            found = self._plans[key] = self._compile(object_type, field_details_list)
+            return found
+
+    def _compile(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Plan | None:
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if not self.fast or new_defer_usages:
+            return None
+        steps = []
+        for key, details in grouped_field_set.items():
+            name = details[0].node.name.value
+            field = object_type.fields.get(name)
+            fast: FastField | None = field.extensions.get(FAST) if field else None
+            if name == "__typename":
+                steps.append(Step(key, details, False, typename=object_type.name))
+            elif field is None or fast is None:
+                steps.append(Step(key, details, True))
+            elif fast.leaf is not None:
+                steps.append(
+                    Step(
+                        key,
+                        details,
+                        False,
+                        resolve=field.resolve,
+                        non_null=fast.non_null,
+                        leaf=fast.leaf,
+                    )
+                )
+            else:
+                assert fast.object is not None
+                plan = self._plan(fast.object, details)
+                if plan is None or not plan.whole:
+                    steps.append(Step(key, details, True))
+                else:
+                    steps.append(
+                        Step(
+                            key,
+                            details,
+                            False,
+                            resolve=field.resolve,
+                            non_null=fast.non_null,
+                            object=fast.object,
+                            plan=plan,
+                        )
+                    )
+        return Plan(tuple(steps), not any(step.general for step in steps))
+
+    def _execute_plan(
+        self, parent_type: GraphQLObjectType, plan: Plan, source: Any, path: Path
+    ) -> Any:
+        """What graphql-core's execute_fields gives for `plan`'s fields of `source`."""
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_keys: list[str] = []
+        try:
+            for step in plan.steps:
+                key = step.key
+                if not step.general:
+                    try:
+                        results[key] = self._fill(step, source)
+                        continue
+                    except Exception:  # graphql-core's way resolves it again, and reports
+                        pass
+                result = self.execute_field(
+                    parent_type,
+                    source,
+                    step.field_details_list,
+                    Path(path, key, parent_type.name),
+                    None,
+                )
+                if result is not Undefined:
+                    results[key] = result
+                    if is_awaitable(result):
+                        awaitable_keys.append(key)
+        except Exception:
+            if awaitable_keys:
+                self.settle_in_background([results[key] for key in awaitable_keys])
+            raise
+        if not awaitable_keys:
+            return results
+        return self._await_results(results, awaitable_keys)
+
+    async def _await_results(
+        self, results: dict[str, Any], awaitable_keys: list[str]
+    ) -> dict[str, Any]:
+        # As graphql-core's execute_fields awaits its fields.
+        if len(awaitable_keys) == 1:
+            key = awaitable_keys[0]
+            results[key] = await results[key]
+        else:
+            awaited = await gather_with_cancel(*(results[key] for key in awaitable_keys))
+            results.update(zip(awaitable_keys, awaited, strict=True))
+        return results
+
+    def _fill(self, step: Step, source: Any) -> Any:
+        """The completed value of a compiled step, or an exception when it is unusual."""
+        if step.typename is not None:
+            return step.typename
+        value = step.resolve(source, self.plain_info)  # type: ignore[misc]
+        if value is None:
+            if step.non_null:
+                raise Unusual
+            return None
+        if step.leaf is None:
+            return self._object(step, value)
+        if type(value) not in _PLAIN_VALUES and (
+            isinstance(value, Exception) or self.is_awaitable(value)
+        ):
+            raise Unusual
+        coerced = step.leaf.coerce_output_value(value)
+        if coerced is None or coerced is Undefined:
+            raise Unusual
+        return coerced
+
+    def _object(self, step: Step, value: Any) -> dict[str, Any]:
+        object_type: GraphQLObjectType = step.object  # type: ignore[assignment]
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            raise Unusual
+        # A type check that wants more of its info than the context fails, and then
+        # graphql-core's way calls it again with all of it.
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None and is_type_of(value, self.plain_info) is not True:
+            raise Unusual
+        # Leaves inline: a call per leaf is what this saves.
+        completed: dict[str, Any] = {}
+        info = self.plain_info
+        for child in step.plan.steps:  # type: ignore[union-attr]
+            if child.typename is not None:
+                completed[child.key] = child.typename
+                continue
+            field_value = child.resolve(value, info)  # type: ignore[misc]
+            if field_value is None:
+                if child.non_null:
+                    raise Unusual
+            elif child.leaf is not None:
+                if type(field_value) not in _PLAIN_VALUES and (
+                    isinstance(field_value, Exception) or self.is_awaitable(field_value)
+                ):
+                    raise Unusual
+                field_value = child.leaf.coerce_output_value(field_value)
+                if field_value is None or field_value is Undefined:
+                    raise Unusual
+            else:
+                field_value = self._object(child, field_value)
+            completed[child.key] = field_value
+        return completed

@@ -4,6 +4,7 @@ nulls, and errors with their message, locations and path."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,13 @@ class Amount:
     currency: str = strawberry.field(description="Code.")
 
 
+@strawberry.type(description="Test pair of amounts, for nesting.")
+class Pair:
+    inner: Amount = strawberry.field(description="A non-null object in a non-null chain.")
+    maybe: Amount | None = strawberry.field(description="A nullable object.")
+    size: int = strawberry.field(description="A non-null Int.")
+
+
 def _sibling(root: Any, info: strawberry.Info) -> Row | None:
     return info.context["rows"].get(root.sibling_id)
 
@@ -45,6 +53,7 @@ class Row(Node):
     amount: Amount = strawberry.field(description="A non-null object.")
     maybe_amount: Amount | None = strawberry.field(description="A nullable object.")
     sibling_id: int | None = strawberry.field(description="Key of the sibling.")
+    pair: Pair | None = strawberry.field(description="A nullable object with objects in it.")
     sibling: Row | None = lean_field(_sibling, "Another row, through the context.")
 
     @lean("Twice the count; fails on a negative one.")
@@ -76,6 +85,7 @@ def row(row_id: int, **changes: Any) -> Row:
         "amount": Amount(units=BigInt(10**15 + row_id), currency="USD"),
         "maybe_amount": None,
         "sibling_id": None,
+        "pair": None,
     }
     values.update(changes)
     return Row(**values)
@@ -126,11 +136,15 @@ class CountingFastExecutor(FastExecutor):
 
 
 async def run(
-    executor: type, built: strawberry.Schema, rows: dict[int, Any], **variables: Any
+    executor: type,
+    built: strawberry.Schema,
+    rows: dict[int, Any],
+    query: str = QUERY,
+    **variables: Any,
 ) -> ExecutionResult:
     outcome = execute(
         built._schema,
-        parse(QUERY),
+        parse(query),
         context_value={"rows": rows},
         variable_values={"withName": True, "skipCount": False, **variables},
         executor_class=executor,
@@ -145,12 +159,16 @@ def page(*rows: Row) -> dict[int, Any]:
 
 
 async def assert_same_as_general_way(
-    rows: dict[int, Any], built: strawberry.Schema | None = None, **variables: Any
+    rows: dict[int, Any],
+    built: strawberry.Schema | None = None,
+    query: str = QUERY,
+    **variables: Any,
 ) -> ExecutionResult:
     built = built or lean_schema()
-    general = await run(StrawberryGraphQLCoreExecutionContext, built, rows, **variables)
-    fast = await run(CountingFastExecutor, built, rows, **variables)
-    assert fast.data == general.data
+    general = await run(StrawberryGraphQLCoreExecutionContext, built, rows, query, **variables)
+    fast = await run(CountingFastExecutor, built, rows, query, **variables)
+    # The same data, keys in the same order.
+    assert json.dumps(fast.data) == json.dumps(general.data)
     assert [error.formatted for error in fast.errors or []] == [
         error.formatted for error in general.errors or []
     ]
@@ -170,10 +188,10 @@ async def test_a_page_of_plain_fields_reads_as_the_general_way_reads_it() -> Non
             )
 
             # then both agree, and the fast path built resolve infos only for the two
-            # root fields, the four relations to a type that checks its values
-            # (`is_type_of`) and the six `__typename`s, which graphql-core resolves
+            # root fields: every row's selection is compiled, `__typename`s and type
+            # checks (`is_type_of`) included
             assert not result.errors
-            assert CountingFastExecutor.infos == 2 + 4 + 6
+            assert CountingFastExecutor.infos == 2
     assert result.data is not None
     first = result.data["rows"][0]
     assert first["status"] == "COMPLETED"
@@ -244,3 +262,98 @@ def test_the_app_schema_and_the_servers_use_the_fast_executor() -> None:
         assert app_schema.execution_context_class is FastExecutor
         status = app_schema._schema.type_map["Payment"].fields["status"]  # type: ignore[union-attr]
         assert FAST in status.extensions
+
+
+DEEP_QUERY = """
+query Deep($withName: Boolean!, $skipCount: Boolean!) {
+  rows {
+    id
+    pair {
+      __typename
+      inner { units currency }
+      ...PairParts
+      again: inner { currency @skip(if: $skipCount) units }
+      maybe { __typename currency units @include(if: $withName) }
+      size @include(if: $withName)
+    }
+    sibling {
+      name
+      pair { inner { currency } maybe { currency } }
+      sibling { id pair { size } }
+    }
+  }
+}
+
+fragment PairParts on Pair {
+  inner { __typename units }
+  size
+}
+"""
+
+
+def amount(units: int = 1, currency: Any = "EUR") -> Amount:
+    return Amount(units=BigInt(units), currency=currency)
+
+
+def pair(**changes: Any) -> Pair:
+    values: dict[str, Any] = {"inner": amount(), "maybe": amount(2), "size": 2}
+    values.update(changes)
+    return Pair(**values)
+
+
+async def test_nested_plain_selections_are_filled_in_as_the_general_way_fills_them() -> None:
+    # given rows with pairs of amounts, three levels deep through siblings
+    rows = page(
+        row(1, sibling_id=2, pair=pair()),
+        row(2, sibling_id=3, pair=pair(maybe=None)),
+        row(3, sibling_id=1, pair=pair(size=0)),
+    )
+
+    # when they are read with aliases, a fragment on the same type and every directive
+    for with_name in (True, False):
+        for skip_count in (True, False):
+            CountingFastExecutor.infos = 0
+            result = await assert_same_as_general_way(
+                rows, query=DEEP_QUERY, withName=with_name, skipCount=skip_count
+            )
+
+            # then both agree, and only the root field built a resolve info
+            assert not result.errors
+            assert CountingFastExecutor.infos == 1
+    assert result.data is not None
+    first = result.data["rows"][0]
+    assert list(first["pair"]) == ["__typename", "inner", "size", "again", "maybe"]
+    assert first["pair"]["inner"] == {"units": "1", "currency": "EUR", "__typename": "Amount"}
+    assert first["sibling"]["sibling"]["pair"] == {"size": 0}
+
+
+async def test_failures_deep_in_a_compiled_selection_are_reported_as_before() -> None:
+    # given rows each broken in one way deep inside a plain selection
+    rows = page(
+        row(1, sibling_id=2, pair=pair()),
+        row(2, pair=pair(inner=amount(currency=None))),  # null in a non-null chain
+        row(3, pair=pair(maybe=amount(currency=None))),  # null under a nullable object
+        row(4, pair=pair(inner=amount(currency=["EUR"]))),  # a String that is not one
+        row(5, pair=pair(size="two")),  # an Int that is not one
+        row(6, pair=pair(inner=None)),  # null for a non-null object
+        row(7, sibling_id=8, pair=pair()),  # a sibling whose pair breaks
+        row(8, pair=pair(inner=amount(currency=None))),
+        row(9, pair="not a pair"),  # an object read off a string
+        row(10, sibling_id=11),  # a sibling that is not a Row
+    )
+    rows[11] = pair()
+
+    # when the page is read with and without the fast path
+    result = await assert_same_as_general_way(rows, query=DEEP_QUERY)
+
+    # then the same errors, at the same places, null the same fields: a null in a
+    # non-null chain nulls up to the nearest nullable field, the pair
+    assert result.data is not None and result.errors
+    by_path = {tuple(error.path or ()): error.message for error in result.errors}
+    assert by_path[("rows", 1, "pair", "inner", "currency")] == (
+        "Cannot return null for non-nullable field Amount.currency."
+    )
+    assert result.data["rows"][1]["pair"] is None
+    assert result.data["rows"][2]["pair"]["maybe"] is None
+    assert result.data["rows"][6]["sibling"]["pair"] is None
+    assert result.data["rows"][0]["pair"] is not None
