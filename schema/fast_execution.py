@@ -15,21 +15,28 @@ value through its type's `coerce_output_value` (enum names, DateTime, BigInt: wh
 `is_type_of`. Anything else (an exception, null on a non-null field, an awaitable, a
 value the type does not accept, middleware in the request) goes graphql-core's whole
 way from the start, which resolves the field again and reports exactly as before.
-Lists and fields with arguments always go the whole way.
+A few resolvers with arguments are lean too (`mark_fast(..., with_arguments=True)`):
+they read root, `info.context`, `info.field_nodes` and their arguments, and graphql-core's
+`get_argument_values` runs once per field node and request instead of once per parent;
+when one returns an awaitable (a page not loaded yet) it is completed as graphql-core
+completes it, without resolving again. Lists go the whole way here: compiled
+selections (below) fill them.
 
 Above that, `FastExecutor` compiles each selection it completes objects with (a
 grouped field set of one object type, as graphql-core collects it: aliases, fragments,
 @skip/@include already applied) into a `Plan`, once per request: `__typename`, plain
 leaves, and plain objects whose own selection compiles whole are filled in straight
 into the result dict, without graphql-core's per-field `Path`, `execute_field` call and
-awaitable check; the other fields go graphql-core's way. A compiled field meeting
+awaitable check; so are lists (a Python list or tuple) of plain leaves or of such objects,
+item by item, and lean fields with arguments whose value comes at once (a prefetched
+page). The other fields go graphql-core's way. A compiled field meeting
 anything unusual is dropped and goes graphql-core's way in the same place, which
 resolves its subtree again and reports exactly as before, nulls propagating as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -37,6 +44,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLScalarType,
     get_nullable_type,
@@ -44,6 +52,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.executor import gather_with_cancel, to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -51,31 +60,42 @@ FAST = "paygraph.fast"  # GraphQLField extension: how FastExecutor completes the
 
 # Values that are never awaitable: a result of one of these types needs no check.
 _PLAIN_VALUES = frozenset({str, int, float, bool})
+_LISTS = frozenset({list, tuple})
 
 
 @dataclass(frozen=True, slots=True)
 class FastField:
-    """A plain field's type: `leaf` or `object`, and whether it is non-null."""
+    """A plain field's type: `leaf` or `object`, maybe a list of them (`is_list`,
+    `item_non_null`), whether it is non-null, and whether its resolver takes arguments."""
 
     non_null: bool
     leaf: GraphQLLeafType | None = None
     object: GraphQLObjectType | None = None
+    is_list: bool = False
+    item_non_null: bool = False
+    with_arguments: bool = False
 
 
 class Step(NamedTuple):
     """How one response key of a compiled selection is completed: `general` steps go
     graphql-core's way; the others are `__typename` (`typename`), a plain leaf
-    (`leaf`) or a plain object whose selection compiles whole (`object`, `plan`)."""
+    (`leaf`) or a plain object whose selection compiles whole (`object`, `plan`), or a
+    list of either (`is_list`); a lean resolver with arguments gets `arguments` and its
+    `info`."""
 
     key: str
     field_details_list: FieldDetailsList
     general: bool
     typename: str | None = None
-    resolve: Callable[[Any, Any], Any] | None = None
+    resolve: Callable[..., Any] | None = None
     non_null: bool = False
     leaf: GraphQLLeafType | None = None
     object: GraphQLObjectType | None = None
     plan: Plan | None = None
+    is_list: bool = False
+    item_non_null: bool = False
+    arguments: dict[str, Any] | None = None
+    info: Any = None
 
 
 class Plan(NamedTuple):
@@ -97,16 +117,35 @@ class ContextOnly:
     context: Any
 
 
-def mark_fast(field: GraphQLField) -> None:
+@dataclass(frozen=True, slots=True)
+class ContextAndNodes:
+    """All of its resolve info that a lean resolver with arguments uses."""
+
+    context: Any
+    field_nodes: list[Any]
+
+
+def mark_fast(field: GraphQLField, *, with_arguments: bool = False) -> None:
     """Let FastExecutor complete `field`, whose resolver is plain (see the module doc),
-    when its type is a leaf or an object type, maybe non-null."""
-    assert not field.args
+    when its type is a leaf or an object type or a list of them, maybe non-null;
+    `with_arguments` when the resolver takes the field's arguments (and reads no more of
+    its info than `context` and `field_nodes`)."""
+    assert with_arguments or not field.args
     non_null = is_non_null_type(field.type)
     named = get_nullable_type(field.type)
+    is_list = item_non_null = False
+    if isinstance(named, GraphQLList):
+        is_list, item_non_null = True, is_non_null_type(named.of_type)
+        named = get_nullable_type(named.of_type)
+    shape = {"is_list": is_list, "item_non_null": item_non_null}
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
-        field.extensions[FAST] = FastField(non_null, leaf=named)
+        field.extensions[FAST] = FastField(
+            non_null, leaf=named, with_arguments=with_arguments, **shape
+        )
     elif isinstance(named, GraphQLObjectType):
-        field.extensions[FAST] = FastField(non_null, object=named)
+        field.extensions[FAST] = FastField(
+            non_null, object=named, with_arguments=with_arguments, **shape
+        )
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -119,6 +158,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         # Middleware wraps every resolver: then the general way is the only way.
         self.fast = not (self.middleware_manager and self.middleware_manager.middlewares)
         self._plans: dict[tuple[GraphQLObjectType, int], Plan | None] = {}
+        self._arguments: dict[int, tuple[FieldDetailsList, dict[str, Any], ContextAndNodes]] = {}
 
     def execute_field(
         self,
@@ -130,9 +170,26 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         field = parent_type.fields.get(field_details_list[0].node.name.value)
         fast: FastField | None = field.extensions.get(FAST) if field and self.fast else None
-        if field is not None and fast is not None:
+        if field is not None and fast is not None and not fast.is_list:
             try:
-                result = field.resolve(source, self.plain_info)
+                if fast.with_arguments:
+                    arguments, info = self._arguments_of(field, field_details_list)
+                    result = field.resolve(source, info, **arguments)
+                    if type(result) not in _PLAIN_VALUES and self.is_awaitable(result):
+                        # As graphql-core's execute_field goes on: no need to resolve again.
+                        full_info = self.build_resolve_info(
+                            field, to_nodes(field_details_list), parent_type, path
+                        )
+                        return self.complete_awaitable_value(
+                            field.type,
+                            field_details_list,
+                            full_info,
+                            path,
+                            result,
+                            position_context,
+                        )
+                else:
+                    result = field.resolve(source, self.plain_info)
                 if result is None:
                     if not fast.non_null:
                         return None
@@ -154,6 +211,31 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def _arguments_of(
+        self, field: GraphQLField, field_details_list: FieldDetailsList
+    ) -> tuple[dict[str, Any], ContextAndNodes]:
+        """The arguments of a lean field with arguments and the info its resolver gets,
+        as graphql-core's execute_field computes them, once per request: the variables
+        are fixed for it."""
+        found = self._arguments.get(id(field_details_list))
+        if found is not None and found[0] is field_details_list:
+            return found[1], found[2]
+        first = field_details_list[0]
+        arguments = (
+            get_argument_values(
+                field,
+                first.node,
+                self.variable_values,
+                first.fragment_variable_values,
+                self.hide_suggestions,
+            )
+            if field.args or first.node.arguments
+            else {}
+        )
+        info = ContextAndNodes(self.context_value, to_nodes(field_details_list))
+        self._arguments[id(field_details_list)] = (field_details_list, arguments, info)
+        return arguments, info
 
     def _is_type_of(
         self,
@@ -250,35 +332,43 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 steps.append(Step(key, details, False, typename=object_type.name))
             elif field is None or fast is None:
                 steps.append(Step(key, details, True))
-            elif fast.leaf is not None:
-                steps.append(
-                    Step(
-                        key,
-                        details,
-                        False,
-                        resolve=field.resolve,
-                        non_null=fast.non_null,
-                        leaf=fast.leaf,
-                    )
-                )
             else:
-                assert fast.object is not None
-                plan = self._plan(fast.object, details)
-                if plan is None or not plan.whole:
-                    steps.append(Step(key, details, True))
-                else:
-                    steps.append(
-                        Step(
-                            key,
-                            details,
-                            False,
-                            resolve=field.resolve,
-                            non_null=fast.non_null,
-                            object=fast.object,
-                            plan=plan,
-                        )
-                    )
+                steps.append(self._compile_field(key, details, field, fast))
         return Plan(tuple(steps), not any(step.general for step in steps))
+
+    def _compile_field(
+        self, key: str, details: FieldDetailsList, field: GraphQLField, fast: FastField
+    ) -> Step:
+        general = Step(key, details, True)
+        arguments, info = None, None
+        if fast.with_arguments:
+            try:
+                arguments, info = self._arguments_of(field, details)
+            except Exception:  # graphql-core's way reports it
+                return general
+        if fast.is_list and any(
+            directive.name.value == "stream" for directive in details[0].node.directives or ()
+        ):
+            return general
+        plan = None
+        if fast.object is not None:
+            plan = self._plan(fast.object, details)
+            if plan is None or not plan.whole:
+                return general
+        return Step(
+            key,
+            details,
+            False,
+            resolve=field.resolve,
+            non_null=fast.non_null,
+            leaf=fast.leaf,
+            object=fast.object,
+            plan=plan,
+            is_list=fast.is_list,
+            item_non_null=fast.item_non_null,
+            arguments=arguments,
+            info=info,
+        )
 
     def _execute_plan(
         self, parent_type: GraphQLObjectType, plan: Plan, source: Any, path: Path
@@ -331,11 +421,16 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         """The completed value of a compiled step, or an exception when it is unusual."""
         if step.typename is not None:
             return step.typename
-        value = step.resolve(source, self.plain_info)  # type: ignore[misc]
+        if step.arguments is None:
+            value = step.resolve(source, self.plain_info)  # type: ignore[misc]
+        else:
+            value = self._resolve_with_arguments(step, source)
         if value is None:
             if step.non_null:
                 raise Unusual
             return None
+        if step.is_list:
+            return self._list(step, value)
         if step.leaf is None:
             return self._object(step, value)
         if type(value) not in _PLAIN_VALUES and (
@@ -346,6 +441,40 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         if coerced is None or coerced is Undefined:
             raise Unusual
         return coerced
+
+    def _resolve_with_arguments(self, step: Step, source: Any) -> Any:
+        value = step.resolve(source, step.info, **step.arguments)  # type: ignore[arg-type,misc]
+        if type(value) not in _PLAIN_VALUES and self.is_awaitable(value):
+            # graphql-core's way resolves again: this one is never awaited.
+            if isinstance(value, Coroutine):
+                value.close()
+            raise Unusual
+        return value
+
+    def _list(self, step: Step, value: Any) -> list[Any]:
+        """A list of plain leaves or objects, item by item as graphql-core's
+        complete_list_value; any unusual item drops the whole field."""
+        if type(value) not in _LISTS:
+            raise Unusual
+        completed: list[Any] = []
+        append = completed.append
+        leaf, item_non_null = step.leaf, step.item_non_null
+        for item in value:
+            if item is None:
+                if item_non_null:
+                    raise Unusual
+            elif leaf is not None:
+                if type(item) not in _PLAIN_VALUES and (
+                    isinstance(item, Exception) or self.is_awaitable(item)
+                ):
+                    raise Unusual
+                item = leaf.coerce_output_value(item)
+                if item is None or item is Undefined:
+                    raise Unusual
+            else:
+                item = self._object(step, item)
+            append(item)
+        return completed
 
     def _object(self, step: Step, value: Any) -> dict[str, Any]:
         object_type: GraphQLObjectType = step.object  # type: ignore[assignment]
@@ -363,10 +492,15 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             if child.typename is not None:
                 completed[child.key] = child.typename
                 continue
-            field_value = child.resolve(value, info)  # type: ignore[misc]
+            if child.arguments is None:
+                field_value = child.resolve(value, info)  # type: ignore[misc]
+            else:
+                field_value = self._resolve_with_arguments(child, value)
             if field_value is None:
                 if child.non_null:
                     raise Unusual
+            elif child.is_list:
+                field_value = self._list(child, field_value)
             elif child.leaf is not None:
                 if type(field_value) not in _PLAIN_VALUES and (
                     isinstance(field_value, Exception) or self.is_awaitable(field_value)

@@ -12,7 +12,9 @@ instead of once per parent. Fields with permissions or field extensions never qu
 
 The lean, Node `id` and attribute resolvers of non-root types are plain (they read
 their root and at most `info.context`), so they are also marked for the executor's
-fast path (`schema.fast_execution`).
+fast path (`schema.fast_execution`). So are ChildList resolvers, with their arguments:
+they read their root, `info.context`, `info.field_nodes` and the arguments, and reading
+again gives the same page (the loaders cache it per request).
 """
 
 from __future__ import annotations
@@ -132,13 +134,14 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
             metadata = getattr(definition, "metadata", None) or {}
             if metadata.get(LEAN) or metadata.get(CHILDREN):
                 assert not definition.extensions and not definition.permission_classes, name
+            with_arguments = False
             if metadata.get(LEAN):
                 assert not field.args, name
                 field.resolve = _plain(definition.base_resolver)
                 plain = not definition.base_resolver.is_async
             elif metadata.get(CHILDREN):
                 field.resolve = _child_list(requests, definition)
-                plain = False
+                plain = with_arguments = True
             elif is_node and name == "id":
                 field.resolve = global_id(type_.name)
                 plain = True
@@ -149,7 +152,7 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
                 plain = False
             # Root fields are guarded afterwards: their resolvers are no longer plain.
             if plain and type_ not in roots:
-                mark_fast(field)
+                mark_fast(field, with_arguments=with_arguments)
 
 
 def _reads_attribute(definition: Any) -> bool:

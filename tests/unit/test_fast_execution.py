@@ -16,7 +16,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from domain.statuses import PaymentStatus as Status
 from schema.app_schema import build_schema, schema
 from schema.enums import PaymentStatus
-from schema.fast_execution import FAST, FastExecutor
+from schema.fast_execution import FAST, FastExecutor, mark_fast
 from schema.lean import lean, lean_field, use_lean_resolvers
 from schema.scalars import SCALAR_MAP, BigInt
 
@@ -39,8 +39,34 @@ class Pair:
     size: int = strawberry.field(description="A non-null Int.")
 
 
+@strawberry.type(description="Test page of amounts, as a child list's connection.")
+class Shelf:
+    amounts: list[Amount] = strawberry.field(description="The page's items.")
+    label: str = strawberry.field(description="Given by argument, else the field name.")
+
+    @strawberry.field(description="Awaitable, as a connection's totalCount.")
+    async def total(self) -> int:
+        return len(self.amounts)
+
+
 def _sibling(root: Any, info: strawberry.Info) -> Row | None:
     return info.context["rows"].get(root.sibling_id)
+
+
+def _shelf(root: Any, info: Any, first: int = 2, label: str | None = None) -> Any:
+    """A lean resolver with arguments, as a ChildList's: at once, except for rows whose
+    page is still being loaded (count 3)."""
+    if first < 0:
+        raise ValueError("negative first")
+    items = root.amounts if isinstance(root.amounts, list | tuple) else []
+    shelf = Shelf(amounts=list(items)[:first], label=label or info.field_nodes[0].name.value)
+    if root.count != 3:
+        return shelf
+
+    async def later() -> Shelf:
+        return shelf
+
+    return later()
 
 
 @strawberry.type(description="Test row.")
@@ -55,6 +81,15 @@ class Row(Node):
     sibling_id: int | None = strawberry.field(description="Key of the sibling.")
     pair: Pair | None = strawberry.field(description="A nullable object with objects in it.")
     sibling: Row | None = lean_field(_sibling, "Another row, through the context.")
+    amounts: list[Amount] = strawberry.field(description="A list of non-null objects.")
+    loose_amounts: list[Amount | None] | None = strawberry.field(
+        description="A nullable list of nullable objects."
+    )
+    tags: list[str] = strawberry.field(description="A list of leaves.")
+
+    @strawberry.field(description="A page of the amounts, by arguments.")
+    def shelf(self, first: int = 2, label: str | None = None) -> Shelf:
+        raise AssertionError("replaced by the lean resolver")
 
     @lean("Twice the count; fails on a negative one.")
     def twice(self) -> int:
@@ -86,6 +121,9 @@ def row(row_id: int, **changes: Any) -> Row:
         "maybe_amount": None,
         "sibling_id": None,
         "pair": None,
+        "amounts": [amount(1), amount(2)],
+        "loose_amounts": None,
+        "tags": ["a", "b"],
     }
     values.update(changes)
     return Row(**values)
@@ -122,6 +160,9 @@ def lean_schema() -> strawberry.Schema:
         query=Query, types=[Row], config=StrawberryConfig(scalar_map=SCALAR_MAP)
     )
     use_lean_resolvers(built, built._schema)
+    shelf = built._schema.type_map["Row"].fields["shelf"]  # type: ignore[union-attr]
+    shelf.resolve = _shelf
+    mark_fast(shelf, with_arguments=True)
     return built
 
 
@@ -260,8 +301,13 @@ def test_plain_fields_of_object_types_are_marked_fast_and_root_fields_never() ->
 def test_the_app_schema_and_the_servers_use_the_fast_executor() -> None:
     for app_schema in (schema, build_schema()):
         assert app_schema.execution_context_class is FastExecutor
-        status = app_schema._schema.type_map["Payment"].fields["status"]  # type: ignore[union-attr]
-        assert FAST in status.extensions
+        fields = app_schema._schema.type_map["Payment"].fields  # type: ignore[union-attr]
+        assert FAST in fields["status"].extensions
+        # child lists are lean with their arguments; their connections' nodes are lists
+        for name in ("details", "documents"):
+            assert fields[name].extensions[FAST].with_arguments
+            connection = fields[name].type.of_type
+            assert connection.fields["nodes"].extensions[FAST].is_list
 
 
 DEEP_QUERY = """
@@ -357,3 +403,92 @@ async def test_failures_deep_in_a_compiled_selection_are_reported_as_before() ->
     assert result.data["rows"][2]["pair"]["maybe"] is None
     assert result.data["rows"][6]["sibling"]["pair"] is None
     assert result.data["rows"][0]["pair"] is not None
+
+
+LISTS_QUERY = """
+query Lists($first: Int!, $label: String) {
+  rows {
+    id
+    amounts { units currency __typename }
+    looseAmounts { currency }
+    tags
+    shelf { label amounts { units } }
+    firstOnes: shelf(first: $first, label: $label) { amounts { currency } label }
+  }
+}
+"""
+
+
+async def test_lists_of_plain_items_are_filled_in_as_the_general_way_fills_them() -> None:
+    # given rows with lists of objects and of leaves, lists and tuples, null items in a
+    # nullable list
+    rows = page(
+        row(1, loose_amounts=[None, amount(3)]),
+        row(2, amounts=(amount(4),), tags=()),
+        row(4, amounts=[], loose_amounts=[]),
+    )
+
+    # when they are read, child lists by default and variable-provided arguments
+    for variables in ({"first": 1}, {"first": 0, "label": "none"}):
+        CountingFastExecutor.infos = 0
+        result = await assert_same_as_general_way(rows, query=LISTS_QUERY, **variables)
+
+        # then both agree, and only the root field built a resolve info: the rows,
+        # their lists and their child lists are compiled whole
+        assert not result.errors
+        assert CountingFastExecutor.infos == 1
+    assert result.data is not None
+    first = result.data["rows"][0]
+    assert first["looseAmounts"] == [None, {"currency": "EUR"}]
+    assert first["shelf"] == {"label": "shelf", "amounts": [{"units": "1"}, {"units": "2"}]}
+    assert first["firstOnes"] == {"amounts": [], "label": "none"}
+
+
+async def test_failing_list_items_are_reported_as_the_general_way_reports_them() -> None:
+    # given a sound first row and rows each broken in one way inside a list
+    rows = page(
+        row(1),
+        row(2, amounts=[amount(), None]),  # null for a non-null item: the row is null
+        row(4, amounts=[amount(currency=["EUR"])]),  # an item failing coercion
+        row(5, tags=["a", ["b"]]),  # a leaf item failing coercion
+        row(6, loose_amounts=[amount(currency=None)]),  # a null inside a nullable item
+        row(7, amounts="not a list"),  # a list read off a string
+        row(8, tags=None),  # null for a non-null list
+        row(9, loose_amounts=[amount(), "not an amount"]),  # an item of another type
+    )
+
+    # when the page is read with and without the fast path
+    result = await assert_same_as_general_way(rows, query=LISTS_QUERY, first=1)
+
+    # then the same errors, at the same places, null the same fields
+    assert result.data is not None and result.errors
+    by_path = {tuple(error.path or ()): error.message for error in result.errors}
+    assert by_path[("rows", 1, "amounts", 1)] == (
+        "Cannot return null for non-nullable field Row.amounts."
+    )
+    assert result.data["rows"][0] is not None and result.data["rows"][1] is None
+    assert result.data["rows"][4]["looseAmounts"] == [None]
+
+
+async def test_a_child_list_still_being_loaded_goes_the_general_way() -> None:
+    # given rows whose child list is at once, and one whose page is still loading
+    rows = page(row(1), row(3), row(4))
+
+    # when they are read, with the awaitable `total` selected or not
+    for query in (LISTS_QUERY, LISTS_QUERY.replace("label }", "label total }")):
+        result = await assert_same_as_general_way(rows, query=query, first=1)
+
+        # then the pending page is awaited as before, and reported as before
+        assert not result.errors
+        assert result.data is not None
+        assert result.data["rows"][1]["shelf"]["amounts"] == [{"units": "1"}, {"units": "2"}]
+
+
+async def test_failing_arguments_of_a_child_list_are_reported_as_before() -> None:
+    # given rows, when their child list is asked for a negative page size
+    result = await assert_same_as_general_way(page(row(1), row(3)), query=LISTS_QUERY, first=-1)
+
+    # then every row reports it, and is null as before
+    assert result.data is not None and result.errors
+    assert {error.message for error in result.errors} == {"negative first"}
+    assert result.data["rows"] == [None, None]
