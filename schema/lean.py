@@ -32,7 +32,7 @@ from domain.paging import CountKey, ListRequest, ParentPage
 from resolvers import lists
 from resolvers.cursors import encode
 from schema.connection import Connection
-from schema.fast_execution import mark_fast
+from schema.fast_plans import mark_fast
 
 if TYPE_CHECKING:
     from resolvers.context import Context

@@ -16,7 +16,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from domain.statuses import PaymentStatus as Status
 from schema.app_schema import build_schema, schema
 from schema.enums import PaymentStatus
-from schema.fast_execution import FAST, FastExecutor, mark_fast
+from schema.fast_execution import FastExecutor
+from schema.fast_plans import FAST, mark_fast
 from schema.lean import lean, lean_field, use_lean_resolvers
 from schema.scalars import SCALAR_MAP, BigInt
 
