@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -420,7 +421,18 @@ def _chosen(servers: tuple[str, ...]) -> tuple[Contender, ...]:
     return tuple(c for c in CONTENDERS if keys[c.name] in servers or c.name == PAYGRAPH)
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the run as Ctrl-C does: through every `with` block, so that each
+    server, proxy and load generator started is stopped."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main() -> None:
+    _stop_on_sigterm()
     options = _options()
     started = time.perf_counter()
     cluster = ds.Cluster(options.url)
