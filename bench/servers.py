@@ -9,10 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -43,6 +44,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_ready(
+    process: subprocess.Popen[Any], probe: Callable[[], httpx.Response], name: str
+) -> None:
+    """Poll `probe` until it answers 200, for up to 20 s; fail if the process exits."""
+    for _ in range(200):
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            if probe().status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not become ready")
+
+
 @contextmanager
 def serving(database_url: str, tenant: int = 1, workers: int = 1) -> Iterator[Server]:
     """`paygraph serve` on `database_url` (expiry job off) until the block ends."""
@@ -56,15 +73,7 @@ def serving(database_url: str, tenant: int = 1, workers: int = 1) -> Iterator[Se
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("paygraph serve did not become ready")
+        wait_until_ready(process, lambda: httpx.get(f"{url}/readyz"), "paygraph serve")
         token = subprocess.run(
             [PAYGRAPH, "token", "--tenant", str(tenant)],
             env=env,

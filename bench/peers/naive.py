@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,10 +48,11 @@ from starlette.routing import Route
 from strawberry import relay
 from strawberry.asgi import GraphQL
 
-from bench.servers import Server, free_port
+from bench.servers import Server, free_port, wait_until_ready
 
 # ISO 4217 exponents and numeric codes: static reference data (the rows of the database's
 # `currency` table come from the same table), so a lookup rather than a query.
+from domain import statuses
 from domain.currencies import ISO_4217
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,43 +208,10 @@ BigInt = strawberry.scalar(
 )
 
 
-@strawberry.enum
-class PaymentKind(Enum):
-    COMMISSION = "commission"
-    ACQUIRING = "acquiring"
-    RESELLER = "reseller"
-    INVOICE = "invoice"
-
-
-@strawberry.enum
-class PaymentStatus(Enum):
-    GENERATED = "generated"
-    PAYMENT_REQUESTED = "payment_requested"
-    DOCUMENTS_REJECTED = "documents_rejected"
-    APPROVED_FOR_PAYMENT = "approved_for_payment"
-    UNDER_REVIEW = "under_review"
-    PAYMENT_REJECTED = "payment_rejected"
-    PAID = "paid"
-    MANUALLY_PAID = "manually_paid"
-    CREATED = "created"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    INVALID = "invalid"
-    UNDERPAID = "underpaid"
-    OVERPAID = "overpaid"
-    REFUNDED = "refunded"
-    WAITING_FOR_PAYMENT = "waiting_for_payment"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    RECORDED = "recorded"
-    DELETED = "deleted"
-
-
-@strawberry.enum
-class DocumentStatus(Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
+# The domain's own enums, as a team would reuse them (GraphQL names and values as PayGraph's).
+PaymentKind = strawberry.enum(statuses.PaymentKind)
+PaymentStatus = strawberry.enum(statuses.PaymentStatus)
+DocumentStatus = strawberry.enum(statuses.DocumentStatus)
 
 
 @strawberry.enum
@@ -351,13 +318,19 @@ class PageInfo:
 
 
 @strawberry.type
-class Partner(relay.Node):
+class NodeRow(relay.Node):
+    """What every row type has: its global `id` and its `databaseId`."""
+
     id: relay.NodeID[int]
-    name: str
 
     @strawberry.field
     def database_id(self) -> int:
         return self.id
+
+
+@strawberry.type
+class Partner(NodeRow):
+    name: str
 
     @strawberry.field
     async def payments(
@@ -388,54 +361,29 @@ class Partner(relay.Node):
 
 
 @strawberry.type
-class Merchant(relay.Node):
-    id: relay.NodeID[int]
+class Merchant(NodeRow):
     name: str
 
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
-
 
 @strawberry.type
-class Terminal(relay.Node):
-    id: relay.NodeID[int]
+class Terminal(NodeRow):
     serial: str
 
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
-
 
 @strawberry.type
-class Invoice(relay.Node):
-    id: relay.NodeID[int]
+class Invoice(NodeRow):
     number: str
 
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
-
 
 @strawberry.type
-class Address(relay.Node):
-    id: relay.NodeID[int]
+class Address(NodeRow):
     name: str
     city: str
 
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
-
 
 @strawberry.type
-class PaymentMethod(relay.Node):
-    id: relay.NodeID[int]
+class PaymentMethod(NodeRow):
     name: str
-
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
 
 
 async def by_id(info: Info, table: Table, row_id: int | None, make: Any, *names: str) -> Any:
@@ -464,16 +412,11 @@ async def address_by_id(info: Info, address_id: int | None) -> Address | None:
 
 
 @strawberry.type
-class PaymentDetail(relay.Node):
-    id: relay.NodeID[int]
+class PaymentDetail(NodeRow):
     carrier: str
     tracking_number: str | None
     amount_minor: strawberry.Private[int]
     currency: strawberry.Private[str]
-
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
 
     @strawberry.field
     def amount(self) -> Money:
@@ -481,14 +424,9 @@ class PaymentDetail(relay.Node):
 
 
 @strawberry.type
-class PaymentDocument(relay.Node):
-    id: relay.NodeID[int]
+class PaymentDocument(NodeRow):
     document_type: str
     status: DocumentStatus
-
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
 
 
 @strawberry.type
@@ -518,8 +456,7 @@ def child_page_info(rows: Sequence[Row[Any]], size: int) -> PageInfo:
 
 
 @strawberry.type
-class Payment(relay.Node):
-    id: relay.NodeID[int]
+class Payment(NodeRow):
     kind: PaymentKind
     status: PaymentStatus
     currency: str
@@ -556,10 +493,6 @@ class Payment(relay.Node):
             receiver_id=row.receiver_id,
             payment_method_id=row.payment_method_id,
         )
-
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.id
 
     @strawberry.field
     def amount(self) -> Money:
@@ -1038,18 +971,8 @@ def serving(database_url: str, tenant: int = 1) -> Iterator[Server]:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            if process.poll() is not None:
-                raise RuntimeError("the naive server exited")
-            try:
-                answer = httpx.post(f"{url}/graphql", json={"query": "{ __typename }"})
-                if answer.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the naive server did not become ready")
+        probe = {"query": "{ __typename }"}
+        wait_until_ready(process, lambda: httpx.post(f"{url}/graphql", json=probe), "naive")
         yield Server(process.pid, url, token="")
     finally:
         process.terminate()
