@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.receivers import serving_in_thread
+
 
 @dataclass
 class PayoutReceiver:
@@ -72,13 +74,5 @@ def payout_receiver() -> Iterator[PayoutReceiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="payout-receiver"
-    )
-    thread.start()
-    try:
+    with serving_in_thread(server, "payout-receiver"):
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -20,6 +20,23 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
+@contextlib.contextmanager
+def serving_in_thread(server: Any, name: str) -> Iterator[None]:
+    """Run a stdlib HTTP server's loop in a thread until the block ends, then stop it and
+    close its socket."""
+    # A short poll interval: shutdown() waits up to one for the serving loop to notice.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name=name, daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 def free_port() -> int:
     """A port nothing listens on (until someone binds it)."""
     with socket.socket() as sock:
@@ -79,17 +96,8 @@ def slack_receiver() -> Iterator[SlackReceiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/secret"
-    # A short poll interval: shutdown() waits up to one for the serving loop to notice.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="slack-receiver"
-    )
-    thread.start()
-    try:
+    with serving_in_thread(server, "slack-receiver"):
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from bench.load import run_wrk
 from bench.pgcount import Counts, Proxy, counting_proxy
+from tests.receivers import serving_in_thread
 
 POSTGRESQL = pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
@@ -281,14 +282,8 @@ class StubHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def stub() -> Iterator[Stub]:
     server = Stub()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(server, "wrk-stub"):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def test_wrk_posts_one_body_for_the_duration(stub: Stub) -> None:

@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from domain.errors import Unauthenticated
 from domain.principal import Credential, Principal
 from gateway.auth import JwtVerifier
 from gateway.settings import Settings
+from tests.receivers import serving_in_thread
 
 JWKS_PATH = "/.well-known/jwks.json"
 ISSUER = "https://issuer.example"
@@ -87,14 +87,8 @@ class _JwksHandler(BaseHTTPRequestHandler):
 @contextmanager
 def serving_jwks() -> Iterator[JwksServer]:
     server = JwksServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(server, "jwks"):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 # --- keys and tokens --------------------------------------------------------------------
