@@ -29,13 +29,7 @@ from typing import Any, NewType
 import httpx
 import strawberry
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Date,
-    DateTime,
-    MetaData,
     Row,
-    String,
     Table,
     func,
     select,
@@ -52,6 +46,7 @@ from bench.servers import Server, free_port, wait_until_ready
 
 # ISO 4217 exponents and numeric codes: static reference data (the rows of the database's
 # `currency` table come from the same table), so a lookup rather than a query.
+from db.models import Base
 from domain import statuses
 from domain.currencies import ISO_4217
 
@@ -59,100 +54,12 @@ ROOT = Path(__file__).resolve().parents[2]
 MAX_PAGE_SIZE = 200
 DEFAULT_FIRST = 50
 
-# --- tables: the columns the schema reads, as a developer would declare them ---
+# --- tables: the project's own, as a team would reuse its models ---
 
-metadata = MetaData()
-TZ = DateTime(timezone=True)
-
-payment = Table(
-    "payment",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("kind", String),
-    Column("status", String),
-    Column("amount", BigInteger),
-    Column("currency", String),
-    Column("paid_amount", BigInteger),
-    Column("settleable_amount", BigInteger),
-    Column("reference", String),
-    Column("payment_date", Date),
-    Column("period_start", Date),
-    Column("period_end", Date),
-    Column("paid_at", TZ),
-    Column("created_at", TZ),
-    Column("updated_at", TZ),
-    Column("partner_id", BigInteger),
-    Column("merchant_id", BigInteger),
-    Column("terminal_id", BigInteger),
-    Column("invoice_id", BigInteger),
-    Column("sender_id", BigInteger),
-    Column("receiver_id", BigInteger),
-    Column("payment_method_id", BigInteger),
-)
-partner = Table(
-    "partner",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("name", String),
-)
-merchant = Table(
-    "merchant",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("name", String),
-)
-terminal = Table(
-    "terminal",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("serial", String),
-)
-invoice = Table(
-    "invoice",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("number", String),
-)
-address = Table(
-    "address",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("name", String),
-    Column("city", String),
-)
-payment_method = Table(
-    "payment_method",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("name", String),
-)
-payment_detail = Table(
-    "payment_detail",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("payment_id", BigInteger),
-    Column("carrier", String),
-    Column("tracking_number", String),
-    Column("amount", BigInteger),
-    Column("currency", String),
-)
-payment_document = Table(
-    "payment_document",
-    metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("tenant_id", BigInteger),
-    Column("payment_id", BigInteger),
-    Column("document_type", String),
-    Column("status", String),
-)
+T = Base.metadata.tables
+payment, partner, merchant, terminal = T["payment"], T["partner"], T["merchant"], T["terminal"]
+invoice, address, payment_method = T["invoice"], T["address"], T["payment_method"]
+payment_detail, payment_document = T["payment_detail"], T["payment_document"]
 
 
 # --- per-request context and the one-query-per-call helpers ---
