@@ -3,8 +3,10 @@ the SQL statements they issue."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -20,6 +22,26 @@ from domain.principal import Credential, Principal
 from domain.reseller_payments import ResellerPayments
 from resolvers.context import Context
 from schema.app_schema import schema
+
+
+def global_id(type_name: str, row_id: int) -> str:
+    """A row's global ID as the schema writes it: base64 of `<Type>:<id>`."""
+    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
+
+
+def id_of(raw: Any) -> int:
+    """The row id in a global ID or a numeric one, as an answer gives it."""
+    text = str(raw)
+    if text.isdigit():
+        return int(text)
+    _type_name, _, number = base64.b64decode(text).decode().partition(":")
+    return int(number)
+
+
+def moment_of(text: str) -> datetime:
+    """An answer's DateTime as an aware UTC moment (no offset means UTC)."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def admin(tenant_id: int, user_id: int | None = None) -> Principal:

@@ -34,7 +34,6 @@ collation: the oracle learns their order by asking the database to sort them.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -53,7 +52,7 @@ from domain.permissions import VIEW_PARTNER_PAYMENTS, VIEW_PAYMENTS
 from domain.principal import Credential, Principal
 from domain.statuses import STATUSES_BY_KIND, PartnerKind, PaymentKind, PaymentStatus
 from tests.factories import Factory, payment_row, unique
-from tests.graphql import admin, execute
+from tests.graphql import admin, execute, global_id, id_of, moment_of
 from tests.integration.test_list_oracle import collation_rank
 
 Row = dict[str, Any]
@@ -371,23 +370,6 @@ class Caller:
 
     def __str__(self) -> str:
         return self.label
-
-
-def global_id(type_name: str, row_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
-
-
-def id_of(raw: Any) -> int:
-    text = str(raw)
-    if text.isdigit():
-        return int(text)
-    _type_name, _, number = base64.b64decode(text).decode().partition(":")
-    return int(number)
-
-
-def moment_of(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # filter field -> (row column, how a given value reads as a column value)

@@ -10,7 +10,6 @@ holds another tenant's.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,15 +22,11 @@ from db import models as m
 from domain.permissions import VIEW_PARTNER_PAYMENTS, VIEW_PAYMENTS
 from domain.principal import Credential, Principal
 from tests.factories import Factory, payment_row, unique
-from tests.graphql import admin, count_statements, execute
+from tests.graphql import admin, count_statements, execute, global_id
 
 PAYMENT = m.Base.metadata.tables["payment"]
 CURRENCIES = ("USD", "EUR", "JPY")
 START = datetime(2025, 1, 30, 22, 0, tzinfo=UTC)
-
-
-def global_id(type_name: str, row_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
 
 
 def grouped_statements(statements: list[str]) -> list[str]:

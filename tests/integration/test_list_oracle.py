@@ -37,7 +37,6 @@ the example's distinct texts, and compares everything else itself.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 from collections.abc import Mapping, Sequence
@@ -65,7 +64,7 @@ from domain.statuses import (
     UserRole,
 )
 from tests.factories import BASE_TIME, Factory, payment_row
-from tests.graphql import admin, execute
+from tests.graphql import admin, execute, global_id, id_of, moment_of
 
 Row = dict[str, Any]
 
@@ -209,27 +208,8 @@ SORT_COLUMNS = {
 TEXT_SORT_COLUMNS = ("kind", "status", "currency", "reference")
 
 
-def global_id(type_name: str, row_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
-
-
 # ---------------------------------------------------------------------------------------
 # The oracle
-
-
-def id_of(raw: Any) -> int:
-    text = str(raw)
-    if text.isdigit():
-        return int(text)
-    _type_name, _, number = base64.b64decode(text).decode().partition(":")
-    return int(number)
-
-
-def moment_of(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def operand(field: Field, raw: Any) -> Any:

@@ -7,15 +7,10 @@ from typing import Any
 
 import pytest
 
-from resolvers.cursors import encode
 from tests.factories import Factory, dashboard_graph
-from tests.graphql import admin, execute
+from tests.graphql import admin, execute, global_id
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
-
-
-def global_id(type_name: str, row_id: int) -> str:
-    return encode(type_name, row_id)
 
 
 async def test_node_resolves_every_type_from_its_global_id(engine: Any) -> None:
