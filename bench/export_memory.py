@@ -21,15 +21,14 @@ import httpx
 from sqlalchemy import text
 
 from bench.servers import serving
-from db.engine import create_engine
+from db.engine import engine_for
 
 TENANT = 1
 
 
 async def prepare_tenant(url: str, largest: int) -> None:
     """Make tenant 1 hold at least `largest` payments."""
-    engine = create_engine(url)
-    try:
+    async with engine_for(url) as engine:
         async with engine.begin() as conn:
             have = (
                 await conn.execute(
@@ -52,26 +51,20 @@ async def prepare_tenant(url: str, largest: int) -> None:
                 have += min(have, largest - have)
         async with engine.connect() as conn:
             await conn.execute(text("ANALYZE payment"))
-    finally:
-        await engine.dispose()
 
 
 async def _bound(url: str, rows: int) -> str:
     """The createdAt at which tenant 1's first `rows` payments (by creation) end."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            moment = (
-                await conn.execute(
-                    text(
-                        "SELECT created_at FROM payment WHERE tenant_id = :t "
-                        "ORDER BY created_at, id OFFSET :n LIMIT 1"
-                    ),
-                    {"t": TENANT, "n": rows - 1},
-                )
-            ).scalar_one()
-    finally:
-        await engine.dispose()
+    async with engine_for(url) as engine, engine.connect() as conn:
+        moment = (
+            await conn.execute(
+                text(
+                    "SELECT created_at FROM payment WHERE tenant_id = :t "
+                    "ORDER BY created_at, id OFFSET :n LIMIT 1"
+                ),
+                {"t": TENANT, "n": rows - 1},
+            )
+        ).scalar_one()
     return str(moment.isoformat())
 
 

@@ -14,7 +14,7 @@ import asyncpg
 
 from bench.inprocess import Statement, execute, recording
 from bench.workloads import TENANT, Read
-from db.engine import create_engine
+from db.engine import engine_for
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,11 @@ class FloorResult:
 
 async def capture(database_url: str, read: Read) -> list[Statement]:
     """PayGraph's statements for one request of `read` (after one warm-up request)."""
-    engine = create_engine(database_url)
-    try:
+    async with engine_for(database_url) as engine:
         await execute(engine, read.query, TENANT, read.variables)
         with recording(engine) as statements:
             await execute(engine, read.query, TENANT, read.variables)
         return statements
-    finally:
-        await engine.dispose()
 
 
 async def replay(

@@ -27,13 +27,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bench.workloads import TENANT, reads, targets
-from db.engine import create_engine
+from db.engine import engine_for
 from tests.graphql import admin, count_statements, execute
 
 
 async def run(args: argparse.Namespace) -> None:
-    engine = create_engine(args.url)
+    async with engine_for(args.url) as engine:
+        await _measure(engine, args)
+
+
+async def _measure(engine: AsyncEngine, args: argparse.Namespace) -> None:
     workload = {read.name: read for read in reads(await targets(engine))}[args.workload]
 
     async def once() -> Any:
@@ -76,7 +82,6 @@ async def run(args: argparse.Namespace) -> None:
         html = args.pyinstrument.endswith(".html")
         output = profiler.output_html() if html else profiler.output_text(color=False)
         Path(args.pyinstrument).write_text(output)
-    await engine.dispose()
 
 
 def main() -> None:

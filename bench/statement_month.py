@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.servers import PAYGRAPH, serving
-from db.engine import create_engine
+from db.engine import engine_for
 
 DATABASE = "paygraph_bench_statement"
 MONTH = "2026-10"
@@ -65,8 +65,7 @@ async def _load(url: str, payments: int) -> tuple[int, int]:
         check=True,
         capture_output=True,
     )
-    engine = create_engine(url)
-    try:
+    async with engine_for(url) as engine:
         async with engine.begin() as conn:
             partner, tenant, merchants = (
                 await conn.execute(
@@ -84,8 +83,6 @@ async def _load(url: str, payments: int) -> tuple[int, int]:
             await conn.execute(text(DETAILS))
         async with engine.connect() as conn:
             await conn.execute(text("ANALYZE"))
-    finally:
-        await engine.dispose()
     return partner, merchants
 
 

@@ -39,7 +39,7 @@ from bench.peers import naive, postgraphile
 from bench.report import TIMES, Measurement
 from bench.servers import Server, serving
 from bench.workloads import Read, Targets
-from db.engine import create_engine
+from db.engine import engine_for
 
 RESULTS = Path(__file__).with_name("results")
 PAYGRAPH, NAIVE, POSTGRAPHILE, FLOOR = "PayGraph", "naive Strawberry", "PostGraphile 5", "SQL floor"
@@ -264,11 +264,8 @@ def measure_writes(
 
 
 async def _reviewable(url: str) -> list[tuple[int, int]]:
-    engine = create_engine(url)
-    try:
+    async with engine_for(url) as engine:
         return await workloads.reviewable_documents(engine, 200_000)
-    finally:
-        await engine.dispose()
 
 
 def measure_export(cluster: ds.Cluster, payments: int, rebuild: bool) -> list[dict[str, float]]:

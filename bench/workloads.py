@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_engine
+from db.engine import engine_for
 from db.models import Base
 
 QUERIES = Path(__file__).with_name("queries")
@@ -87,11 +87,8 @@ def targets_at(database_url: str) -> Targets:
     """`targets` of the database at `database_url`, from synchronous code."""
 
     async def find() -> Targets:
-        engine = create_engine(database_url)
-        try:
+        async with engine_for(database_url) as engine:
             return await targets(engine)
-        finally:
-            await engine.dispose()
 
     return asyncio.run(find())
 

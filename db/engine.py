@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
@@ -46,6 +48,16 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
         # keeps idle connections from outliving server-side timeouts.
         options.setdefault("pool_recycle", 1800)
     return create_async_engine(parsed, **options)
+
+
+@contextlib.asynccontextmanager
+async def engine_for(url: str | URL, **options: Any) -> AsyncIterator[AsyncEngine]:
+    """An engine for one command or script, disposed when it is done."""
+    engine = create_engine(url, **options)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_engine
+from db.engine import engine_for
 from db.migrate import upgrade
 from domain.errors import DomainError
 from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
@@ -204,16 +201,6 @@ def _log_paygraph() -> None:
     logger.setLevel(logging.INFO)
 
 
-@contextlib.asynccontextmanager
-async def _engine(url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine for one command, disposed when it is done."""
-    engine = create_engine(url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
 def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
@@ -266,7 +253,7 @@ def _serve(args: argparse.Namespace) -> int:
 async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str, int]:
     from db.demo import is_empty, load_demo
 
-    async with _engine(settings.database_url) as engine:
+    async with engine_for(settings.database_url) as engine:
         await upgrade(engine)
         if demo and await is_empty(engine):
             summary = await load_demo(engine, payments=payments, progress=True)
@@ -276,7 +263,7 @@ async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     async def run() -> None:
-        async with _engine(Settings.from_env().database_url) as engine:
+        async with engine_for(Settings.from_env().database_url) as engine:
             await upgrade(engine, args.revision)
 
     asyncio.run(run())
@@ -288,7 +275,7 @@ def _demo(args: argparse.Namespace) -> int:
     from db.demo import SCALES, load_demo
 
     async def run() -> None:
-        async with _engine(Settings.from_env().database_url) as engine:
+        async with engine_for(Settings.from_env().database_url) as engine:
             await upgrade(engine)
             summary = await load_demo(
                 engine,
@@ -333,7 +320,7 @@ def _manager_create(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> str:
-        async with _engine(Settings.from_env().database_url) as engine:
+        async with engine_for(Settings.from_env().database_url) as engine:
             await upgrade(engine)
             async with engine.begin() as connection:
                 return await create_manager_token(
@@ -360,7 +347,7 @@ def _manager_revoke(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with (
-            _engine(Settings.from_env().database_url) as engine,
+            engine_for(Settings.from_env().database_url) as engine,
             engine.begin() as connection,
         ):
             return await revoke_api_token(connection, args.token.strip())
@@ -387,7 +374,7 @@ def _outbox_run(args: argparse.Namespace) -> int:
     _log_paygraph()
 
     async def run() -> DispatchReport:
-        async with _engine(settings.database_url) as engine:
+        async with engine_for(settings.database_url) as engine:
             await upgrade(engine)
             if args.once:
                 notifiers = notifiers_from(outbox_settings)
@@ -423,7 +410,7 @@ def _expire(args: argparse.Namespace) -> int:
     _log_paygraph()
 
     async def run() -> int:
-        async with _engine(settings.database_url) as engine:
+        async with engine_for(settings.database_url) as engine:
             await upgrade(engine)
             writes = write_engine(engine)
             try:
