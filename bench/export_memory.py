@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import text
 
 from bench.servers import serving
-from db.engine import engine_for
+from db.engine import analyze, engine_for
 
 TENANT = 1
 
@@ -49,8 +49,7 @@ async def prepare_tenant(url: str, largest: int) -> None:
                     {"t": TENANT, "n": largest - have},
                 )
                 have += min(have, largest - have)
-        async with engine.connect() as conn:
-            await conn.execute(text("ANALYZE payment"))
+        await analyze(engine, "payment")
 
 
 async def _bound(url: str, rows: int) -> str:

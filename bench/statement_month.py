@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.servers import PAYGRAPH, serving
-from db.engine import engine_for
+from db.engine import analyze, engine_for
 
 DATABASE = "paygraph_bench_statement"
 MONTH = "2026-10"
@@ -81,8 +81,7 @@ async def _load(url: str, payments: int) -> tuple[int, int]:
                 {"tenant": tenant, "partner": partner, "n": payments, "merchants": merchants},
             )
             await conn.execute(text(DETAILS))
-        async with engine.connect() as conn:
-            await conn.execute(text("ANALYZE"))
+        await analyze(engine)
     return partner, merchants
 
 

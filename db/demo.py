@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tqdm import tqdm
 
 from db import models as m
+from db.engine import analyze
 
 Row = dict[str, Any]
 Actor = tuple[int | None, str]  # (user id, label) of whoever did something
@@ -744,10 +745,7 @@ async def load_demo(
                 )
     # Fresh statistics, so the first queries after a bulk load plan with the list indexes
     # (stale counts made PostgreSQL pick a partner's tenant index over its primary key).
-    # In a transaction that commits: PostgreSQL keeps what a rolled-back ANALYZE found only
-    # until the rollback, and that is how a bare connect() block ends.
-    async with engine.begin() as conn:
-        await conn.execute(text("ANALYZE"))
+    await analyze(engine)
     return DemoSummary(
         tenants={w.slug: w.tenant_id for w in worlds},
         admins={w.slug: w.admin[0] for w in worlds},

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -58,6 +58,14 @@ async def engine_for(url: str | URL, **options: Any) -> AsyncIterator[AsyncEngin
         yield engine
     finally:
         await engine.dispose()
+
+
+async def analyze(engine: AsyncEngine, table: str | None = None) -> None:
+    """Fresh planner statistics after a bulk load (of `table`, or of every table), in a
+    transaction that commits: PostgreSQL keeps what a rolled-back ANALYZE found only until
+    the rollback, and that is how a bare connect() block ends."""
+    async with engine.begin() as connection:
+        await connection.execute(text(f"ANALYZE {table}" if table else "ANALYZE"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
