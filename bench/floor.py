@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bench.inprocess import Statement, execute, recording
+from bench.inprocess import Statement, execute, statements_of
 from bench.workloads import TENANT, Read
 from db.engine import engine_for
 
@@ -33,9 +33,7 @@ async def capture(database_url: str, read: Read) -> list[Statement]:
     """PayGraph's statements for one request of `read` (after one warm-up request)."""
     async with engine_for(database_url) as engine:
         await execute(engine, read.query, TENANT, read.variables)
-        with recording(engine) as statements:
-            await execute(engine, read.query, TENANT, read.variables)
-        return statements
+        return await statements_of(engine, read.query, TENANT, read.variables)
 
 
 async def replay(

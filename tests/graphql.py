@@ -78,6 +78,7 @@ async def execute(
 class StatementCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.parameters: list[tuple[Any, ...]] = []  # each statement's, positionally
 
     def __len__(self) -> int:
         return len(self.statements)
@@ -87,8 +88,9 @@ class StatementCounter:
 def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
     counter = StatementCounter()
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         counter.statements.append(statement)
+        counter.parameters.append(tuple(parameters or ()))
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
