@@ -38,6 +38,12 @@ SortBy: TypeAlias = Annotated[
     strawberry.argument(description="Field to sort by, e.g. `createdAt` or `created_at`."),
 ]
 SortType: TypeAlias = Annotated[str | None, strawberry.argument(description="`asc` or `desc`.")]
+FromDate: TypeAlias = Annotated[
+    datetime | None, strawberry.argument(description="Created at or after (UTC).")
+]
+ToDate: TypeAlias = Annotated[
+    datetime | None, strawberry.argument(description="Created at or before (UTC).")
+]
 
 
 def offset_window(start: int, length: int) -> Offset:

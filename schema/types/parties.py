@@ -12,7 +12,13 @@ from strawberry import relay
 from domain import entities as e
 from domain.portfolio import DEFAULT_PORTFOLIO_PAGE_SIZE
 from resolvers.relations import load_one
-from schema.document_lists import PortfolioPage, PortfolioSortField, portfolio_page
+from schema.document_lists import (
+    FromDate,
+    PortfolioPage,
+    PortfolioSortField,
+    ToDate,
+    portfolio_page,
+)
 from schema.enums import PartnerKind, PaymentMethodType, PaymentStatus, UserRole
 from schema.fields import Info, child_connection, database_id_field, entity_type_check, filter_arg
 from schema.filters import SortDirection
@@ -78,12 +84,8 @@ class Partner(relay.Node):
         sort_direction: Annotated[
             SortDirection, strawberry.argument(description="ASC or DESC.")
         ] = SortDirection.DESC,
-        from_date: Annotated[
-            datetime | None, strawberry.argument(description="Created at or after (UTC).")
-        ] = None,
-        to_date: Annotated[
-            datetime | None, strawberry.argument(description="Created at or before (UTC).")
-        ] = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
         status: Annotated[
             PaymentStatus | None, strawberry.argument(description="Only this status.")
         ] = None,
@@ -110,12 +112,8 @@ class Partner(relay.Node):
     )
     def portfolio(
         self,
-        from_date: Annotated[
-            datetime | None, strawberry.argument(description="Created at or after (UTC).")
-        ] = None,
-        to_date: Annotated[
-            datetime | None, strawberry.argument(description="Created at or before (UTC).")
-        ] = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
     ) -> Portfolio:
         return portfolio_of(self.id, from_date, to_date)
 
