@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from domain import notifications as n
 from domain.commission import TRANSITIONS, Action, CommissionCase, target_after_review
+from domain.date_bounds import payment_moment_problem
 from domain.errors import BadUserInput, InvalidState, NotFound
 from domain.ledger import Posting, transfer
 from domain.outcomes import Actor, DocumentChange, NewDocument, Outcome
@@ -280,8 +281,9 @@ def mark_as_paid(
 ) -> Outcome:
     if paid_at.tzinfo is None:
         paid_at = paid_at.replace(tzinfo=UTC)  # as every filter reads a moment: UTC
-    if paid_at > now:
-        raise BadUserInput("paidAt must not be in the future.", field="paidAt")
+    problem = payment_moment_problem(paid_at, now)
+    if problem is not None:
+        raise BadUserInput(f"paidAt {problem}.", field="paidAt")
     payment = case.payment
     posting = transfer(
         payment.requested,

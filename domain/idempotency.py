@@ -20,10 +20,17 @@ MAX_KEY_LENGTH = 255
 
 
 def checked_key(key: str) -> str:
-    key = key.strip()
+    """The key exactly as given: `"abc "` is not `"abc"`, so rather than trim it (and
+    make two keys one), a key with leading or trailing whitespace is refused, as are
+    control characters and keys over MAX_KEY_LENGTH."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise BadUserInput(
             f"The idempotency key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            field="idempotencyKey",
+        )
+    if key != key.strip():
+        raise BadUserInput(
+            "The idempotency key must not begin or end with whitespace.",
             field="idempotencyKey",
         )
     return key

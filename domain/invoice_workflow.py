@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from domain import entities as e
 from domain import invoice_payments as rules
 from domain.access import ReadScope
+from domain.date_bounds import payment_date_problem
 from domain.errors import Forbidden, NotFound
 from domain.idempotency import MIN_RETENTION
 from domain.idempotent import IdempotentRuns, Settled, key_response
@@ -84,7 +85,7 @@ class InvoicePayments:
                 invoice = await records.invoice_for_update(data.invoice_id)
             rules.check_invoice(invoice, data.invoice_id, problems, invoice_field)
             rules.check_fields(data, await _references(records, data), problems, creating=True)
-            on = _payment_date(data.payment_date, now.date(), problems)
+            on = _payment_date(data.payment_date, now, problems)
             # Every rule is checked, so the answer lists every broken one; the booking
             # needs a payable invoice and a valid amount.
             code = rules.currency_of(data.currency, invoice.currency if invoice else None, problems)
@@ -123,7 +124,7 @@ class InvoicePayments:
             problems = Problems("input.")
             rules.check_fields(data, await _references(records, data), problems, creating=False)
             amount, currency, given_on = rules.entered_values(payment, data)
-            on = _payment_date(given_on, now.date(), problems)
+            on = _payment_date(given_on, now, problems)
             code = rules.currency_of(currency, invoice.currency, problems)
             paid = await records.live_total(invoice.id)
             booking = None
@@ -203,10 +204,11 @@ async def _invoice_of(records: PaymentRecords, payment: e.Payment) -> e.Invoice:
     return invoice
 
 
-def _payment_date(given: date | None, today: date, problems: Problems) -> date:
-    on = given or today
-    if on > today:
-        problems.add("paymentDate", "must not be in the future")
+def _payment_date(given: date | None, now: datetime, problems: Problems) -> date:
+    on = given or now.date()
+    problem = payment_date_problem(on, now)
+    if problem is not None:
+        problems.add("paymentDate", problem)
     return on
 
 

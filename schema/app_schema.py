@@ -21,6 +21,7 @@ from schema.limits import RequestLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.storable_text import StorableText
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
 from schema.types.payment import Payment
@@ -86,6 +87,7 @@ def build_schema(
     extensions: list[Any] = [
         partial(ErrorCodes, hide_suggestions=limits.hide_suggestions if limits else False),
         InputErrorCodes,
+        StorableText,
     ]
     if limits is not None:
         extensions.extend(limits.extensions())

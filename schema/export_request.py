@@ -24,6 +24,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     parse,
+    specified_rules,
     validate,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -34,6 +35,7 @@ from domain.errors import BadUserInput
 from domain.filtering import Filter, SortKey
 from schema.document_lists import partner_payments_request
 from schema.fields import request_of
+from schema.storable_text import StorableLiteralsRule, refuse_unstorable
 
 EXPORTABLE_FIELDS = ("payments", "partnerPayments")
 Fragments = dict[str, FragmentDefinitionNode]
@@ -138,6 +140,7 @@ class ExportRequest:
 def export_request(schema: Schema, body: Mapping[str, Any], format: str | None) -> ExportRequest:
     """Read an export request body: `{"query", "variables"}` or `{"filter", "sort",
     "columns"}`, and `format` (`csv` or `ndjson`). BAD_USER_INPUT when anything is off."""
+    refuse_unstorable(body, "")
     chosen = _format(format if body.get("format") is None else body["format"])
     if "query" in body:
         unexpected = sorted(set(body) & {"filter", "sort", "columns"})
@@ -202,7 +205,7 @@ def _exported_field(
         document = parse(query)
     except GraphQLError as error:
         raise BadUserInput(f"`query`: {error.message}", field="query") from None
-    errors = validate(graphql_schema, document)
+    errors = validate(graphql_schema, document, [*specified_rules, StorableLiteralsRule])
     if errors:
         raise BadUserInput(f"`query`: {errors[0].message}", field="query")
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]

@@ -1,0 +1,124 @@
+"""A small demo database of its own (SQLite file or a fresh PostgreSQL database) served
+for real by uvicorn with the app from `gateway.app.create_app`, in the test's event
+loop; plus the row counts that show whether a request wrote anything."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.demo import load_demo
+from db.engine import create_engine
+from db.migrate import upgrade
+from domain.permissions import ALL_PERMISSIONS
+from gateway.app import create_app
+from gateway.auth import mint_token
+from gateway.settings import Settings
+from tests.databases import create_postgres_database, drop_postgres_database, postgres_admin_url
+from tests.live_server import serving
+
+SECRET = "bad-input-test-secret-that-is-long-enough-0123456789"
+# Every table a write touches: a refused request must leave each count as it was.
+WRITTEN_TABLES = (
+    "payment",
+    "payment_event",
+    "accounting_transaction",
+    "idempotency_key",
+    "payment_document",
+    "outbox",
+    "invoice",
+)
+
+
+@dataclass
+class DemoSite:
+    url: str
+    engine: AsyncEngine
+    settings: Settings
+    tenant_id: int
+    admin_id: int
+
+    def token(self, *permissions: str) -> str:
+        return mint_token(
+            self.settings,
+            tenant_id=self.tenant_id,
+            user_id=self.admin_id,
+            permissions=permissions or ALL_PERMISSIONS,
+        )
+
+    async def post(self, body: dict[str, Any], token: str | None = None) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=60) as client:
+            return await client.post(
+                f"{self.url}/graphql",
+                json=body,
+                headers={"Authorization": f"Bearer {token or self.token()}"},
+            )
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.engine.connect() as connection:
+            return (await connection.execute(text(sql), params)).scalar()
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per written table, and a digest of every payment's status and update
+        time (a write that adds no row still changes one of those)."""
+        async with self.engine.connect() as connection:
+            found = {
+                table: (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
+                for table in WRITTEN_TABLES
+            }
+            rows = await connection.execute(
+                text("SELECT id, status, updated_at FROM payment ORDER BY id")
+            )
+            found["payment_digest"] = hash(tuple(map(tuple, rows.all())))
+        return found
+
+
+@contextlib.asynccontextmanager
+async def demo_site(
+    backend: str, storage: Path, *, payments: int = 120, seed: int = 17
+) -> AsyncIterator[DemoSite]:
+    """The demo (`payments` payments, deterministic by `seed`) on a database of its own,
+    served on a free port; the database is dropped after."""
+    admin_url = postgres_admin_url() if backend == "postgresql" else None
+    if backend == "postgresql":
+        if admin_url is None:
+            pytest.skip("PostgreSQL tests need PAYGRAPH_TEST_POSTGRES_URL (or CI=true)")
+        url = await create_postgres_database(admin_url)
+    else:
+        url = f"sqlite+aiosqlite:///{storage / 'demo.db'}"
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        await load_demo(engine, payments=payments, seed=seed)
+        settings = Settings(
+            database_url=url, jwt_secret=SECRET, storage_dir=str(storage / "documents")
+        )
+        site = DemoSite("", engine, settings, 0, 0)
+        site.tenant_id = await site.scalar("SELECT min(id) FROM tenant")
+        site.admin_id = await site.scalar(
+            "SELECT min(id) FROM user_account WHERE tenant_id = :t AND role = 'admin'",
+            t=site.tenant_id,
+        )
+        app = create_app(settings, engine)
+        try:
+            async with serving(app) as site.url:
+                yield site
+        finally:
+            # Without the lifespan (`serving` runs none), the app's own pools are ours
+            # to close.
+            for name in ("write_engine", "export_engine"):
+                own = getattr(app.state, name, engine)
+                if own is not engine:
+                    await own.dispose()
+    finally:
+        await engine.dispose()
+        if admin_url is not None:
+            await drop_postgres_database(admin_url, url)
