@@ -27,9 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPORT_ROWS = 1_000_000
 
 
-def fingerprint(*parts: str) -> str:
+def fingerprint(*parts: str, root: Path = ROOT) -> str:
+    """What built a dataset: `root`'s demo generator and migrations, and `parts`."""
     digest = hashlib.sha256()
-    sources = [ROOT / "db" / "demo.py", *sorted((ROOT / "db" / "migrations").rglob("*.py"))]
+    sources = [root / "db" / "demo.py", *sorted((root / "db" / "migrations").rglob("*.py"))]
     for source in sources:
         digest.update(source.read_bytes())
     for part in parts:

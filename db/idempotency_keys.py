@@ -44,6 +44,18 @@ class SqlIdempotencyKeys:
                 )
             )
 
+    async def unlock(self, claim: KeyClaim) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(KEYS)
+                .where(
+                    KEYS.c.id == claim.key_id,
+                    KEYS.c.status == IdempotencyStatus.IN_FLIGHT.value,
+                    KEYS.c.locked_until == claim.locked_until,
+                )
+                .values(locked_until=None)
+            )
+
     def _fresh(self, request: KeyRequest) -> dict[str, object]:
         return {
             "operation": request.operation,

@@ -20,12 +20,13 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import models as m
 from db import read_models as rm
 from db.models.base import table_of
+from db.payout_attempts import PayoutAttemptRecords
 from db.scopes import visible
 from domain import entities as e
 from domain.access import ReadScope
@@ -91,7 +92,7 @@ class _Records:
         return await apply_outcome(self._connection, payment, outcome, actor, now)
 
 
-class SqlCommissionRecords(_Records):
+class SqlCommissionRecords(_Records, PayoutAttemptRecords):
     async def documents(self, payment_id: int) -> list[e.PaymentDocument]:
         statement = (
             select(*rm.PAYMENT_DOCUMENT.columns)
@@ -381,6 +382,14 @@ class SqlUnitOfWork:
             update(KEYS)
             .where(KEYS.c.id == key_id)
             .values(status=IdempotencyStatus.COMPLETED.value, response=response, locked_until=None)
+        )
+
+    async def forget_key(self, key_id: int) -> None:
+        assert self._connection is not None
+        await self._connection.execute(
+            delete(KEYS).where(
+                KEYS.c.id == key_id, KEYS.c.status == IdempotencyStatus.IN_FLIGHT.value
+            )
         )
 
     async def commit(self) -> None:

@@ -4,10 +4,15 @@ with which side effects. The mutations, `Payment.availableTransitions` and the R
 diagram all read this table; nothing else decides whether an action is allowed.
 
     generated --request_payment--> payment_requested --approve_document (every required
-    document approved)--> approved_for_payment --pay--> paid, and the side roads:
-    reject_document -> documents_rejected, send_to_internal_review -> under_review,
-    reject_payment -> documents_rejected, a declined payout -> payment_rejected,
-    mark_as_paid -> manually_paid.
+    document approved)--> approved_for_payment --pay--> payout_in_progress --the provider
+    paid--> paid, and the side roads: reject_document -> documents_rejected,
+    send_to_internal_review -> under_review, reject_payment -> documents_rejected, a
+    declined payout -> payment_rejected, a payout the provider refused -> back to
+    approved_for_payment, mark_as_paid -> manually_paid.
+
+While a payout is in progress only `pay` is allowed (it resolves the open attempt by
+asking the provider again, never a second payout); every other action is blocked with
+PAYOUT_IN_PROGRESS.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ class Action(StrEnum):
     PAY = "pay"
     REJECT_PAYMENT = "reject_payment"
     MARK_AS_PAID = "mark_as_paid"
+    PAYOUT_PAID = "payout_paid"
     PAYOUT_DECLINED = "payout_declined"
+    PAYOUT_FAILED = "payout_failed"
 
 
 class Caller(StrEnum):
@@ -63,6 +70,7 @@ class Effect(StrEnum):
     APPROVE_WHEN_COMPLETE = "approve_when_complete"  # the target only when all are approved
     CLEAR_APPROVAL = "clear_approval"
     RESET_REVIEWED_DOCUMENTS = "reset_reviewed_documents"
+    RECORD_PAYOUT_ATTEMPT = "record_payout_attempt"
     EXECUTE_PAYOUT = "execute_payout"
     POST_LEDGER = "post_ledger"
     EMAIL_DOCUMENT_REJECTED = "email_document_rejected"
@@ -79,6 +87,7 @@ class Block(StrEnum):
     MISSING_PERMISSION = "MISSING_PERMISSION"
     WRONG_CALLER = "WRONG_CALLER"
     WRONG_STATUS = "WRONG_STATUS"
+    PAYOUT_IN_PROGRESS = "PAYOUT_IN_PROGRESS"
     DOCUMENTS_MISSING = "DOCUMENTS_MISSING"
     NOTHING_TO_REVIEW = "NOTHING_TO_REVIEW"
     DOCUMENTS_PENDING = "DOCUMENTS_PENDING"
@@ -168,14 +177,15 @@ TRANSITIONS: dict[Action, Transition] = {
             S.UNDER_REVIEW,
             effects=(Effect.CLEAR_APPROVAL,),
         ),
+        # From PAYOUT_IN_PROGRESS, paying resumes the open attempt (commission_payouts).
         Transition(
             Action.PAY,
             "Mutation.payPartnerPayment",
             Caller.STAFF,
-            frozenset({S.APPROVED_FOR_PAYMENT}),
-            S.PAID,
+            frozenset({S.APPROVED_FOR_PAYMENT, S.PAYOUT_IN_PROGRESS}),
+            S.PAYOUT_IN_PROGRESS,
             guards=ELIGIBLE_FOR_PAYOUT,
-            effects=(Effect.EXECUTE_PAYOUT, Effect.POST_LEDGER, Effect.SLACK_COMMISSIONS_PAID),
+            effects=(Effect.RECORD_PAYOUT_ATTEMPT, Effect.EXECUTE_PAYOUT),
         ),
         Transition(
             Action.REJECT_PAYMENT,
@@ -200,12 +210,27 @@ TRANSITIONS: dict[Action, Transition] = {
             effects=(Effect.POST_LEDGER, Effect.SLACK_COMMISSIONS_PAID),
         ),
         Transition(
+            Action.PAYOUT_PAID,
+            None,
+            Caller.SYSTEM,
+            frozenset({S.PAYOUT_IN_PROGRESS}),
+            S.PAID,
+            effects=(Effect.POST_LEDGER, Effect.SLACK_COMMISSIONS_PAID),
+        ),
+        Transition(
             Action.PAYOUT_DECLINED,
             None,
             Caller.SYSTEM,
-            frozenset({S.APPROVED_FOR_PAYMENT}),
+            frozenset({S.PAYOUT_IN_PROGRESS}),
             S.PAYMENT_REJECTED,
             effects=(Effect.SLACK_PAYOUT_DECLINED,),
+        ),
+        Transition(
+            Action.PAYOUT_FAILED,
+            None,
+            Caller.SYSTEM,
+            frozenset({S.PAYOUT_IN_PROGRESS}),
+            S.APPROVED_FOR_PAYMENT,
         ),
     )
 }
@@ -250,6 +275,8 @@ def block(case: CommissionCase, action: Action, principal: Principal, today: dat
     if case.payment.kind is not PaymentKind.COMMISSION:
         return Block.WRONG_STATUS
     if case.payment.status not in transition.sources:
+        if case.payment.status is S.PAYOUT_IN_PROGRESS:
+            return Block.PAYOUT_IN_PROGRESS
         return Block.WRONG_STATUS
     for guard in transition.guards:
         if (reason := _guard_block(case, guard, today)) is not None:
@@ -290,10 +317,15 @@ _VERBS = {
     Action.PAY: "pay",
     Action.REJECT_PAYMENT: "reject",
     Action.MARK_AS_PAID: "mark as paid",
+    Action.PAYOUT_PAID: "record the payout of",
     Action.PAYOUT_DECLINED: "decline the payout of",
+    Action.PAYOUT_FAILED: "record the failed payout of",
 }
 
 _GUARD_MESSAGES = {
+    Block.PAYOUT_IN_PROGRESS: "a payout of it is in progress and the provider's answer is "
+    "not recorded yet; payPartnerPayment (retried with the same idempotency key) or the "
+    "payout reconcile resolves it first",
     Block.DOCUMENTS_MISSING: "every required document must be uploaded first",
     Block.NOTHING_TO_REVIEW: "no document has been uploaded",
     Block.DOCUMENTS_PENDING: "not every required document is approved",
@@ -369,6 +401,13 @@ def available(case: CommissionCase, principal: Principal, today: date) -> list[A
     ]
 
 
+_SYSTEM_LABELS = {
+    Action.PAYOUT_PAID: "the provider paid",
+    Action.PAYOUT_DECLINED: "the provider declined",
+    Action.PAYOUT_FAILED: "the provider refused (nothing paid)",
+}
+
+
 def diagram() -> str:
     """The lifecycle as a Mermaid state diagram, drawn from TRANSITIONS (the README shows
     it; a test keeps the two equal)."""
@@ -377,7 +416,7 @@ def diagram() -> str:
     for transition in TRANSITIONS.values():
         if transition.target is None:
             continue
-        label = (transition.operation or "").partition(".")[2] or "payPartnerPayment declined"
+        label = (transition.operation or "").partition(".")[2] or _SYSTEM_LABELS[transition.action]
         if Effect.APPROVE_WHEN_COMPLETE in transition.effects:
             label += " (every required document approved)"
         for source in sorted(transition.sources, key=order.__getitem__):

@@ -215,13 +215,26 @@ def send_to_internal_review(case: CommissionCase, comments: str | None) -> Outco
     )
 
 
-def pay(
+def pay(case: CommissionCase, comments: str | None) -> Outcome:
+    """The payout is recorded as an attempt and sent to the provider; the payment waits
+    for its answer in PAYOUT_IN_PROGRESS."""
+    return _outcome(
+        case,
+        Action.PAY,
+        PaymentStatus.PAYOUT_IN_PROGRESS,
+        comments=comments or "payout sent to the provider",
+    )
+
+
+def payout_paid(
     case: CommissionCase,
     comments: str | None,
     receipt: PayoutReceipt,
     now: datetime,
     audience: n.Audience,
 ) -> Outcome:
+    """The provider paid: the payment is paid, posted and announced."""
+    _in_progress(case, Action.PAYOUT_PAID)
     payment = case.payment
     posting = transfer(
         payment.requested,
@@ -240,13 +253,31 @@ def pay(
         changes["comments"] = comments
     return _outcome(
         case,
-        Action.PAY,
+        Action.PAYOUT_PAID,
         PaymentStatus.PAID,
         changes=changes,
         comments=comments or f"paid by {receipt.provider} ({receipt.payout_id})",
         posting=posting,
         notifications=(n.slack("commission.paid", "Commissions paid", payment, audience),),
     )
+
+
+def payout_failed(case: CommissionCase, reason: str) -> Outcome:
+    """The provider answered that it made no payout: the payment can be paid again (under
+    the same payout key) or handled otherwise."""
+    _in_progress(case, Action.PAYOUT_FAILED)
+    return _outcome(
+        case, Action.PAYOUT_FAILED, PaymentStatus.APPROVED_FOR_PAYMENT, comments=reason
+    )
+
+
+def _in_progress(case: CommissionCase, action: Action) -> None:
+    if case.payment.status not in TRANSITIONS[action].sources:
+        raise InvalidState(
+            f"Payment {case.payment.id} is {case.payment.status.value}.",
+            status=case.payment.status.value,
+            reason="WRONG_STATUS",
+        )
 
 
 def reject_payment(case: CommissionCase, comments: str | None, audience: n.Audience) -> Outcome:
@@ -307,12 +338,7 @@ def mark_as_paid(
 
 
 def payout_declined(case: CommissionCase, reason: str, audience: n.Audience) -> Outcome:
-    if case.payment.status not in TRANSITIONS[Action.PAYOUT_DECLINED].sources:
-        raise InvalidState(
-            f"Payment {case.payment.id} is {case.payment.status.value}.",
-            status=case.payment.status.value,
-            reason="WRONG_STATUS",
-        )
+    _in_progress(case, Action.PAYOUT_DECLINED)
     note = n.slack(
         "commission.payout_declined",
         "Commission payout declined",

@@ -1,33 +1,31 @@
 """The commission payout use cases: each opens a unit of work in the caller's scope,
 loads and locks the payment, asks the state machine, writes the outcome and commits.
-Paying also calls the payout provider inside that transaction, so a payout whose
-recording fails leaves nothing behind, and a retry reaches the provider with the same
-payout key and is never paid twice."""
+Paying talks to the payout provider outside any transaction (domain.commission_payouts):
+an attempt is recorded first, the answer after."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain import commission
 from domain import commission_moves as moves
 from domain import entities as e
-from domain.access import ReadScope
 from domain.commission import Action, Availability, CommissionCase, require
-from domain.errors import DomainError, NotFound, NotRecorded, PayoutDeclined
+from domain.commission_cases import NotificationSettings, load_case, write_scope
+from domain.commission_payouts import CommissionPayouts, PayoutTiming, ReconcileReport
+from domain.errors import NotFound
 from domain.idempotency import MIN_RETENTION
-from domain.idempotent import IdempotentRuns, Settled, key_response
+from domain.idempotent import IdempotentRuns, Settled, Unfinished, key_response
 from domain.notifications import Audience
-from domain.outcomes import SYSTEM_ACTOR, Actor, Outcome
-from domain.payouts import PayoutProvider, PayoutRequest, payout_key
+from domain.outcomes import Actor, Outcome, actor_of
+from domain.payouts import PayoutProvider
 from domain.principal import Principal
-from domain.statuses import PaymentKind
 from domain.storage import DocumentStorage
-from domain.writes import IdempotencyKeys, UnitOfWork, UnitOfWorkFactory
+from domain.writes import IdempotencyKeys, PendingPayouts, UnitOfWork, UnitOfWorkFactory
 
-logger = logging.getLogger("paygraph.commission")
+__all__ = ["AddedDocument", "CommissionWorkflow", "NotificationSettings", "PayoutTiming"]
 
 Decide = Callable[[CommissionCase, Actor, Audience, datetime], Outcome]
 
@@ -36,22 +34,6 @@ Decide = Callable[[CommissionCase, Actor, Audience, datetime], Outcome]
 class AddedDocument:
     payment: e.Payment
     document: e.PaymentDocument
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationSettings:
-    slack_channel: str | None = None
-    rejection_mentions: Sequence[str] = ()
-
-
-def write_scope(principal: Principal) -> ReadScope:
-    """Commission mutations reach the caller's tenant and partner scope, commission
-    payments only, whatever the caller may read."""
-    return ReadScope(
-        tenant_id=principal.tenant_id,
-        partner_ids=principal.partner_scope,
-        payment_kinds=frozenset({PaymentKind.COMMISSION}),
-    )
 
 
 class CommissionWorkflow:
@@ -65,13 +47,22 @@ class CommissionWorkflow:
         clock: Callable[[], datetime],
         notifications: NotificationSettings | None = None,
         key_retention: timedelta = MIN_RETENTION,
+        payout_timing: PayoutTiming | None = None,
+        pending_payouts: PendingPayouts | None = None,
     ) -> None:
         self._units = units
-        self._payouts = payouts
         self._storage = storage
         self._clock = clock
         self._notifications = notifications or NotificationSettings()
         self._runs = IdempotentRuns(keys, clock=clock, retention=key_retention)
+        self._payouts = CommissionPayouts(
+            units,
+            payouts,
+            clock=clock,
+            notifications=self._notifications,
+            timing=payout_timing or PayoutTiming(),
+            pending=pending_payouts,
+        )
 
     def today(self) -> date:
         """The date the cutoff rule compares with (UTC)."""
@@ -182,8 +173,12 @@ class CommissionWorkflow:
             "payPartnerPayment",
             idempotency_key,
             arguments,
-            lambda key_id: self._pay(principal, payment_id, text, key_id),
+            lambda key_id: self._payouts.pay(principal, payment_id, text, key_id),
         )
+
+    async def reconcile(self, limit: int = 20) -> ReconcileReport:
+        """Resolve payout attempts nobody holds any more by asking the provider again."""
+        return await self._payouts.reconcile(limit)
 
     async def mark_as_paid(
         self, principal: Principal, payment_id: int, paid_at: datetime, idempotency_key: str
@@ -202,50 +197,6 @@ class CommissionWorkflow:
         return await self._idempotent(
             principal, "markPartnerPaymentAsPaid", idempotency_key, arguments, run
         )
-
-    async def _pay(
-        self, principal: Principal, payment_id: int, comments: str | None, key_id: int
-    ) -> e.Payment:
-        now = self._clock()
-        async with self._units(write_scope(principal)) as uow:
-            case, actor, audience = await self._load(uow, principal, payment_id)
-            require(case, Action.PAY, principal, now.date())
-            payment = case.payment
-            assert case.payout_account is not None  # a guard of PAY
-            request = PayoutRequest(
-                payout_key=payout_key(payment, case.declined_payouts),
-                amount=payment.requested,
-                destination=case.payout_account,
-                reference=payment.reference or str(payment.id),
-                description=f"Commission {payment.period_start} to {payment.period_end}",
-            )
-            try:
-                receipt = await self._payouts.pay(request)
-            except PayoutDeclined as declined:
-                outcome = moves.payout_declined(case, declined.message, audience)
-                await uow.commission.apply(payment, outcome, SYSTEM_ACTOR, now)
-                await uow.commit()
-                raise
-            # From here on the money has left: a failure must say that nothing was
-            # recorded and that retrying is safe (the provider deduplicates the payout).
-            try:
-                outcome = moves.pay(case, comments, receipt, now, audience)
-                paid = await uow.commission.apply(payment, outcome, actor, now)
-                await uow.complete_key(key_id, key_response(paid))
-                await uow.commit()
-            except DomainError:
-                raise
-            except Exception as error:
-                logger.exception(
-                    "payout %s of payment %s was sent but not recorded",
-                    receipt.payout_id,
-                    payment.id,
-                )
-                raise NotRecorded(
-                    "The payout could not be recorded, so nothing was changed. Retry with "
-                    "the same idempotency key: the payout provider will not pay twice."
-                ) from error
-        return paid
 
     # --- the machinery ------------------------------------------------------------------
 
@@ -272,28 +223,8 @@ class CommissionWorkflow:
     async def _load(
         self, uow: UnitOfWork, principal: Principal, payment_id: int
     ) -> tuple[CommissionCase, Actor, Audience]:
-        records = uow.commission
-        payment = await records.payment_for_update(payment_id)
-        if payment is None:
-            raise NotFound(f"Commission payment {payment_id} not found.", field="id")
-        documents = await records.documents(payment_id)
-        partner = await records.partner(payment.partner_id) if payment.partner_id else None
-        payee = await records.user(payment.user_id) if payment.user_id else None
-        user = await records.user(principal.user_id) if principal.user_id else None
-        actor = Actor(principal.user_id, user.name if user else f"user {principal.user_id}")
-        audience = Audience(
-            partner_name=partner.name if partner else "(no partner)",
-            payee=payee,
-            slack_channel=self._notifications.slack_channel,
-            rejection_mentions=tuple(self._notifications.rejection_mentions),
-        )
-        case = CommissionCase(
-            payment,
-            documents,
-            partner.payout_account if partner else None,
-            declined_payouts=await records.declined_payouts(payment_id),
-        )
-        return case, actor, audience
+        case, audience = await load_case(uow, payment_id, self._notifications)
+        return case, await actor_of(uow.commission.user, principal), audience
 
     async def _idempotent(
         self,
@@ -301,7 +232,7 @@ class CommissionWorkflow:
         operation: str,
         idempotency_key: str,
         arguments: Mapping[str, object],
-        run: Callable[[int], Awaitable[e.Payment]],
+        run: Callable[[int], Awaitable[e.Payment | Unfinished]],
     ) -> Settled:
         return await self._runs.run(
             principal,

@@ -128,14 +128,21 @@ class IdempotencyKeyInUse(DomainError):
 
 
 class PayoutFailed(DomainError):
-    """The payout provider answered with an error; nothing was recorded."""
+    """The payout provider answered with an error, or could not be reached, so whether it
+    paid is not known: the payout stays in progress until it is asked again."""
 
     code = "PAYOUT_FAILED"
 
 
+class PayoutRefused(PayoutFailed):
+    """The payout provider answered that it made no payout under the payout key (a client
+    error other than a decline): the payment is approved for payment again."""
+
+
 class PayoutTimedOut(PayoutFailed):
-    """The payout provider did not answer in time; nothing was recorded. Retrying with the
-    same idempotency key is safe: the provider deduplicates the payout."""
+    """The payout provider did not answer in time, so whether it paid is not known.
+    Retrying with the same idempotency key asks it again under the same payout key, which
+    it deduplicates."""
 
     code = "PAYOUT_TIMEOUT"
 
@@ -147,9 +154,17 @@ class PayoutDeclined(DomainError):
 
 
 class NotRecorded(DomainError):
-    """The change could not be committed; nothing was changed and retrying is safe."""
+    """The change could not be committed; retrying with the same idempotency key is safe."""
 
     code = "TRANSACTION_FAILED"
+
+
+class RequestTimedOut(DomainError):
+    """The request ran past its deadline, or a statement past the database's statement
+    timeout; what it had not committed was rolled back. Ask for less, or retry a
+    mutation with the same idempotency key."""
+
+    code = "REQUEST_TIMEOUT"
 
 
 class PaymentTotalMismatch(BadUserInput):

@@ -20,6 +20,7 @@ class PaymentStatus(StrEnum):
     PAYMENT_REQUESTED = "payment_requested"
     DOCUMENTS_REJECTED = "documents_rejected"
     APPROVED_FOR_PAYMENT = "approved_for_payment"
+    PAYOUT_IN_PROGRESS = "payout_in_progress"  # sent to the provider, its answer not recorded
     UNDER_REVIEW = "under_review"
     PAYMENT_REJECTED = "payment_rejected"
     PAID = "paid"
@@ -48,6 +49,7 @@ STATUSES_BY_KIND: dict[PaymentKind, tuple[PaymentStatus, ...]] = {
         S.PAYMENT_REQUESTED,
         S.DOCUMENTS_REJECTED,
         S.APPROVED_FOR_PAYMENT,
+        S.PAYOUT_IN_PROGRESS,
         S.UNDER_REVIEW,
         S.PAYMENT_REJECTED,
         S.PAID,
@@ -112,6 +114,15 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"
+
+
+class PayoutAttemptStatus(StrEnum):
+    """A payout attempt is PENDING until the provider's answer is recorded."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    DECLINED = "declined"
+    FAILED = "failed"  # the provider answered that it made no payout
 
 
 class IdempotencyStatus(StrEnum):

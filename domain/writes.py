@@ -13,6 +13,8 @@ from domain import entities as e
 from domain.access import ReadScope
 from domain.idempotency import KeyClaim, KeyRequest
 from domain.outcomes import Actor, Outcome
+from domain.payouts import PayoutAttempt, PayoutRequest
+from domain.statuses import PayoutAttemptStatus
 
 
 class CommissionRecords(Protocol):
@@ -37,6 +39,41 @@ class CommissionRecords(Protocol):
         and version it was read with (raising InvalidState if another transition got
         there first), then the documents, the audit event, the ledger lines and the
         outbox rows. Returns the payment as it now is."""
+        ...
+
+    async def open_attempt(self, payment_id: int) -> PayoutAttempt | None:
+        """The payment's PENDING payout attempt, if it has one."""
+        ...
+
+    async def add_attempt(
+        self,
+        payment: e.Payment,
+        request: PayoutRequest,
+        actor: Actor,
+        comments: str | None,
+        key_id: int | None,
+        *,
+        locked_until: datetime,
+        now: datetime,
+    ) -> PayoutAttempt:
+        """Record a PENDING attempt, held by its caller until `locked_until`. There is one
+        attempt per payout key: one the provider refused (FAILED) is reopened."""
+        ...
+
+    async def hold_attempt(self, attempt: PayoutAttempt, until: datetime) -> bool:
+        """Take a PENDING attempt whose lease is still what `attempt` read; False when
+        someone else took or resolved it first."""
+        ...
+
+    async def release_attempt(self, attempt_id: int, until: datetime | None) -> None:
+        """Let anyone take a PENDING attempt from `until` on (None: at once)."""
+        ...
+
+    async def resolve_attempt(
+        self, attempt_id: int, status: PayoutAttemptStatus, payout_id: str | None, now: datetime
+    ) -> bool:
+        """Record the provider's answer on a PENDING attempt; False if it was resolved
+        already."""
         ...
 
 
@@ -96,6 +133,11 @@ class UnitOfWork(Protocol):
         """Mark an idempotency key completed, in this transaction."""
         ...
 
+    async def forget_key(self, key_id: int) -> None:
+        """Delete an idempotency key still in flight, in this transaction, so a retry with
+        it runs again."""
+        ...
+
     async def commit(self) -> None: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
@@ -120,6 +162,16 @@ class DuePayments(Protocol):
         ...
 
 
+class PendingPayouts(Protocol):
+    async def claim_due(
+        self, now: datetime, until: datetime, limit: int
+    ) -> list[PayoutAttempt]:
+        """PENDING payout attempts nobody holds (no lease, or one that ran out), oldest
+        first, across every tenant, each held until `until` by the caller. Several
+        instances may claim at once: each attempt goes to one of them."""
+        ...
+
+
 class IdempotencyKeys(Protocol):
     """Claims and releases commit on their own, outside any unit of work, so a second
     request with the key sees the first one in flight."""
@@ -132,4 +184,9 @@ class IdempotencyKeys(Protocol):
     async def release(self, claim: KeyClaim) -> None:
         """Forget an in-flight claim whose request failed, so a retry can run; a claim
         another request has since taken over (its lease ran out) is left alone."""
+        ...
+
+    async def unlock(self, claim: KeyClaim) -> None:
+        """End an in-flight claim's lease but keep the key, so a retry with it takes over
+        at once (its work is unfinished); a claim taken over since is left alone."""
         ...

@@ -28,6 +28,7 @@ from db.engine import create_engine, read_engine, write_engine
 from db.idempotency_keys import SqlIdempotencyKeys
 from db.loaders import SqlReadLoaders
 from db.models.types import utcnow
+from db.payout_attempts import SqlPendingPayouts
 from db.unit_of_work import SqlDuePayments, SqlUnitOfWork
 from domain.access import ReadScope
 from domain.commission_workflow import CommissionWorkflow, NotificationSettings
@@ -41,6 +42,7 @@ from gateway.expiry import expiry_running
 from gateway.exports import payment_export
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
+from gateway.payout_reconcile import ReconcileSettings, reconcile_running
 from gateway.payouts import payout_provider
 from gateway.request_guard import RequestGuard
 from gateway.settings import Settings
@@ -59,8 +61,13 @@ class Workflows:
 
 
 def build_workflows(
-    settings: Settings, writes: AsyncEngine, payouts: Any, storage: LocalDiskStorage
+    settings: Settings,
+    writes: AsyncEngine,
+    payouts: Any,
+    storage: LocalDiskStorage,
+    reconcile: ReconcileSettings | None = None,
 ) -> Workflows:
+    reconcile = reconcile or ReconcileSettings.from_env(settings.payouts.timeout)
     units = partial(SqlUnitOfWork, writes)
     keys = SqlIdempotencyKeys(writes)
     retention = timedelta(hours=settings.idempotency_retention_hours)
@@ -76,6 +83,8 @@ def build_workflows(
                 rejection_mentions=settings.slack_rejection_mentions,
             ),
             key_retention=retention,
+            payout_timing=reconcile.timing,
+            pending_payouts=SqlPendingPayouts(writes),
         ),
         resellers=reseller_payments(writes, retention),
         invoices=InvoicePayments(units, keys, clock=utcnow, key_retention=retention),
@@ -161,7 +170,9 @@ def create_app(
     writes = write_engine(engine)
     payouts = payout_provider(settings.payouts)
     storage = LocalDiskStorage(Path(settings.storage_dir))
-    workflows = build_workflows(settings, writes, payouts, storage)
+    # Payout attempts nobody holds any more are asked about again (gateway.payout_reconcile).
+    reconciling = ReconcileSettings.from_env(settings.payouts.timeout)
+    workflows = build_workflows(settings, writes, payouts, storage, reconciling)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -184,6 +195,7 @@ def create_app(
             async with (
                 dispatcher_running(writes, outbox),
                 expiry_running(workflows.resellers, settings.expiry_interval_seconds),
+                reconcile_running(workflows.commission, reconciling),
             ):
                 _freeze_startup_heap()
                 yield

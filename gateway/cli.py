@@ -1,5 +1,5 @@
 """The `paygraph` command: serve, db upgrade, demo, token, manager create, outbox run,
-expire, statement, export-schema."""
+expire, payouts reconcile, statement, export-schema."""
 
 from __future__ import annotations
 
@@ -116,6 +116,16 @@ def _parser() -> argparse.ArgumentParser:
         "(the server also does it every PAYGRAPH_EXPIRY_INTERVAL seconds)",
     )
     expire.set_defaults(run=_expire)
+
+    payouts = commands.add_parser("payouts", help="commission payouts")
+    payouts_commands = payouts.add_subparsers(title="payouts commands")
+    reconcile = payouts_commands.add_parser(
+        "reconcile",
+        help="ask the payout provider again about every payout attempt nobody holds (its "
+        "payer timed out or died) and record its answers, once (the server also does it "
+        "every PAYGRAPH_PAYOUT_RECONCILE_INTERVAL seconds)",
+    )
+    reconcile.set_defaults(run=_payouts_reconcile)
 
     statement = commands.add_parser(
         "statement",
@@ -426,6 +436,44 @@ def _expire(args: argparse.Namespace) -> int:
 
     print(f"expired {asyncio.run(run())} reseller payment(s)")
     return 0
+
+
+def _payouts_reconcile(args: argparse.Namespace) -> int:
+    from db.engine import write_engine
+    from domain.commission_payouts import ReconcileReport
+    from gateway.app import build_workflows
+    from gateway.payout_reconcile import ReconcileSettings, reconcile_due
+    from gateway.payouts import payout_provider
+    from gateway.storage import LocalDiskStorage
+
+    try:
+        settings = Settings.from_env()
+        reconciling = ReconcileSettings.from_env(settings.payouts.timeout)
+    except SettingsError as error:
+        print(f"paygraph payouts reconcile: {error}", file=sys.stderr)
+        return 2
+    _log_paygraph()
+
+    async def run() -> ReconcileReport:
+        async with engine_for(settings.database_url) as engine:
+            await upgrade(engine)
+            writes = write_engine(engine)
+            payouts = payout_provider(settings.payouts)
+            storage = LocalDiskStorage(Path(settings.storage_dir))
+            try:
+                workflows = build_workflows(settings, writes, payouts, storage, reconciling)
+                return await reconcile_due(workflows.commission, reconciling.batch)
+            finally:
+                await payouts.close()
+                if writes is not engine:
+                    await writes.dispose()
+
+    report = asyncio.run(run())
+    print(
+        f"reconciled {report.handled} payout attempt(s): {report.paid} paid, "
+        f"{report.declined} declined, {report.failed} failed, {report.pending} still pending"
+    )
+    return 1 if report.pending else 0
 
 
 def _export_schema(args: argparse.Namespace) -> int:

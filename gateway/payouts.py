@@ -7,8 +7,11 @@ returns the first payout instead of paying again. Its answers:
 
 - 2xx with `{"id", "status"}`: paid.
 - 402 or 422: declined for good (`{"message"}` or `{"reason"}` says why): PAYOUT_DECLINED.
-- any other status, a refused connection or a malformed body: PAYOUT_FAILED.
-- no answer within the timeout: PAYOUT_TIMEOUT.
+- any other 4xx but 408, 409, 425 and 429: refused, so it made no payout under the key
+  (PayoutRefused, PAYOUT_FAILED).
+- any other status, a refused connection or a malformed body: PAYOUT_FAILED, and no
+  answer within the timeout: PAYOUT_TIMEOUT. Neither says whether it paid: the payout
+  stays in progress until the provider is asked again (domain.commission_payouts).
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from typing import Any
 
 import httpx
 
-from domain.errors import PayoutDeclined, PayoutFailed, PayoutTimedOut
+from domain.errors import PayoutDeclined, PayoutFailed, PayoutRefused, PayoutTimedOut
 from domain.payouts import PayoutReceipt, PayoutRequest
 
 logger = logging.getLogger("paygraph.payouts")
 
 DECLINED_STATUSES = frozenset({402, 422})
+# Client errors that do not mean "no payout": a timeout, a request with this key still
+# running, too early, too many requests. Asked again later.
+UNSETTLED_CLIENT_ERRORS = frozenset({408, 409, 425, 429})
 # The sandbox declines payouts to accounts named like this, so a demo can show a decline.
 SANDBOX_DECLINED_PREFIX = "po_decline"
 
@@ -81,15 +87,10 @@ class HttpPayoutProvider:
             )
         except httpx.TimeoutException as error:
             logger.warning("payout %s timed out: %r", request.payout_key, error)
-            raise PayoutTimedOut(
-                "The payout provider did not answer in time; nothing was recorded. Retry "
-                "with the same idempotency key."
-            ) from error
+            raise PayoutTimedOut("The payout provider did not answer in time.") from error
         except httpx.HTTPError as error:
             logger.warning("payout %s failed: %r", request.payout_key, error)
-            raise PayoutFailed(
-                "The payout provider could not be reached; nothing was recorded."
-            ) from error
+            raise PayoutFailed("The payout provider could not be reached.") from error
         return self._receipt(request, response)
 
     def _receipt(self, request: PayoutRequest, response: httpx.Response) -> PayoutReceipt:
@@ -104,9 +105,11 @@ class HttpPayoutProvider:
                 response.status_code,
                 response.text[:500],
             )
-            raise PayoutFailed(
-                f"The payout provider answered {response.status_code}; nothing was recorded."
-            )
+            if response.is_client_error and response.status_code not in UNSETTLED_CLIENT_ERRORS:
+                raise PayoutRefused(
+                    f"The payout provider refused the payout ({response.status_code})."
+                )
+            raise PayoutFailed(f"The payout provider answered {response.status_code}.")
         payout_id = answer.get("id")
         if not isinstance(payout_id, str | int) or not str(payout_id):
             raise PayoutFailed("The payout provider's answer had no payout id.")

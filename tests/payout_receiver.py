@@ -1,6 +1,7 @@
 """A real local payout provider in the EcartPay style, for tests: POST /payouts with an
 Idempotency-Key pays once per key and answers the same payout for every repeat. It can
-be told to fail (500), to decline (422) or to answer too late."""
+be told to fail (500), to refuse (400), to decline (422), to answer too late, or to hold
+its answer until the test lets it go."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from tests.receivers import serving_in_thread
 @dataclass
 class PayoutReceiver:
     url: str = ""
-    mode: str = "ok"  # ok | error | decline | slow
+    mode: str = "ok"  # ok | error | refuse | decline | slow | hold
     slow_seconds: float = 2.0
+    # "hold": the payout is made, then the answer waits until `release` is set (or 60 s).
+    release: threading.Event = field(default_factory=threading.Event)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     payouts: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> payout
 
@@ -48,6 +51,8 @@ def payout_receiver() -> Iterator[PayoutReceiver]:
                 return self._answer(500, {"message": "upstream bank unavailable"})
             if mode == "decline":
                 return self._answer(422, {"message": "destination account is closed"})
+            if mode == "refuse":
+                return self._answer(400, {"message": "unknown destination format"})
             with lock:
                 # The payout happens whether or not the caller waits for the answer.
                 payout = receiver.payouts.setdefault(
@@ -55,6 +60,8 @@ def payout_receiver() -> Iterator[PayoutReceiver]:
                 )
             if mode == "slow":
                 time.sleep(receiver.slow_seconds)
+            if mode == "hold":
+                receiver.release.wait(timeout=60)
             self._answer(201, {"id": payout["id"], "status": "paid"})
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
@@ -75,4 +82,7 @@ def payout_receiver() -> Iterator[PayoutReceiver]:
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     with serving_in_thread(server, "payout-receiver"):
-        yield receiver
+        try:
+            yield receiver
+        finally:
+            receiver.release.set()  # no handler thread is left holding an answer

@@ -24,6 +24,7 @@ from db.models.payments import (
     PaymentDocument,
     PaymentEvent,
 )
+from db.models.payouts import PayoutAttempt
 
 __all__ = [
     "Account",
@@ -44,6 +45,7 @@ __all__ = [
     "PaymentDocument",
     "PaymentEvent",
     "PaymentMethod",
+    "PayoutAttempt",
     "Tenant",
     "Terminal",
     "User",

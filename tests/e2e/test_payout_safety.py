@@ -1,12 +1,15 @@
 """Paying a partner is where money leaves: these tests hit a real server (uvicorn in a
 subprocess) with real concurrent HTTP requests, and a real local payout provider that
 pays once per Idempotency-Key. They check that a payout happens once however many
-requests race for it, and that a provider error, a timeout or a database failure after
-the provider paid leaves nothing behind and can be retried safely with the same key."""
+requests race for it, and that a provider error, a timeout, a database failure after the
+provider paid, or a crash of the server leaves a payout in progress (never a second one)
+that a retry with the same key or `paygraph payouts reconcile` resolves."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,15 +18,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import models as m
 from domain.idempotency import request_hash
-from domain.permissions import PAY_PARTNERS_PAYMENTS, VIEW_PARTNER_PAYMENTS
+from domain.permissions import (
+    MARK_PARTNER_PAYMENTS_PAID,
+    PAY_PARTNERS_PAYMENTS,
+    VIEW_PARTNER_PAYMENTS,
+)
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, RunningServer, running_server
 from tests.factories import Factory
 from tests.payout_receiver import PayoutReceiver, payout_receiver
 
@@ -46,13 +53,19 @@ def receiver(database_url: str) -> Iterator[PayoutReceiver]:
 
 @pytest.fixture(scope="module")
 def server(database_url: str, receiver: PayoutReceiver) -> Iterator[RunningServer]:
-    env = {
+    with running_server(database_url, env=provider_env(receiver)) as running:
+        yield running
+
+
+def provider_env(receiver: PayoutReceiver, timeout: float = 0.5) -> dict[str, str]:
+    return {
         "PAYGRAPH_PAYOUT_PROVIDER": "http",
         "PAYGRAPH_PAYOUT_URL": receiver.url,
-        "PAYGRAPH_PAYOUT_TIMEOUT": "0.5",
+        "PAYGRAPH_PAYOUT_TIMEOUT": str(timeout),
+        "PAYGRAPH_PAYOUT_RECONCILE_AFTER": str(2 * timeout),
+        # The tests run the reconcile themselves, so each sees the state it asserts.
+        "PAYGRAPH_PAYOUT_RECONCILE_INTERVAL": "0",
     }
-    with running_server(database_url, env=env) as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -145,6 +158,8 @@ class Trail:
     postings: int
     paid_messages: int
     outbox_rows: int
+    attempts: int
+    open_attempts: int
 
 
 async def trail(engine: AsyncEngine, payment_id: int) -> Trail:
@@ -156,6 +171,7 @@ async def trail(engine: AsyncEngine, payment_id: int) -> Trail:
     event = m.PaymentEvent.__table__
     ledger = m.AccountingTransaction.__table__
     outbox = m.Outbox.__table__
+    attempt = m.PayoutAttempt.__table__
     async with engine.connect() as connection:
         row = (
             await connection.execute(
@@ -182,7 +198,28 @@ async def trail(engine: AsyncEngine, payment_id: int) -> Trail:
             )
         ),
         outbox_rows=await scalar(select(count).where(outbox.c.payment_id == payment_id)),
+        attempts=await scalar(select(count).where(attempt.c.payment_id == payment_id)),
+        open_attempts=await scalar(
+            select(count).where(attempt.c.payment_id == payment_id, attempt.c.status == "pending")
+        ),
     )
+
+
+async def ledger_balances(engine: AsyncEngine, tenant_id: int) -> dict[str, int]:
+    """Debits minus credits per currency over the tenant's whole ledger."""
+    ledger = m.AccountingTransaction.__table__
+    signed = func.sum(
+        case((ledger.c.direction == "debit", ledger.c.amount), else_=-ledger.c.amount)
+    )
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(ledger.c.currency, signed)
+                .where(ledger.c.tenant_id == tenant_id)
+                .group_by(ledger.c.currency)
+            )
+        ).all()
+    return {currency: int(total) for currency, total in rows}
 
 
 UNTOUCHED = {
@@ -194,16 +231,32 @@ UNTOUCHED = {
     "postings": 0,
     "paid_messages": 0,
     "outbox_rows": 0,
+    "attempts": 0,
+    "open_attempts": 0,
 }
-PAID_ONCE = {
-    "status": "paid",
+# Sent to the provider (one event, one open attempt), its answer not recorded: nothing
+# posted, nothing announced.
+IN_PROGRESS = {
+    **UNTOUCHED,
+    "status": "payout_in_progress",
     "version": 2,
     "events": 1,
+    "pay_events": 1,
+    "attempts": 1,
+    "open_attempts": 1,
+}
+# Two events (sent, then paid), one posting, one message, the attempt resolved.
+PAID_ONCE = {
+    "status": "paid",
+    "version": 3,
+    "events": 2,
     "pay_events": 1,
     "ledger_lines": 2,
     "postings": 1,
     "paid_messages": 1,
     "outbox_rows": 1,
+    "attempts": 1,
+    "open_attempts": 0,
 }
 
 
@@ -272,16 +325,18 @@ async def test_fifty_concurrent_payouts_with_one_key_execute_once(
 # --- faults -----------------------------------------------------------------------------
 
 
-async def test_a_provider_error_leaves_nothing_and_the_same_key_retries(
+async def test_a_provider_error_leaves_the_payout_in_progress_and_the_same_key_resolves_it(
     server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
 ) -> None:
+    # Given a provider answering 500, which does not say whether it paid
     payout = await approved_payout(engine)
     receiver.mode = "error"
     async with httpx.AsyncClient(timeout=30) as client:
         failed = await pay(client, server, payout, "retry-after-error")
         assert code(failed) == "PAYOUT_FAILED"
+        assert "same idempotency key" in failed["errors"][0]["message"]
         assert failed["data"] is None or failed["data"]["payPartnerPayment"] is None
-        assert vars(await trail(engine, payout.payment_id)) == UNTOUCHED
+        assert vars(await trail(engine, payout.payment_id)) == IN_PROGRESS
 
         receiver.mode = "ok"
         retried = await pay(client, server, payout, "retry-after-error")
@@ -291,8 +346,84 @@ async def test_a_provider_error_leaves_nothing_and_the_same_key_retries(
     assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
 
 
-async def test_a_provider_timeout_leaves_nothing_and_the_retry_is_not_paid_twice(
+async def test_a_payout_the_provider_refuses_is_approved_for_payment_again(
     server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    # Given a provider that refuses the payout with a 400: it made no payout
+    payout = await approved_payout(engine)
+    receiver.mode = "refuse"
+    async with httpx.AsyncClient(timeout=30) as client:
+        refused = await pay(client, server, payout, "retry-after-refusal")
+        # Then the payment is approved for payment again, nothing posted
+        assert code(refused) == "PAYOUT_FAILED"
+        assert "approved for payment again" in refused["errors"][0]["message"]
+        assert vars(await trail(engine, payout.payment_id)) == {
+            **UNTOUCHED,
+            "version": 3,
+            "events": 2,
+            "pay_events": 1,
+            "attempts": 1,
+        }
+
+        # When it is paid again with the same key, the same payout key goes out
+        receiver.mode = "ok"
+        retried = await pay(client, server, payout, "retry-after-refusal")
+    assert code(retried) is None, retried
+    assert {key for key, _ in receiver.calls if key.startswith(payout.key_prefix)} == {
+        f"{payout.key_prefix}1"
+    }
+    assert receiver.payouts_for(payout.key_prefix) == 1
+    after = vars(await trail(engine, payout.payment_id))
+    assert after == {**PAID_ONCE, "version": 5, "events": 4, "pay_events": 2}
+
+
+MARK_PAID = """mutation($id: ID!, $paidAt: DateTime!, $key: String!) {
+  markPartnerPaymentAsPaid(id: $id, paidAt: $paidAt, idempotencyKey: $key) {
+    payment { status }
+  }
+}"""
+
+
+async def mark_paid(
+    client: httpx.AsyncClient, server: RunningServer, payout: Payout, key: str
+) -> dict[str, Any]:
+    token = mint_token(
+        SETTINGS,
+        tenant_id=payout.tenant_id,
+        user_id=payout.admin_id,
+        permissions=[MARK_PARTNER_PAYMENTS_PAID, VIEW_PARTNER_PAYMENTS],
+    )
+    paid_at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    response = await client.post(
+        server.graphql_url,
+        json={
+            "query": MARK_PAID,
+            "variables": {"id": str(payout.payment_id), "paidAt": paid_at, "key": key},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def reconcile(server: RunningServer) -> str:
+    """`paygraph payouts reconcile` in its own process, with the server's settings."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "payouts", "reconcile"],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("resolved_by", ["retry", "reconcile"])
+async def test_a_provider_timeout_leaves_a_payout_in_progress_that_is_never_paid_twice(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver, resolved_by: str
 ) -> None:
     # Given a provider that pays but answers after PayGraph stopped waiting (0.5 s)
     payout = await approved_payout(engine)
@@ -300,19 +431,35 @@ async def test_a_provider_timeout_leaves_nothing_and_the_retry_is_not_paid_twice
     receiver.slow_seconds = 1.5
     async with httpx.AsyncClient(timeout=30) as client:
         timed_out = await pay(client, server, payout, "retry-after-timeout")
-        # Then nothing is recorded and the caller is told to retry with the key
+        # Then the caller is told to retry with the key, and the payout is in progress
         assert code(timed_out) == "PAYOUT_TIMEOUT"
         assert "same idempotency key" in timed_out["errors"][0]["message"]
-        assert vars(await trail(engine, payout.payment_id)) == UNTOUCHED
+        assert vars(await trail(engine, payout.payment_id)) == IN_PROGRESS
+        # and marking it as paid meanwhile is refused, changing nothing
+        marked = await mark_paid(client, server, payout, "mark-while-in-progress")
+        assert code(marked) == "INVALID_STATE"
+        assert marked["errors"][0]["extensions"]["reason"] == "PAYOUT_IN_PROGRESS"
+        assert vars(await trail(engine, payout.payment_id)) == IN_PROGRESS
 
-        # When the caller retries with the same key
+        # When the caller retries with the same key, or the reconcile runs
         receiver.mode = "ok"
-        retried = await pay(client, server, payout, "retry-after-timeout")
-    # Then the provider, asked with the same payout key, answers its first payout
-    assert code(retried) is None, retried
+        if resolved_by == "retry":
+            retried = await pay(client, server, payout, "retry-after-timeout")
+            assert code(retried) is None, retried
+            assert retried["data"]["payPartnerPayment"]["replayed"] is False
+        else:
+            assert reconcile(server) == (
+                "reconciled 1 payout attempt(s): 1 paid, 0 declined, 0 failed, 0 still pending"
+            )
+            # and the key's replay returns the paid payment
+            replayed = await pay(client, server, payout, "retry-after-timeout")
+            assert replayed["data"]["payPartnerPayment"]["replayed"] is True
+            assert replayed["data"]["payPartnerPayment"]["payment"]["status"] == "PAID"
+    # Then the provider, asked with the same payout key, answered its first payout
     assert receiver.calls_for(payout.key_prefix) == 2
     assert receiver.payouts_for(payout.key_prefix) == 1
     assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+    assert await ledger_balances(engine, payout.tenant_id) == {"MXN": 0}
 
 
 def _failing_ledger(dialect: str, tenant_id: int) -> tuple[list[str], list[str]]:
@@ -351,11 +498,12 @@ async def test_a_database_failure_after_the_payout_leaves_nothing_and_retries_sa
             for statement in drop:
                 await connection.execute(text(statement))
 
-    # Then the provider paid, but nothing was recorded, and the error says so
+    # Then the provider paid, its answer was not recorded, and the error says so
     assert code(failed) == "TRANSACTION_FAILED", failed
-    assert "nothing was changed" in failed["errors"][0]["message"]
+    assert "could not be recorded" in failed["errors"][0]["message"]
+    assert "same idempotency key" in failed["errors"][0]["message"]
     assert receiver.calls_for(payout.key_prefix) == 1
-    assert vars(await trail(engine, payout.payment_id)) == UNTOUCHED
+    assert vars(await trail(engine, payout.payment_id)) == IN_PROGRESS
 
     # When the same key is retried, the provider answers the payout it already made
     async with httpx.AsyncClient(timeout=30) as client:
@@ -383,10 +531,11 @@ async def test_a_declined_payout_moves_the_payment_to_payment_rejected(
     after = await trail(engine, payout.payment_id)
     assert (after.status, after.events, after.ledger_lines, after.outbox_rows) == (
         "payment_rejected",
-        1,
+        2,
         0,
         1,
     )
+    assert (after.attempts, after.open_attempts) == (1, 0)
 
 
 async def _stale_claim(engine: AsyncEngine, payout: Payout, key: str, lease: timedelta) -> None:

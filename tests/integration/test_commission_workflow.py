@@ -145,7 +145,9 @@ async def test_a_payout_from_generated_to_paid(
     )
     assert again.data["payPartnerPayment"]["replayed"] is True
 
-    assert await count(engine, m.PaymentEvent, payment_id=payout.payment_id) == 6
+    # two events for the payout: sent to the provider, then paid
+    assert await count(engine, m.PaymentEvent, payment_id=payout.payment_id) == 7
+    assert await count(engine, m.PayoutAttempt, payment_id=payout.payment_id, status="paid") == 1
     assert await count(engine, m.AccountingTransaction, payment_id=payout.payment_id) == 2
     assert await count(engine, m.Outbox, payment_id=payout.payment_id) == 2
 

@@ -26,7 +26,7 @@ from domain.idempotency import KeyClaim, KeyRequest, StoredKey, Verdict, verdict
 from domain.ledger import LedgerLine
 from domain.money import Money
 from domain.outcomes import Actor, Outcome
-from domain.payouts import PayoutReceipt, PayoutRequest, payout_key
+from domain.payouts import PayoutAttempt, PayoutReceipt, PayoutRequest, payout_key
 from domain.permissions import (
     MARK_PARTNER_PAYMENTS_PAID,
     PAY_PARTNERS_PAYMENTS,
@@ -40,6 +40,7 @@ from domain.statuses import (
     PartnerKind,
     PaymentKind,
     PaymentStatus,
+    PayoutAttemptStatus,
     UserRole,
 )
 from domain.storage import StoredFile, content_key
@@ -249,9 +250,11 @@ class FakeDatabase:
     ledger: list[e.AccountingTransaction] = field(default_factory=list)
     outbox: list[OutboxRow] = field(default_factory=list)
     keys: dict[int, KeyRow] = field(default_factory=dict)
+    attempts: dict[int, PayoutAttempt] = field(default_factory=dict)
     scopes: list[ReadScope] = field(default_factory=list)  # every unit of work opened
     commits: int = 0
     rollbacks: int = 0
+    open_units: int = 0  # units of work (transactions) open right now
     # step name -> queue of (the action it waits for, or None for any; the error)
     _failures: dict[str, list[tuple[Action | None, BaseException]]] = field(default_factory=dict)
     # Runs inside `apply` before the claim: lets a test commit a rival transition.
@@ -317,8 +320,16 @@ class FakeDatabase:
             list(self.events),
             list(self.ledger),
             list(self.outbox),
+            dict(self.attempts),
             {row.key: row.stored for row in self.keys.values()},
         )
+
+    def pending_attempts(self, payment_id: int) -> list[PayoutAttempt]:
+        return [
+            a
+            for a in self.attempts.values()
+            if a.payment_id == payment_id and a.status is PayoutAttemptStatus.PENDING
+        ]
 
     def units(self, scope: ReadScope) -> FakeUnitOfWork:
         """The UnitOfWorkFactory to hand to the workflow."""
@@ -362,6 +373,77 @@ class FakeCommissionRecords:
     async def user(self, user_id: int) -> e.User | None:
         found = self._uow.db.users.get(user_id)
         return found if found and found.tenant_id == self._uow.scope.tenant_id else None
+
+    async def open_attempt(self, payment_id: int) -> PayoutAttempt | None:
+        return next(
+            (
+                a
+                for a in self._uow.attempts.values()
+                if a.payment_id == payment_id
+                and a.tenant_id == self._uow.scope.tenant_id
+                and a.status is PayoutAttemptStatus.PENDING
+            ),
+            None,
+        )
+
+    async def add_attempt(
+        self,
+        payment: e.Payment,
+        request: PayoutRequest,
+        actor: Actor,
+        comments: str | None,
+        key_id: int | None,
+        *,
+        locked_until: datetime,
+        now: datetime,
+    ) -> PayoutAttempt:
+        uow = self._uow
+        # The unique payout key: an attempt the provider refused is reopened.
+        same_key = [a for a in uow.attempts.values() if a.request.payout_key == request.payout_key]
+        if any(a.status is not PayoutAttemptStatus.FAILED for a in same_key):
+            raise RuntimeError(f"duplicate payout key {request.payout_key}")
+        attempt = PayoutAttempt(
+            id=same_key[0].id if same_key else uow.db.next_id(),
+            tenant_id=payment.tenant_id,
+            payment_id=payment.id,
+            request=request,
+            actor=actor,
+            comments=comments,
+            key_id=key_id,
+            status=PayoutAttemptStatus.PENDING,
+            payout_id=None,
+            locked_until=locked_until,
+            created_at=now,
+        )
+        uow.write_attempt(attempt)
+        return attempt
+
+    def _pending(self, attempt_id: int) -> PayoutAttempt | None:
+        found = self._uow.attempts.get(attempt_id)
+        if found is None or found.tenant_id != self._uow.scope.tenant_id:
+            return None
+        return found if found.status is PayoutAttemptStatus.PENDING else None
+
+    async def hold_attempt(self, attempt: PayoutAttempt, until: datetime) -> bool:
+        found = self._pending(attempt.id)
+        if found is None or found.locked_until != attempt.locked_until:
+            return False
+        self._uow.write_attempt(replace(found, locked_until=until))
+        return True
+
+    async def release_attempt(self, attempt_id: int, until: datetime | None) -> None:
+        if (found := self._pending(attempt_id)) is not None:
+            self._uow.write_attempt(replace(found, locked_until=until))
+
+    async def resolve_attempt(
+        self, attempt_id: int, status: PayoutAttemptStatus, payout_id: str | None, now: datetime
+    ) -> bool:
+        found = self._pending(attempt_id)
+        if found is None:
+            return False
+        resolved = replace(found, status=status, payout_id=payout_id, locked_until=None)
+        self._uow.write_attempt(resolved)
+        return True
 
     async def apply(
         self, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
@@ -494,6 +576,10 @@ class FakeUnitOfWork:
         self.ledger: list[e.AccountingTransaction] = []
         self.outbox: list[OutboxRow] = []
         self.completed_keys: dict[int, str] = {}
+        self.forgotten_keys: set[int] = set()
+        self.attempts: dict[int, PayoutAttempt] = {}
+        # attempt id -> the attempt as this transaction read it (None: new)
+        self.attempts_read: dict[int, PayoutAttempt | None] = {}
         # payment id -> the version its claim was based on
         self.base_versions: dict[int, int] = {}
         self.written_documents: set[int] = set()
@@ -503,9 +589,15 @@ class FakeUnitOfWork:
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self.db.scopes.append(self.scope)
+        self.db.open_units += 1
         self.payments = dict(self.db.payments)
         self.documents = dict(self.db.documents)
+        self.attempts = dict(self.db.attempts)
         return self
+
+    def write_attempt(self, attempt: PayoutAttempt) -> None:
+        self.attempts_read.setdefault(attempt.id, self.attempts.get(attempt.id))
+        self.attempts[attempt.id] = attempt
 
     async def __aexit__(
         self,
@@ -513,6 +605,7 @@ class FakeUnitOfWork:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self.db.open_units -= 1
         if not self.committed:
             self.db.rollbacks += 1  # the copies are simply dropped
 
@@ -520,6 +613,9 @@ class FakeUnitOfWork:
         if (error := self.db.take_failure("complete_key", self.actions)) is not None:
             raise error
         self.completed_keys[key_id] = response
+
+    async def forget_key(self, key_id: int) -> None:
+        self.forgotten_keys.add(key_id)
 
     async def commit(self) -> None:
         if self.committed:
@@ -536,8 +632,17 @@ class FakeUnitOfWork:
                     status=db.payments[payment_id].status.value,
                     reason="CONCURRENT_CHANGE",
                 )
+        for attempt_id, read in self.attempts_read.items():
+            # A real transaction's conditional updates would have seen a rival's commit.
+            if db.attempts.get(attempt_id) != read:
+                raise InvalidState(
+                    f"Payout attempt {attempt_id} changed while this request ran.",
+                    reason="CONCURRENT_CHANGE",
+                )
         for payment_id in self.base_versions:
             db.payments[payment_id] = self.payments[payment_id]
+        for attempt_id in self.attempts_read:
+            db.attempts[attempt_id] = self.attempts[attempt_id]
         for document_id in self.written_documents:
             db.documents[document_id] = self.documents[document_id]
         db.events.extend(self.events)
@@ -553,6 +658,10 @@ class FakeUnitOfWork:
                     locked_until=None,
                 )
                 db.keys[key_id] = replace(row, stored=stored)
+        for key_id in self.forgotten_keys:
+            row = db.keys.get(key_id)
+            if row is not None and row.stored.status is IdempotencyStatus.IN_FLIGHT:
+                del db.keys[key_id]
         db.commits += 1
         self.committed = True
 
@@ -564,6 +673,7 @@ class FakeIdempotencyKeys:
         self.db = db
         self.claims: list[KeyRequest] = []
         self.released: list[int] = []
+        self.unlocked: list[int] = []
         self.fail_release: BaseException | None = None
 
     async def claim(self, request: KeyRequest) -> KeyClaim:
@@ -597,6 +707,17 @@ class FakeIdempotencyKeys:
         )
         return KeyClaim(key_id, locked_until=request.lease_until)
 
+    async def unlock(self, claim: KeyClaim) -> None:
+        assert claim.key_id is not None
+        self.unlocked.append(claim.key_id)
+        row = self.db.keys.get(claim.key_id)
+        if (
+            row is not None
+            and row.stored.status is IdempotencyStatus.IN_FLIGHT
+            and row.stored.locked_until == claim.locked_until
+        ):
+            self.db.keys[claim.key_id] = replace(row, stored=replace(row.stored, locked_until=None))
+
     async def release(self, claim: KeyClaim) -> None:
         if self.fail_release is not None:
             error, self.fail_release = self.fail_release, None
@@ -610,6 +731,28 @@ class FakeIdempotencyKeys:
             and row.stored.locked_until == claim.locked_until
         ):
             del self.db.keys[claim.key_id]
+
+
+class FakePendingPayouts:
+    """domain.writes.PendingPayouts: claims commit at once, like the real one's."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    async def claim_due(self, now: datetime, until: datetime, limit: int) -> list[PayoutAttempt]:
+        due = sorted(
+            (
+                a
+                for a in self.db.attempts.values()
+                if a.status is PayoutAttemptStatus.PENDING
+                and (a.locked_until is None or a.locked_until <= now)
+            ),
+            key=lambda a: (a.created_at, a.id),
+        )[:limit]
+        claimed = [replace(a, locked_until=until) for a in due]
+        for attempt in claimed:
+            self.db.attempts[attempt.id] = attempt
+        return claimed
 
 
 # --- the payout provider and the document storage ---------------------------------------

@@ -79,7 +79,7 @@ def case(
     """A commission payment with, unless told otherwise, one uploaded invoice whose
     review matches the status (approved once the payment is approved for payment)."""
     if documents is None:
-        reviewed = status in (S.APPROVED_FOR_PAYMENT, S.PAID, S.MANUALLY_PAID)
+        reviewed = status in (S.APPROVED_FOR_PAYMENT, S.PAYOUT_IN_PROGRESS, S.PAID, S.MANUALLY_PAID)
         documents = [
             document(status=DocumentStatus.APPROVED if reviewed else DocumentStatus.PENDING)
         ]
@@ -113,10 +113,12 @@ def test_every_target_is_a_commission_status_and_only_adding_a_document_keeps_it
         Action.APPROVE_DOCUMENT: S.APPROVED_FOR_PAYMENT,
         Action.REJECT_DOCUMENT: S.DOCUMENTS_REJECTED,
         Action.SEND_TO_INTERNAL_REVIEW: S.UNDER_REVIEW,
-        Action.PAY: S.PAID,
+        Action.PAY: S.PAYOUT_IN_PROGRESS,
         Action.REJECT_PAYMENT: S.DOCUMENTS_REJECTED,
         Action.MARK_AS_PAID: S.MANUALLY_PAID,
+        Action.PAYOUT_PAID: S.PAID,
         Action.PAYOUT_DECLINED: S.PAYMENT_REJECTED,
+        Action.PAYOUT_FAILED: S.APPROVED_FOR_PAYMENT,
     }
 
 
@@ -125,7 +127,8 @@ def test_document_000s_endpoints_are_allowed_from_the_statuses_it_names() -> Non
 
     assert TRANSITIONS[Action.APPROVE_DOCUMENT].sources == reviewable
     assert TRANSITIONS[Action.REJECT_DOCUMENT].sources == reviewable
-    assert TRANSITIONS[Action.PAY].sources == {S.APPROVED_FOR_PAYMENT}
+    # paying a payout in progress resumes it (domain.commission_payouts)
+    assert TRANSITIONS[Action.PAY].sources == {S.APPROVED_FOR_PAYMENT, S.PAYOUT_IN_PROGRESS}
     assert TRANSITIONS[Action.REJECT_PAYMENT].sources == {S.APPROVED_FOR_PAYMENT}
     assert TRANSITIONS[Action.REQUEST_PAYMENT].sources == {S.GENERATED}
 
@@ -156,14 +159,53 @@ def test_paid_and_manually_paid_are_final(final: PaymentStatus) -> None:
     assert not any(option.allowed for option in available(paid, admin(*ALL_PERMISSIONS), TODAY))
 
 
-def test_the_system_move_has_no_permission_and_is_no_dashboard_action() -> None:
-    declined = TRANSITIONS[Action.PAYOUT_DECLINED]
+SYSTEM_MOVES = {Action.PAYOUT_PAID, Action.PAYOUT_DECLINED, Action.PAYOUT_FAILED}
 
-    assert declined.caller is Caller.SYSTEM
-    assert declined.operation is None
-    assert declined.permissions == frozenset()
-    assert Action.PAYOUT_DECLINED not in USER_ACTIONS
-    assert set(USER_ACTIONS) == set(Action) - {Action.PAYOUT_DECLINED}
+
+@pytest.mark.parametrize("action", sorted(SYSTEM_MOVES))
+def test_the_system_moves_have_no_permission_and_are_no_dashboard_action(action: Action) -> None:
+    move = TRANSITIONS[action]
+
+    assert move.caller is Caller.SYSTEM
+    assert move.operation is None
+    assert move.permissions == frozenset()
+    assert action not in USER_ACTIONS
+    assert set(USER_ACTIONS) == set(Action) - SYSTEM_MOVES
+
+
+def test_only_the_providers_answer_leaves_a_payout_in_progress() -> None:
+    leaving = {a for a, t in TRANSITIONS.items() if S.PAYOUT_IN_PROGRESS in t.sources}
+
+    assert leaving == SYSTEM_MOVES | {Action.PAY}
+    assert TRANSITIONS[Action.PAY].target is S.PAYOUT_IN_PROGRESS  # resuming stays put
+    # and only paying reaches it, and only from approved for payment
+    reaching = {
+        source
+        for t in TRANSITIONS.values()
+        if t.target is S.PAYOUT_IN_PROGRESS
+        for source in t.sources - {S.PAYOUT_IN_PROGRESS}
+    }
+    assert reaching == {S.APPROVED_FOR_PAYMENT}
+
+
+@pytest.mark.parametrize("action", USER_ACTIONS)
+def test_a_payout_in_progress_blocks_every_action_but_paying(action: Action) -> None:
+    # given a payout sent to the provider whose answer is not recorded yet
+    in_progress = case(S.PAYOUT_IN_PROGRESS)
+
+    # when any caller with every permission tries the action
+    reason = block(in_progress, action, caller_for(action), TODAY)
+
+    # then only paying (which resumes the open attempt) is allowed
+    if action is Action.PAY:
+        assert reason is None
+    else:
+        assert reason is Block.PAYOUT_IN_PROGRESS
+        with pytest.raises(InvalidState) as refused:
+            require(in_progress, action, caller_for(action), TODAY)
+        assert refused.value.reason == "PAYOUT_IN_PROGRESS"
+        assert refused.value.status == "payout_in_progress"
+        assert "payout of it is in progress" in refused.value.message
 
 
 def test_every_user_action_is_guarded_by_a_row_of_the_permission_matrix() -> None:
@@ -714,8 +756,18 @@ def _posted(outcome: moves.Outcome) -> list[tuple[str, LedgerDirection, int, str
     ]
 
 
-def test_paying_posts_the_requested_amount_from_expense_to_clearing() -> None:
-    outcome = moves.pay(case(), None, RECEIPT, NOW, AUDIENCE)
+def test_paying_records_the_attempt_and_waits_for_the_provider() -> None:
+    outcome = moves.pay(case(), "October")
+
+    assert (outcome.action, outcome.to_status) == (Action.PAY, S.PAYOUT_IN_PROGRESS)
+    assert outcome.payment_changes == {"status": S.PAYOUT_IN_PROGRESS}
+    assert outcome.comments == "October"
+    assert outcome.posting is None
+    assert outcome.notifications == ()
+
+
+def test_a_paid_payout_posts_the_requested_amount_from_expense_to_clearing() -> None:
+    outcome = moves.payout_paid(case(S.PAYOUT_IN_PROGRESS), None, RECEIPT, NOW, AUDIENCE)
 
     assert _posted(outcome) == [
         (moves.COMMISSION_EXPENSE, LedgerDirection.DEBIT, 123_456, "MXN"),
@@ -778,8 +830,22 @@ def test_a_paid_at_in_another_zone_records_its_utc_payment_date() -> None:
     assert outcome.payment_changes["payment_date"] == date(2025, 11, 2)
 
 
+def test_a_refused_payout_is_approved_for_payment_again_with_nothing_posted() -> None:
+    outcome = moves.payout_failed(case(S.PAYOUT_IN_PROGRESS), "Refused (400)")
+
+    assert outcome.to_status is S.APPROVED_FOR_PAYMENT
+    assert outcome.posting is None
+    assert outcome.payment_changes == {"status": S.APPROVED_FOR_PAYMENT}
+    assert outcome.comments == "Refused (400)"
+    for not_in_progress in (S.APPROVED_FOR_PAYMENT, S.PAID):
+        with pytest.raises(InvalidState):
+            moves.payout_failed(case(not_in_progress), "Refused")
+        with pytest.raises(InvalidState):
+            moves.payout_paid(case(not_in_progress), None, RECEIPT, NOW, AUDIENCE)
+
+
 def test_a_declined_payout_rejects_the_payment_with_the_providers_reason() -> None:
-    outcome = moves.payout_declined(case(), "Account closed", AUDIENCE)
+    outcome = moves.payout_declined(case(S.PAYOUT_IN_PROGRESS), "Account closed", AUDIENCE)
 
     assert outcome.to_status is S.PAYMENT_REJECTED
     assert outcome.posting is None
@@ -905,7 +971,16 @@ def test_no_email_is_queued_when_the_payment_has_no_payee() -> None:
 def test_every_move_reports_the_status_it_leaves_and_the_one_it_reaches() -> None:
     outcomes: list[tuple[PaymentStatus, moves.Outcome]] = [
         (S.GENERATED, moves.request_payment(case(S.GENERATED))),
-        (S.APPROVED_FOR_PAYMENT, moves.pay(case(), None, RECEIPT, NOW, AUDIENCE)),
+        (S.APPROVED_FOR_PAYMENT, moves.pay(case(), None)),
+        (
+            S.PAYOUT_IN_PROGRESS,
+            moves.payout_paid(case(S.PAYOUT_IN_PROGRESS), None, RECEIPT, NOW, AUDIENCE),
+        ),
+        (S.PAYOUT_IN_PROGRESS, moves.payout_failed(case(S.PAYOUT_IN_PROGRESS), "no")),
+        (
+            S.PAYOUT_IN_PROGRESS,
+            moves.payout_declined(case(S.PAYOUT_IN_PROGRESS), "no", AUDIENCE),
+        ),
         (S.APPROVED_FOR_PAYMENT, moves.reject_payment(case(), None, AUDIENCE)),
         (S.UNDER_REVIEW, moves.mark_as_paid(case(S.UNDER_REVIEW), NOW, NOW, AUDIENCE)),
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from itertools import pairwise
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,7 @@ from domain.errors import (
     NotRecorded,
     PayoutDeclined,
     PayoutFailed,
+    PayoutRefused,
     PayoutTimedOut,
 )
 from domain.ledger import balances
@@ -38,6 +40,7 @@ from domain.statuses import (
     IdempotencyStatus,
     PaymentKind,
     PaymentStatus,
+    PayoutAttemptStatus,
 )
 from tests.unit.fakes import (
     ADMIN_USER,
@@ -73,7 +76,17 @@ ACTIONS = (
     "mark",
     "tick",
 )
-FAULTS = (None, None, None, "failed", "timed_out", "declined", "not_recorded")
+FAULTS = (
+    None,
+    None,
+    None,
+    "failed",
+    "timed_out",
+    "timed_out_paid",  # the provider paid, but its answer never arrived
+    "refused",
+    "declined",
+    "not_recorded",
+)
 # Blobs an upload may carry: the third has a content type documents may not have.
 UPLOADS = (
     (b"%PDF-1.4 a", "application/pdf"),
@@ -257,10 +270,14 @@ async def pay(run: Run, step: Step) -> None:
         run.provider.fail_next(PayoutFailed("503 from the provider"))
     elif step.fault == "timed_out":
         run.provider.fail_next(PayoutTimedOut("no answer"))
+    elif step.fault == "timed_out_paid":
+        run.provider.fail_next(PayoutTimedOut("no answer"), after_paying=True)
+    elif step.fault == "refused":
+        run.provider.fail_next(PayoutRefused("400 from the provider"))
     elif step.fault == "declined":
         run.provider.fail_next(PayoutDeclined("account closed"))
     elif step.fault == "not_recorded":
-        run.db.fail("commit", RuntimeError("connection reset"), action=Action.PAY)
+        run.db.fail("commit", RuntimeError("connection reset"), action=Action.PAYOUT_PAID)
     try:
         await run.workflow.pay(step.caller(), PAYMENT_ID, step.text, step.key)
     except NotRecorded:
@@ -285,18 +302,22 @@ def check(run: Run, before: Before, step: Step, error: DomainError | None) -> No
     committed = db.commits - before.commits
     new_events = db.events[before.events :]
 
-    # the status is one of the eight
+    # the status is one of the nine
     assert now.status in COMMISSION_STATUSES
 
-    # every committed change wrote exactly one event, from the status it left to the
-    # one it reached
-    assert len(new_events) == committed <= 1
-    assert now.version == before.payment.version + committed
-    if committed:
-        (change,) = new_events
-        assert (change.from_status, change.to_status) == (before.payment.status, now.status)
-        assert change.payment_id == PAYMENT_ID
-    else:
+    # every change of the payment wrote exactly one event, each from the status the one
+    # before reached (a payout writes up to two: sent, then answered), in at most as
+    # many commits
+    assert len(new_events) <= committed
+    assert len(new_events) <= (2 if step.action == "pay" else 1)
+    assert now.version == before.payment.version + len(new_events)
+    if new_events:
+        assert new_events[0].from_status == before.payment.status
+        assert new_events[-1].to_status == now.status
+        for earlier, later in pairwise(new_events):
+            assert earlier.to_status == later.from_status
+        assert {change.payment_id for change in new_events} == {PAYMENT_ID}
+    elif not isinstance(error, PayoutFailed | NotRecorded):
         # refused (or replayed) actions changed nothing, keys included (a key past its
         # retention may be taken over and forgotten)
         *rows, keys = db.snapshot()
@@ -307,11 +328,24 @@ def check(run: Run, before: Before, step: Step, error: DomainError | None) -> No
         assert {k: v for k, v in keys.items() if k in kept} == kept
         assert keys.keys() <= keys_before.keys()
     if isinstance(error, PayoutDeclined):
-        assert committed == 1
         assert now.status is S.PAYMENT_REJECTED
-        assert new_events[0].action == "payout_declined"
+        assert new_events[-1].action == "payout_declined"
+    elif isinstance(error, PayoutRefused):
+        assert now.status is S.APPROVED_FOR_PAYMENT
+        assert new_events[-1].action == "payout_failed"
+    elif isinstance(error, PayoutFailed | NotRecorded):
+        # the answer is unknown: the payout stays in progress for a retry or the reconcile
+        assert now.status is S.PAYOUT_IN_PROGRESS
+        assert new_events == [] or new_events[-1].action == "pay"
     elif error is not None:
-        assert committed == 0
+        assert new_events == []
+
+    # a payout in progress has exactly one open attempt, nothing else has any
+    pending = db.pending_attempts(PAYMENT_ID)
+    assert len(pending) == (1 if now.status is S.PAYOUT_IN_PROGRESS else 0)
+    assert all(
+        a.status is not PayoutAttemptStatus.PENDING or a in pending for a in db.attempts.values()
+    )
     if step.caller().partner_id == 11 and step.action != "tick":
         # another partner's user never learns anything about the payment's state
         # (its arguments and its idempotency key are checked before the lookup)
@@ -337,6 +371,13 @@ def check(run: Run, before: Before, step: Step, error: DomainError | None) -> No
         assert now.tracking_id == run.provider.paid[sent[0].payout_key][1].payout_id
     elif now.status is S.MANUALLY_PAID:
         assert manual
+    elif now.status is S.PAYOUT_IN_PROGRESS:
+        # the provider may have paid already; only its answer is missing
+        assert accounts == set()
+        assert [request.payout_key for request in sent] in (
+            [],
+            [pending[0].request.payout_key],
+        )
     else:
         assert accounts == set()
         assert sent == []
@@ -352,8 +393,15 @@ def check(run: Run, before: Before, step: Step, error: DomainError | None) -> No
     if now.status in (S.GENERATED, S.PAYMENT_REQUESTED, S.DOCUMENTS_REJECTED, S.UNDER_REVIEW):
         assert now.approved_for_payment_at is None
 
-    # no request is left in flight
-    assert all(row.stored.status is IdempotencyStatus.COMPLETED for row in db.keys.values())
+    # no request is left in flight, but the one that started a payout still in progress
+    # (unlocked, so its retry takes the payout over)
+    in_flight = [
+        row for row in db.keys.values() if row.stored.status is not IdempotencyStatus.COMPLETED
+    ]
+    for row in in_flight:
+        assert now.status is S.PAYOUT_IN_PROGRESS
+        assert row.stored.id == pending[0].key_id
+        assert row.stored.locked_until is None
 
 
 @settings(

@@ -1,6 +1,6 @@
 """The commission use cases over in-memory fakes of the write side: a payout's whole
-lifecycle, idempotent paying, and what is (and is not) left behind when the payout
-provider or the unit of work fails."""
+lifecycle, idempotent paying, what is (and is not) left behind when the payout provider
+or the unit of work fails, and how an open payout attempt is resolved."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from domain import entities as e
 from domain.commission import Action
 from domain.commission_moves import COMMISSION_EXPENSE, MANUAL_PAYOUTS, PAYOUT_CLEARING
-from domain.commission_workflow import CommissionWorkflow, NotificationSettings
+from domain.commission_workflow import CommissionWorkflow, NotificationSettings, PayoutTiming
 from domain.errors import (
     DomainError,
     Forbidden,
@@ -25,6 +25,7 @@ from domain.errors import (
     NotRecorded,
     PayoutDeclined,
     PayoutFailed,
+    PayoutRefused,
     PayoutTimedOut,
 )
 from domain.idempotency import MIN_RETENTION
@@ -32,7 +33,13 @@ from domain.ledger import balances
 from domain.notifications import Channel
 from domain.payouts import payout_key
 from domain.permissions import MARK_PARTNER_PAYMENTS_PAID, VIEW_PARTNER_PAYMENTS
-from domain.statuses import DocumentStatus, IdempotencyStatus, PaymentKind, PaymentStatus
+from domain.statuses import (
+    DocumentStatus,
+    IdempotencyStatus,
+    PaymentKind,
+    PaymentStatus,
+    PayoutAttemptStatus,
+)
 from domain.writes import IdempotencyKeys, UnitOfWorkFactory
 from tests.unit.fakes import (
     ADMIN_USER,
@@ -44,6 +51,7 @@ from tests.unit.fakes import (
     FakeDocumentStorage,
     FakeIdempotencyKeys,
     FakePayoutProvider,
+    FakePendingPayouts,
     admin,
     document,
     partner,
@@ -53,6 +61,7 @@ from tests.unit.fakes import (
 )
 
 S = PaymentStatus
+LEASE = timedelta(seconds=20)
 PDF = b"%PDF-1.4 commission invoice\n%%EOF\n"
 PAYMENT_ID = 1
 
@@ -95,6 +104,8 @@ def world(*rows: e.Payment | e.PaymentDocument | e.Partner | e.User) -> World:
         storage,
         clock=clock,
         notifications=NotificationSettings("#payouts", ("<@payouts-team>",)),
+        payout_timing=PayoutTiming(call_timeout=timedelta(seconds=10), lease=LEASE),
+        pending_payouts=FakePendingPayouts(db),
     )
     return World(db, keys, payouts, storage, clock, workflow)
 
@@ -146,7 +157,7 @@ async def test_a_payout_goes_from_generated_to_paid() -> None:
     assert paid.status is S.PAID
     assert (paid.paid_at, paid.payment_date, paid.paid_amount) == (T0, T0.date(), 123_456)
     assert paid.tracking_id == "fp_000001"
-    assert paid.version == 1 + 6
+    assert paid.version == 1 + 7
     # and every step wrote one event, in order
     trail = [(ev.action, ev.from_status, ev.to_status) for ev in w.db.events_of(PAYMENT_ID)]
     assert trail == [
@@ -155,9 +166,18 @@ async def test_a_payout_goes_from_generated_to_paid() -> None:
         ("request_payment", S.GENERATED, S.PAYMENT_REQUESTED),
         ("approve_document", S.PAYMENT_REQUESTED, S.PAYMENT_REQUESTED),
         ("approve_document", S.PAYMENT_REQUESTED, S.APPROVED_FOR_PAYMENT),
-        ("pay", S.APPROVED_FOR_PAYMENT, S.PAID),
+        ("pay", S.APPROVED_FOR_PAYMENT, S.PAYOUT_IN_PROGRESS),
+        ("payout_paid", S.PAYOUT_IN_PROGRESS, S.PAID),
     ]
     assert w.db.events_of(PAYMENT_ID)[-1].actor_label == ADMIN_USER.name
+    # and the payout attempt recorded before the call is resolved with the provider's id
+    (attempt,) = w.db.attempts.values()
+    assert (attempt.status, attempt.payout_id, attempt.locked_until) == (
+        PayoutAttemptStatus.PAID,
+        "fp_000001",
+        None,
+    )
+    assert attempt.comments == "October commissions"
     # and the provider paid once, to the partner's account, under the approval's key
     (request,) = w.payouts.calls
     assert request.payout_key == payout_key(after_second, 0)
@@ -351,7 +371,7 @@ async def test_paying_again_with_the_same_key_replays_without_calling_the_provid
     assert (first.replayed, again.replayed) == (False, True)
     assert again.payment == first.payment
     assert len(w.payouts.calls) == 1
-    assert len(w.db.events_of(PAYMENT_ID)) == 1
+    assert [ev.action for ev in w.db.events_of(PAYMENT_ID)] == ["pay", "payout_paid"]
     (key,) = w.db.keys.values()
     assert key.stored.status is IdempotencyStatus.COMPLETED
 
@@ -454,45 +474,94 @@ async def test_marking_as_paid_in_the_future_releases_the_key() -> None:
     [PayoutFailed("The provider answered 503."), PayoutTimedOut("No answer in 10 s.")],
     ids=["failed", "timed-out"],
 )
-async def test_a_failed_payout_leaves_nothing_and_the_retry_runs(failure: PayoutFailed) -> None:
-    # given an approved payout whose provider call fails before paying
+@pytest.mark.parametrize("paid", [False, True], ids=["not-paid", "paid-anyway"])
+async def test_a_payout_whose_answer_is_unknown_stays_in_progress_until_the_retry(
+    failure: PayoutFailed, paid: bool
+) -> None:
+    # given an approved payout whose provider call fails without saying whether it paid
     w = approved_world()
-    before = w.db.snapshot()
-    w.payouts.fail_next(failure)
+    w.payouts.fail_next(failure, after_paying=paid)
 
     # when staff pays
     with pytest.raises(PayoutFailed) as failed:
         await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
 
-    # then the error is the provider's, nothing is published, the key is released
-    assert failed.value is failure
-    assert w.db.snapshot() == before
-    assert w.db.rollbacks >= 1
-    assert w.db.keys == {}
-    # and the retry with the same key runs and pays
+    # then the error is the provider's, and says the payout is in progress
+    assert failed.value.code == failure.code
+    assert "same idempotency key" in failed.value.message
+    assert w.payment.status is S.PAYOUT_IN_PROGRESS
+    (attempt,) = w.db.pending_attempts(PAYMENT_ID)
+    assert attempt.locked_until is None  # a retry may take it at once
+    assert w.db.ledger == []
+    # and the key stays in flight, unlocked, for the retry to take over
+    (key,) = w.db.keys.values()
+    assert (key.stored.status, key.stored.locked_until) == (IdempotencyStatus.IN_FLIGHT, None)
+    # and marking it as paid meanwhile is refused
+    with pytest.raises(InvalidState) as refused:
+        await w.workflow.mark_as_paid(admin(), PAYMENT_ID, T0, "mark-1")
+    assert refused.value.reason == "PAYOUT_IN_PROGRESS"
+
+    # when the retry with the same key runs
     retried = await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
+
+    # then it resolves the same attempt: one payout key, one payout, one posting
     assert retried.replayed is False
     assert retried.payment.status is S.PAID
+    assert {call.payout_key for call in w.payouts.calls} == {attempt.request.payout_key}
     assert len(w.payouts.calls) == 2
     assert len(w.payouts.paid) == 1
+    assert len(w.db.ledger_of(PAYMENT_ID)) == 2
+    (key,) = w.db.keys.values()
+    assert key.stored.status is IdempotencyStatus.COMPLETED
+
+
+async def test_a_payout_the_provider_refuses_is_approved_for_payment_again() -> None:
+    # given an approved payout the provider refuses (it made no payout)
+    w = approved_world()
+    w.payouts.fail_next(PayoutRefused("The payout provider refused the payout (400)."))
+
+    # when staff pays
+    with pytest.raises(PayoutRefused) as refused:
+        await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
+
+    # then the payment is approved for payment again, in PayGraph's name, key released
+    assert "approved for payment again" in refused.value.message
+    assert w.payment.status is S.APPROVED_FOR_PAYMENT
+    trail = [(ev.action, ev.to_status, ev.actor_label) for ev in w.db.events_of(PAYMENT_ID)]
+    assert trail == [
+        ("pay", S.PAYOUT_IN_PROGRESS, ADMIN_USER.name),
+        ("payout_failed", S.APPROVED_FOR_PAYMENT, "PayGraph"),
+    ]
+    (attempt,) = w.db.attempts.values()
+    assert attempt.status is PayoutAttemptStatus.FAILED
+    assert w.db.keys == {}
+    assert w.db.ledger == []
+    # and paying again sends the same payout key
+    retried = await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
+    assert retried.payment.status is S.PAID
+    first_call, second_call = w.payouts.calls
+    assert first_call.payout_key == second_call.payout_key
 
 
 @pytest.mark.parametrize("step", ["apply", "complete_key", "commit"])
 async def test_a_payout_sent_but_not_recorded_is_never_paid_twice(step: str) -> None:
     # given an approved payout, and a write side that breaks once the money has left
     w = approved_world()
-    before = w.db.snapshot()
-    w.db.fail(step, RuntimeError("connection reset"), action=Action.PAY)
+    w.db.fail(step, RuntimeError("connection reset"), action=Action.PAYOUT_PAID)
 
     # when staff pays
     with pytest.raises(NotRecorded) as not_recorded:
         await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
 
-    # then it hears that nothing was recorded and that retrying is safe
+    # then it hears that the answer was not recorded and that retrying is safe
     assert not_recorded.value.code == "TRANSACTION_FAILED"
     assert isinstance(not_recorded.value.__cause__, RuntimeError)
     assert "same idempotency key" in not_recorded.value.message
-    assert w.db.snapshot() == before
+    # and the payout is in progress, its attempt free for the retry, nothing posted
+    assert w.payment.status is S.PAYOUT_IN_PROGRESS
+    (attempt,) = w.db.pending_attempts(PAYMENT_ID)
+    assert attempt.locked_until is None
+    assert w.db.ledger == []
     assert len(w.payouts.paid) == 1
     # and the retry with the same key records the payout the provider already made
     retried = await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
@@ -518,7 +587,8 @@ async def test_a_declined_payout_rejects_the_payment_and_says_so() -> None:
     rejected = w.payment
     assert rejected.status is S.PAYMENT_REJECTED
     assert rejected.comments == "The account po_1234567890 is closed."
-    (event,) = w.db.events_of(PAYMENT_ID)
+    started, event = w.db.events_of(PAYMENT_ID)
+    assert (started.action, started.to_status) == ("pay", S.PAYOUT_IN_PROGRESS)
     assert (event.action, event.actor_id, event.actor_label) == (
         "payout_declined",
         None,
@@ -527,6 +597,7 @@ async def test_a_declined_payout_rejects_the_payment_and_says_so() -> None:
     assert [note.topic for note in w.db.outbox_of(PAYMENT_ID)] == ["commission.payout_declined"]
     assert w.db.ledger == []
     assert w.payouts.paid == {}
+    assert [a.status for a in w.db.attempts.values()] == [PayoutAttemptStatus.DECLINED]
     # and the key is free, but the payment can no longer be paid
     assert w.db.keys == {}
     with pytest.raises(InvalidState) as refused:
@@ -536,10 +607,10 @@ async def test_a_declined_payout_rejects_the_payment_and_says_so() -> None:
 
 async def test_a_key_that_cannot_be_released_does_not_hide_the_first_error() -> None:
     w = approved_world()
-    w.payouts.fail_next(PayoutFailed("503"))
+    w.payouts.fail_next(PayoutRefused("400"))
     w.keys.fail_release = RuntimeError("database gone")
 
-    with pytest.raises(PayoutFailed):
+    with pytest.raises(PayoutRefused):
         await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
 
     # the claim stays in flight until its lease runs out
@@ -600,13 +671,17 @@ async def test_a_timed_out_payout_is_not_paid_again_after_internal_review() -> N
     with pytest.raises(PayoutTimedOut):
         await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-1")
 
-    # when staff sends it to internal review, approves it again and pays
-    await w.workflow.send_to_internal_review(admin(), PAYMENT_ID, "Did it go out?")
+    # when staff tries to send it to internal review, to mark it as paid, then pays
+    with pytest.raises(InvalidState) as review:
+        await w.workflow.send_to_internal_review(admin(), PAYMENT_ID, "Did it go out?")
+    with pytest.raises(InvalidState) as mark:
+        await w.workflow.mark_as_paid(admin(), PAYMENT_ID, T0, "mark-1")
     w.clock.advance(timedelta(minutes=5))
-    await w.workflow.approve_document(admin(), PAYMENT_ID, 100)
     await w.workflow.pay(admin(), PAYMENT_ID, None, "pay-2")
 
-    # then the provider has still paid once
+    # then only paying was allowed, and the provider has still paid once
+    assert (review.value.reason, mark.value.reason) == ("PAYOUT_IN_PROGRESS",) * 2
+    assert w.payment.status is S.PAID
     assert _money_out(w) == 1
 
 
