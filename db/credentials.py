@@ -82,6 +82,23 @@ async def manager_principal(engine: AsyncEngine, token: str) -> Principal | None
     )
 
 
+async def user_of_tenant(
+    engine: AsyncEngine, tenant_id: int, user_id: int, partner_id: int | None
+) -> bool:
+    """Whether `user_id` is a user of `tenant_id` (so the tenant exists too) and, when
+    given, `partner_id` a partner of that tenant: one statement on primary keys, on a
+    connection held only while it runs."""
+    conditions = [USER.c.id == user_id, USER.c.tenant_id == tenant_id]
+    if partner_id is not None:
+        partner = select(PARTNER.c.id).where(
+            PARTNER.c.id == partner_id, PARTNER.c.tenant_id == tenant_id
+        )
+        conditions.append(partner.exists())
+    async with engine.connect() as connection:
+        found = await connection.execute(select(USER.c.id).where(*conditions))
+        return found.first() is not None
+
+
 async def reseller_tree(
     connection: AsyncConnection, tenant_id: int, reseller_id: int
 ) -> frozenset[int]:

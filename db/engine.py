@@ -10,6 +10,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from domain.errors import RequestTimedOut
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/paygraph.db"
 
 _ASYNC_DRIVERS = {
@@ -27,14 +29,25 @@ def async_url(url: str | URL) -> URL:
 
 
 POOL_SIZE = 20
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or a cancel request).
+QUERY_CANCELED = "57014"
 
 
-def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
+def create_engine(
+    url: str | URL, *, statement_timeout: float | None = None, **options: Any
+) -> AsyncEngine:
+    """An engine for `url`. `statement_timeout` (seconds, PostgreSQL only) bounds every
+    statement on its connections, set once per connection as a server setting so it
+    costs no round trip; a statement it stops raises RequestTimedOut."""
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    if statement_timeout is not None:
+        milliseconds = str(max(1, round(statement_timeout * 1000)))
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("server_settings", {})["statement_timeout"] = milliseconds
     if "poolclass" not in options:
         # A steady pool and no overflow: a page's relations are loaded in parallel, and
         # overflow connections were opened for a burst and closed right after it (asyncpg's
@@ -47,7 +60,17 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
         # statement instead, and SQLAlchemy then invalidates the whole pool; recycling
         # keeps idle connections from outliving server-side timeouts.
         options.setdefault("pool_recycle", 1800)
-    return create_async_engine(parsed, **options)
+    engine = create_async_engine(parsed, **options)
+    event.listen(engine.sync_engine, "handle_error", _statement_timed_out, retval=True)
+    return engine
+
+
+def _statement_timed_out(context: Any) -> BaseException | None:
+    """A statement PostgreSQL cancelled (statement_timeout) is the request's deadline at
+    work, not a server fault: it becomes RequestTimedOut, which has a code."""
+    if getattr(context.original_exception, "sqlstate", None) == QUERY_CANCELED:
+        return RequestTimedOut("The request took longer than the database allows a statement.")
+    return None
 
 
 @contextlib.asynccontextmanager

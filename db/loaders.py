@@ -8,8 +8,9 @@ created on first use, so a query pays only for the relations it selects.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -81,21 +82,28 @@ ROOTS: dict[str, ReadModel] = {
 }
 
 
+Batch = Callable[[list[Any]], Awaitable[list[Any]]]
+
+
 class SqlReadLoaders:
     """Implements domain.ports.ReadLoaders over one engine, for one caller's scope."""
 
     def __init__(self, engine: AsyncEngine, scope: ReadScope) -> None:
         self._engine = engine
         self._read_scope = scope
+        # aiodataloader runs each batch as a task of its own, which nothing awaits once
+        # the request is over: they are kept here so the request can stop them.
+        self._batches: set[asyncio.Task[Any]] = set()
+        self._closed = False
 
     def __getattr__(self, name: str) -> DataLoader:
         # Called only for attributes not yet created: build the loader once, keep it.
         if name in BY_ID:
-            loader = DataLoader(self._by_id_batch(BY_ID[name]))
+            loader = DataLoader(self._tracked(self._by_id_batch(BY_ID[name])))
         elif name in BY_PARENT:
-            loader = DataLoader(self._by_parent_batch(name))
+            loader = DataLoader(self._tracked(self._by_parent_batch(name)))
         elif name in ROOTS:
-            loader = DataLoader(self._root_batch(ROOTS[name]))
+            loader = DataLoader(self._tracked(self._root_batch(ROOTS[name])))
         else:
             raise AttributeError(name)
         setattr(self, name, loader)
@@ -103,11 +111,35 @@ class SqlReadLoaders:
 
     @cached_property
     def count_of(self) -> DataLoader:
-        return DataLoader(self._count_batch)
+        return DataLoader(self._tracked(self._count_batch))
 
     @cached_property
     def aggregate_of(self) -> DataLoader:
-        return DataLoader(self._aggregate_batch)
+        return DataLoader(self._tracked(self._aggregate_batch))
+
+    def cancel_pending(self) -> None:
+        """The request is over (answered, or stopped by its deadline): cancel the batches
+        still running, each of which holds a pooled connection while its statement runs,
+        and any batch that would start later ends at once."""
+        self._closed = True
+        for task in self._batches:
+            task.cancel()
+
+    def _tracked(self, batch: Batch) -> Batch:
+        async def tracked(keys: list[Any]) -> list[Any]:
+            if self._closed:
+                # Ending the task cancelled leaves its futures pending: nobody awaits
+                # them any more, and a pending future is not reported as lost.
+                raise asyncio.CancelledError
+            task = asyncio.current_task()
+            assert task is not None
+            self._batches.add(task)
+            try:
+                return await batch(keys)
+            finally:
+                self._batches.discard(task)
+
+        return tracked
 
     async def _fetch(self, statement: Select[Any]) -> Sequence[Any]:
         async with self._engine.connect() as connection:

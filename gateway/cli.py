@@ -216,6 +216,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.request_budget import RequestBudget
+    from gateway.server_timeouts import ServerTimeouts
 
     _log_paygraph()
     settings = Settings.from_env()
@@ -223,6 +225,8 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     try:
         settings.check_listening_on(host)
+        budget = RequestBudget.from_env()
+        server = ServerTimeouts.from_env().uvicorn_options()
     except SettingsError as error:
         print(f"paygraph serve: {error}", file=sys.stderr)
         return 2
@@ -254,9 +258,17 @@ def _serve(args: argparse.Namespace) -> int:
             port=port,
             log_level="info",
             proxy_headers=False,
+            **server,
         )
         return 0
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        create_app(settings, budget=budget),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        **server,
+    )
     return 0
 
 

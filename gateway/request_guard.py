@@ -22,6 +22,7 @@ from domain.api_tokens import looks_like_api_token
 from domain.errors import Unauthenticated
 from domain.principal import Principal
 from gateway.auth import JwtVerifier
+from gateway.edge_headers import EDGE_HEADERS
 
 logger = logging.getLogger("paygraph.auth")
 
@@ -32,6 +33,9 @@ MULTIPART_FORM_DATA = "multipart/form-data"
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 ManagerLookup = Callable[[str], Awaitable[Principal | None]]
+# Raises Unauthenticated when a token's principal names what does not exist
+# (gateway.known_principals).
+PrincipalCheck = Callable[[Principal], Awaitable[None]]
 
 
 class RequestGuard:
@@ -41,6 +45,7 @@ class RequestGuard:
         *,
         verifier: JwtVerifier,
         managers: ManagerLookup,
+        principals: PrincipalCheck,
         max_body_bytes: int,
         graphiql: bool,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
@@ -48,6 +53,7 @@ class RequestGuard:
         self.app = app
         self.verifier = verifier
         self.managers = managers
+        self.principals = principals
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
         self.graphiql = graphiql
@@ -92,7 +98,9 @@ class RequestGuard:
     async def _authenticate(self, request: Request) -> Principal:
         api_token = request.headers.get("x-api-token")
         if api_token is None:
-            return await self.verifier.principal(request.headers.get("authorization"))
+            principal = await self.verifier.principal(request.headers.get("authorization"))
+            await self.principals(principal)
+            return principal
         if "authorization" in request.headers:
             raise Unauthenticated("Send one credential: Authorization or X-Api-Token, not both.")
         token = api_token.strip()
@@ -133,7 +141,8 @@ def _is_multipart(request: Request) -> bool:
 
 def _json_problem(request: Request, body: bytes) -> tuple[str, str] | None:
     """(code, message) when a JSON body is unusable: not JSON, nested beyond the parser,
-    or an array (a batch, in any encoding JSON allows). Checked for every POST whose
+    an array (a batch, in any encoding JSON allows) or another value that is not an
+    object. Checked for every POST whose
     content type mentions JSON, a wider net than Strawberry's own test, except multipart
     requests (whose boundary may happen to contain "json"). Other content types are left
     to Strawberry, which refuses what it does not support."""
@@ -148,6 +157,8 @@ def _json_problem(request: Request, body: bytes) -> tuple[str, str] | None:
         return BATCHING_NOT_SUPPORTED, (
             "Send one operation per request; JSON-array batches are not supported."
         )
+    if not isinstance(parsed, dict):  # null, a number, a string, true or false
+        return BAD_REQUEST, "The request body is not a JSON object."
     return None
 
 
@@ -184,4 +195,5 @@ def error_response(status: int, code: str, message: str, request_id: str) -> JSO
         "data": None,
         "errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}],
     }
-    return JSONResponse(body, status_code=status, headers={"X-Request-Id": request_id})
+    headers = {"X-Request-Id": request_id, **EDGE_HEADERS}
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -11,6 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import models as m
+from db.engine import create_engine
 
 _serial = itertools.count(1)
 BASE_TIME = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -63,6 +64,18 @@ class Factory:
 
     async def payment(self, tenant_id: int, **values: Any) -> int:
         return await self.insert(m.Payment, **payment_row(tenant_id, **values))
+
+
+async def tenant_and_user(database_url: str) -> tuple[int, int]:
+    """A new tenant and an admin user of it, in the database at `database_url` (one a
+    test's own server migrated): the gateway refuses tokens naming users it lacks."""
+    engine = create_engine(database_url)
+    try:
+        factory = Factory(engine)
+        tenant_id = await factory.tenant()
+        return tenant_id, await factory.user(tenant_id)
+    finally:
+        await engine.dispose()
 
 
 @dataclass

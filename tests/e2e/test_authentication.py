@@ -13,6 +13,7 @@ fresh SQLite file rather than once per backend.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from tests.e2e.server import (
     RunningServer,
     running_server,
 )
+from tests.factories import tenant_and_user
 from tests.unit.test_jwt_keys import (
     JWKS_PATH,
     JwksServer,
@@ -74,8 +76,10 @@ def assert_unauthenticated(response: httpx.Response, reason: str = "") -> None:
 def assert_viewer(response: httpx.Response) -> None:
     assert response.status_code == 200, response.text
     assert response.headers["x-request-id"]
-    assert response.json() == {
-        "data": {"viewer": {"credential": "JWT", "scope": "TENANT", "permissions": [VIEW_PAYMENTS]}}
+    body = response.json()
+    assert "errors" not in body
+    assert body["data"] == {
+        "viewer": {"credential": "JWT", "scope": "TENANT", "permissions": [VIEW_PAYMENTS]}
     }
 
 
@@ -95,6 +99,12 @@ def claims(**overrides: Any) -> dict[str, Any]:
     return {name: value for name, value in payload.items() if value is not None}
 
 
+def with_the_claims_user(database_url: str) -> None:
+    """Tenant 1 and its user 1, whom `claims` names, in a server's fresh database: the
+    gateway refuses tokens naming users it lacks."""
+    assert asyncio.run(tenant_and_user(database_url)) == (1, 1)
+
+
 def hs(payload: dict[str, Any], secret: str = SECRET, algorithm: str = "HS256") -> str:
     return jwt.encode(payload, secret, algorithm=algorithm)
 
@@ -112,6 +122,7 @@ def hs256_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSe
         "PAYGRAPH_JWT_AUDIENCE": AUDIENCE,
     }
     with running_server(f"sqlite:///{database}", env=env) as server:
+        with_the_claims_user(f"sqlite:///{database}")
         yield server
 
 
@@ -222,6 +233,7 @@ def rs256_server(
 ) -> Iterator[RunningServer]:
     database: Path = tmp_path_factory.mktemp("rs256") / "paygraph.db"
     with running_server(f"sqlite:///{database}", env=rs256_env(jwks)) as server:
+        with_the_claims_user(f"sqlite:///{database}")
         yield server
 
 

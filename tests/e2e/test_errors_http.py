@@ -13,14 +13,21 @@ from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from tests.e2e.server import TEST_JWT_SECRET, running_server
+from tests.factories import tenant_and_user
 
 
-def test_a_database_failure_is_masked_and_logged_with_the_request_id(tmp_path: Path) -> None:
+def caller_token(tenant_id: int, user_id: int) -> str:
+    settings = Settings(jwt_secret=TEST_JWT_SECRET)
+    return mint_token(settings, tenant_id=tenant_id, user_id=user_id, permissions=ALL_PERMISSIONS)
+
+
+async def test_a_database_failure_is_masked_and_logged_with_the_request_id(
+    tmp_path: Path,
+) -> None:
     database = tmp_path / "broken.db"
-    token = mint_token(
-        Settings(jwt_secret=TEST_JWT_SECRET), tenant_id=1, user_id=1, permissions=ALL_PERMISSIONS
-    )
     with running_server(f"sqlite:///{database}") as server:
+        tenant_id, user_id = await tenant_and_user(f"sqlite:///{database}")
+        token = caller_token(tenant_id, user_id)
         # Break the schema under the running server: reading payments now fails in SQL.
         with sqlite3.connect(database) as connection:
             connection.execute("ALTER TABLE payment RENAME TO payment_gone")
@@ -71,21 +78,23 @@ def test_a_database_failure_is_masked_and_logged_with_the_request_id(tmp_path: P
     assert "no such table: api_token" in log
 
 
-def test_bodies_that_are_not_one_json_object_get_a_coded_400(tmp_path: Path) -> None:
-    token = mint_token(
-        Settings(jwt_secret=TEST_JWT_SECRET), tenant_id=1, user_id=1, permissions=ALL_PERMISSIONS
-    )
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+async def test_bodies_that_are_not_one_json_object_get_a_coded_400(tmp_path: Path) -> None:
     bodies = {
         b"{not json": "BAD_REQUEST",
         b'{"query": "{ viewer { scope } }", "variables": ' + b"[" * 100_000: "BAD_REQUEST",
         b'[{"query": "{ viewer { scope } }"}]': "BATCHING_NOT_SUPPORTED",
         "[{}]".encode("utf-16"): "BATCHING_NOT_SUPPORTED",
         b"\xef\xbb\xbf[{}]": "BATCHING_NOT_SUPPORTED",
+        # JSON, but not an object: once a bare plain-text 500.
+        b"null": "BAD_REQUEST",
+        b"42": "BAD_REQUEST",
+        b'"x"': "BAD_REQUEST",
+        b"true": "BAD_REQUEST",
     }
-    with running_server(
-        f"sqlite:///{tmp_path / 'j.db'}", env={"PAYGRAPH_MAX_BODY_BYTES": "1000000"}
-    ) as server:
+    database_url = f"sqlite:///{tmp_path / 'j.db'}"
+    with running_server(database_url, env={"PAYGRAPH_MAX_BODY_BYTES": "1000000"}) as server:
+        token = caller_token(*await tenant_and_user(database_url))
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         answers = {
             body: httpx.post(server.graphql_url, content=body, headers=headers) for body in bodies
         }
@@ -96,3 +105,6 @@ def test_bodies_that_are_not_one_json_object_get_a_coded_400(tmp_path: Path) -> 
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == code
         assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"

@@ -25,7 +25,7 @@ from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
 from tests.e2e.test_scopes_http import create_manager
 from tests.factories import BASE_TIME, Factory
 from tests.integration.test_document_lists import bulk_payments
-from tests.scoped_graphs import reseller_tree, sibling_partners
+from tests.scoped_graphs import SiblingPartners, reseller_tree, sibling_partners
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
 EXPORT_PATH = "/exports/payments"
@@ -61,18 +61,27 @@ def server(database_url: str) -> Iterator[RunningServer]:
 # --- helpers ------------------------------------------------------------------------------
 
 
+@dataclass
+class Caller:
+    """A tenant and a user of it: the gateway refuses tokens naming users it lacks."""
+
+    tenant_id: int
+    admin_id: int
+
+
 def token(
-    tenant_id: int,
+    of: Caller | KnownRows | SortRows | FilterRows | SiblingPartners,
     *permissions: str,
     partner_id: int | None = None,
-    user_id: int = 1,
+    user_id: int | None = None,
     settings: Settings = SETTINGS,
     ttl_seconds: int = 3600,
 ) -> str:
+    """A token of `of`'s tenant, for its admin unless `user_id` names another user."""
     return mint_token(
         settings,
-        tenant_id=tenant_id,
-        user_id=user_id,
+        tenant_id=of.tenant_id,
+        user_id=of.admin_id if user_id is None else user_id,
         permissions=permissions,
         partner_id=partner_id,
         ttl_seconds=ttl_seconds,
@@ -250,6 +259,7 @@ class KnownRows:
     partner_id: int
     ids: list[int]  # the three the filter matches, in id order
     excluded: int  # matches no filter used below
+    admin_id: int
 
 
 async def known_rows(engine: Any) -> KnownRows:
@@ -277,7 +287,7 @@ async def known_rows(engine: Any) -> KnownRows:
         ("acquiring", "created", 499, None, "USD", "too small", False, partner, None, at(3)),
     ]  # fmt: skip
     ids = await bulk_payments(f, tenant, [dict(zip(columns, row, strict=True)) for row in values])
-    return KnownRows(tenant, partner, ids[:3], ids[3])
+    return KnownRows(tenant, partner, ids[:3], ids[3], await f.user(tenant))
 
 
 def expected_csv(rows: KnownRows) -> list[list[str]]:
@@ -317,7 +327,7 @@ async def test_csv_and_ndjson_of_one_filter_carry_the_same_rows_and_values(
 ) -> None:
     # Given four payments with known values, one below the filter's amount
     rows = await known_rows(engine)
-    headers = {**bearer(token(rows.tenant_id, VIEW_PAYMENTS)), "X-Request-Id": "export-1"}
+    headers = {**bearer(token(rows, VIEW_PAYMENTS)), "X-Request-Id": "export-1"}
     body = {"filter": {"amount": {"gte": "500"}}, "columns": VALUE_COLUMNS}
 
     # When the same filter is exported as CSV and as NDJSON
@@ -345,7 +355,7 @@ async def test_exported_values_are_what_graphql_shows_for_the_same_rows(
     server: RunningServer, engine: Any
 ) -> None:
     rows = await known_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
     filter = {"amount": {"gte": "500"}}
 
     exported = await export(
@@ -375,7 +385,7 @@ async def test_an_export_without_columns_has_the_default_columns_and_an_empty_on
     server: RunningServer, engine: Any
 ) -> None:
     rows = await known_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
 
     everything = await export(server, {}, headers=headers)  # CSV by default
     no_body = await export(server, headers=headers, params={"format": "ndjson"})
@@ -404,6 +414,7 @@ class SortRows:
     tenant_id: int
     ids: list[int]  # in id order
     amounts: dict[int, int]
+    admin_id: int
 
 
 async def sort_rows(engine: Any) -> SortRows:
@@ -419,7 +430,7 @@ async def sort_rows(engine: Any) -> SortRows:
             for i, amount in enumerate(amounts)
         ],
     )
-    return SortRows(tenant, ids, dict(zip(ids, amounts, strict=True)))
+    return SortRows(tenant, ids, dict(zip(ids, amounts, strict=True)), await f.user(tenant))
 
 
 # Documents whose exported field has an argument: `{ payments { ... } }` without any is
@@ -438,7 +449,7 @@ async def test_both_request_forms_give_the_same_bytes_and_honour_the_sort(
     server: RunningServer, engine: Any, format: str
 ) -> None:
     rows = await sort_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
     filter = {"amount": {"gte": "100"}}
     sort = [{"field": "AMOUNT", "direction": "DESC"}]
     columns = ["databaseId", "amount", "currency"]
@@ -485,7 +496,7 @@ async def test_the_default_order_is_by_id_and_the_body_format_wins_over_the_quer
     server: RunningServer, engine: Any
 ) -> None:
     rows = await sort_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
 
     unsorted = await export(
         server, {"columns": ["databaseId"], "format": "ndjson"}, headers=headers,
@@ -513,6 +524,7 @@ class FilterRows:
     acme: int
     zenith: int
     ids: list[int]
+    admin_id: int
 
 
 async def filter_rows(engine: Any) -> FilterRows:
@@ -545,7 +557,8 @@ async def filter_rows(engine: Any) -> FilterRows:
                 "created_at": at((i * 7) % 30 * 10),
             }
         )
-    return FilterRows(tenant, acme, zenith, await bulk_payments(f, tenant, rows))
+    ids = await bulk_payments(f, tenant, rows)
+    return FilterRows(tenant, acme, zenith, ids, await f.user(tenant))
 
 
 FILTERS: dict[str, Callable[[FilterRows], tuple[Any, Any]]] = {
@@ -591,7 +604,7 @@ async def test_an_exports_rows_are_the_graphql_lists_rows_for_the_same_filter(
 ) -> None:
     rows = await filter_rows(engine)
     filter, sort = FILTERS[name](rows)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
 
     listed = await listed_ids(server, headers, filter, sort)
     body = {"filter": filter, "sort": sort, "columns": ["databaseId", "status"]}
@@ -613,7 +626,7 @@ async def test_a_partner_payments_export_is_document_000s_list_without_its_pages
     server: RunningServer, engine: Any
 ) -> None:
     rows = await filter_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PARTNER_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PARTNER_PAYMENTS))
     filter = {"amount": {"gte": "600"}}
     document = """query($filter: PaymentFilter, $sortBy: String) {
       partnerPayments(filter: $filter, sortBy: $sortBy, sortType: "asc") {
@@ -649,9 +662,7 @@ async def test_a_partner_users_export_holds_only_its_partners_payments(
     server: RunningServer, engine: Any
 ) -> None:
     graph = await sibling_partners(Factory(engine))
-    headers = bearer(
-        token(graph.tenant_id, VIEW_PAYMENTS, partner_id=graph.mine, user_id=graph.mine_user)
-    )
+    headers = bearer(token(graph, VIEW_PAYMENTS, partner_id=graph.mine, user_id=graph.mine_user))
     mine = sorted(rows.payment for rows in graph.my_payments)
     theirs = [rows.payment for rows in graph.their_payments]
 
@@ -678,7 +689,7 @@ async def test_view_partner_payments_alone_exports_commission_payments_only(
     server: RunningServer, engine: Any
 ) -> None:
     graph = await sibling_partners(Factory(engine))
-    headers = bearer(token(graph.tenant_id, VIEW_PARTNER_PAYMENTS))
+    headers = bearer(token(graph, VIEW_PARTNER_PAYMENTS))
     # each partner's second payment is its commission; the others are invoice payments
     commissions = sorted([graph.my_payments[1].payment, graph.their_payments[1].payment])
 
@@ -707,7 +718,7 @@ async def test_view_partner_payments_alone_exports_commission_payments_only(
 async def test_another_tenants_payments_never_appear(server: RunningServer, engine: Any) -> None:
     ours = await known_rows(engine)
     theirs = await known_rows(engine)
-    headers = bearer(token(ours.tenant_id, VIEW_PAYMENTS, VIEW_PARTNER_PAYMENTS))
+    headers = bearer(token(ours, VIEW_PAYMENTS, VIEW_PARTNER_PAYMENTS))
     all_ours = [*ours.ids, ours.excluded]
     all_theirs = [*theirs.ids, theirs.excluded]
 
@@ -773,7 +784,7 @@ async def test_an_export_without_the_fields_permission_is_forbidden(
 ) -> None:
     rows = await known_rows(engine)
 
-    refused = await export(server, body, headers=bearer(token(rows.tenant_id, *permissions)))
+    refused = await export(server, body, headers=bearer(token(rows, *permissions)))
 
     assert refused.status == 403
     assert refused.error()["extensions"]["code"] == "FORBIDDEN"
@@ -803,7 +814,7 @@ async def test_a_query_whose_field_has_no_arguments_exports_every_visible_row(
 ) -> None:
     # The simplest query form there is: the field with no argument at all
     rows = await known_rows(engine)
-    headers = bearer(token(rows.tenant_id, *permissions))
+    headers = bearer(token(rows, *permissions))
     everything = [*rows.ids, rows.excluded]
     commission = rows.ids[2]
 
@@ -821,7 +832,7 @@ async def test_partner_payments_with_no_arguments_and_only_view_payments_is_forb
     server: RunningServer, engine: Any
 ) -> None:
     rows = await known_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
 
     refused = await export(
         server, {"query": "{ partnerPayments { data { databaseId } } }"}, headers=headers
@@ -855,7 +866,7 @@ async def test_fields_selected_through_fragments_are_the_columns(
     server: RunningServer, engine: Any, document: str
 ) -> None:
     rows = await known_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
 
     exported = await export(server, {"query": document}, headers=headers)
 
@@ -867,18 +878,16 @@ async def test_fields_selected_through_fragments_are_the_columns(
 # --- 5. authentication --------------------------------------------------------------------
 
 OTHER_SETTINGS = Settings(jwt_secret="another-secret-that-is-long-enough-0123456789")
-CREDENTIALS: dict[str, Callable[[int], dict[str, str]]] = {
-    "none": lambda tenant: {},
-    "expired JWT": lambda tenant: bearer(token(tenant, VIEW_PAYMENTS, ttl_seconds=-3600)),
-    "wrongly signed JWT": lambda tenant: bearer(
-        token(tenant, VIEW_PAYMENTS, settings=OTHER_SETTINGS)
-    ),
-    "not a JWT": lambda tenant: bearer("not.a.jwt"),
-    "not a bearer": lambda tenant: {"Authorization": f"Basic {token(tenant, VIEW_PAYMENTS)}"},
-    "unknown API token": lambda tenant: {"X-Api-Token": "pgm_" + "x" * 43},
-    "malformed API token": lambda tenant: {"X-Api-Token": "not-a-token"},
-    "both credentials": lambda tenant: {
-        **bearer(token(tenant, VIEW_PAYMENTS)),
+CREDENTIALS: dict[str, Callable[[KnownRows], dict[str, str]]] = {
+    "none": lambda rows: {},
+    "expired JWT": lambda rows: bearer(token(rows, VIEW_PAYMENTS, ttl_seconds=-3600)),
+    "wrongly signed JWT": lambda rows: bearer(token(rows, VIEW_PAYMENTS, settings=OTHER_SETTINGS)),
+    "not a JWT": lambda rows: bearer("not.a.jwt"),
+    "not a bearer": lambda rows: {"Authorization": f"Basic {token(rows, VIEW_PAYMENTS)}"},
+    "unknown API token": lambda rows: {"X-Api-Token": "pgm_" + "x" * 43},
+    "malformed API token": lambda rows: {"X-Api-Token": "not-a-token"},
+    "both credentials": lambda rows: {
+        **bearer(token(rows, VIEW_PAYMENTS)),
         "X-Api-Token": "pgm_" + "x" * 43,
     },
 }
@@ -889,7 +898,7 @@ async def test_an_export_without_a_valid_credential_gets_401(
     server: RunningServer, engine: Any, credential: str
 ) -> None:
     rows = await known_rows(engine)
-    headers = CREDENTIALS[credential](rows.tenant_id)
+    headers = CREDENTIALS[credential](rows)
 
     refused = await export(server, {"format": "ndjson"}, headers=headers)
 
@@ -1010,7 +1019,7 @@ async def test_bad_input_is_refused_with_400_before_anything_streams(
 ) -> None:
     rows = await known_rows(engine)
     body, why = BAD_BODIES[name]
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS, VIEW_PARTNER_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS, VIEW_PARTNER_PAYMENTS))
 
     refused = await export(server, body, headers=headers)
 
@@ -1048,7 +1057,7 @@ async def test_a_body_that_is_no_json_object_is_refused_with_400(
     server: RunningServer, engine: Any, content_type: str, content: bytes, code: str
 ) -> None:
     rows = await known_rows(engine)
-    headers = {**bearer(token(rows.tenant_id, VIEW_PAYMENTS)), "Content-Type": content_type}
+    headers = {**bearer(token(rows, VIEW_PAYMENTS)), "Content-Type": content_type}
 
     refused = await export(server, content=content, headers=headers)
 
@@ -1060,7 +1069,7 @@ async def test_a_format_query_param_outside_csv_and_ndjson_is_refused(
     server: RunningServer, engine: Any
 ) -> None:
     rows = await known_rows(engine)
-    headers = bearer(token(rows.tenant_id, VIEW_PAYMENTS))
+    headers = bearer(token(rows, VIEW_PAYMENTS))
 
     refused = await export(server, {}, headers=headers, params={"format": "xml"})
 
@@ -1090,7 +1099,7 @@ async def test_an_export_of_more_rows_than_a_chunk_streams_every_row_in_order(
     ]
     ids = await bulk_payments(f, tenant, rows)
     await bulk_payments(f, other, rows[:100])  # never exported
-    headers = bearer(token(tenant, VIEW_PAYMENTS))
+    headers = bearer(token(Caller(tenant, await f.user(tenant)), VIEW_PAYMENTS))
     amounts = dict(zip(ids, (r["amount"] for r in rows), strict=True))
 
     columns = ["databaseId", "amount", "reference"]
@@ -1133,7 +1142,7 @@ async def test_exports_a_client_abandons_midway_give_their_connections_back(
     tenant = await f.tenant()
     rows = [{"description": f"{i:05d}" + "x" * 2_000} for i in range(MANY)]
     ids = await bulk_payments(f, tenant, rows)
-    headers = bearer(token(tenant, VIEW_PAYMENTS))
+    headers = bearer(token(Caller(tenant, await f.user(tenant)), VIEW_PAYMENTS))
     url = f"{server.url}{EXPORT_PATH}"
     big = {"columns": ["databaseId", "description"]}
 

@@ -26,7 +26,7 @@ def server(database_url: str) -> Iterator[RunningServer]:
         yield running
 
 
-def token_for(tenant_id: int, user_id: int = 1, **claims: Any) -> str:
+def token_for(tenant_id: int, user_id: int, **claims: Any) -> str:
     return mint_token(
         SETTINGS, tenant_id=tenant_id, user_id=user_id, permissions=ALL_PERMISSIONS, **claims
     )
@@ -62,9 +62,11 @@ async def test_viewer_names_the_caller(server: RunningServer, engine: Any) -> No
 
 
 async def test_errors_carry_their_code_over_http(server: RunningServer, engine: Any) -> None:
-    tenant = await Factory(engine).tenant()
+    factory = Factory(engine)
+    tenant = await factory.tenant()
+    user = await factory.user(tenant)
     with pytest.raises(TransportQueryError) as raised:
-        await query(server, token_for(tenant), "{ payments(first: 500) { totalCount } }")
+        await query(server, token_for(tenant, user), "{ payments(first: 500) { totalCount } }")
     assert raised.value.errors[0]["extensions"]["code"] == "PAGE_SIZE_TOO_LARGE"
 
 

@@ -23,7 +23,7 @@ from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
-from tests.factories import Factory, dashboard_graph
+from tests.factories import Factory, dashboard_graph, tenant_and_user
 
 MAX_DEPTH = 4
 MAX_ALIASES = 3
@@ -481,8 +481,14 @@ async def test_fragments_spread_twice_per_level_are_measured_quickly(tmp_path: A
     document = fragment_chain(40)
     assert len(document) < 4000
     unused = f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}"
-    token = mint_token(Settings(jwt_secret=TEST_JWT_SECRET), tenant_id=1, user_id=1, permissions=[])
     with running_server(unused) as server:
+        tenant_id, user_id = await tenant_and_user(unused)
+        token = mint_token(
+            Settings(jwt_secret=TEST_JWT_SECRET),
+            tenant_id=tenant_id,
+            user_id=user_id,
+            permissions=[],
+        )
         try:
             async with httpx.AsyncClient(timeout=5) as client:
                 response = await client.post(

@@ -26,9 +26,11 @@ def server(database_url: str) -> Iterator[RunningServer]:
         yield running
 
 
-def token(tenant_id: int, *permissions: str) -> str:
+async def token(f: Factory, tenant_id: int, *permissions: str) -> str:
+    """A token of a new user of the tenant (the gateway refuses users it does not know)."""
+    viewer = await f.user(tenant_id)
     return mint_token(
-        SETTINGS, tenant_id=tenant_id, user_id=1, permissions=permissions or [VIEW_PAYMENTS]
+        SETTINGS, tenant_id=tenant_id, user_id=viewer, permissions=permissions or [VIEW_PAYMENTS]
     )
 
 
@@ -47,7 +49,7 @@ async def test_document_000s_partner_payments_page_by_start_and_length_over_http
     document = """query($filter: PaymentFilter, $start: Int, $length: Int) {
       partnerPayments(filter: $filter, start: $start, length: $length) {
         data { databaseId kind } start length total } }"""
-    caller = token(tenant, VIEW_PARTNER_PAYMENTS)
+    caller = await token(f, tenant, VIEW_PARTNER_PAYMENTS)
 
     # When the document's list is read by offset, and by the users' name
     everything = await query(server, caller, document)
@@ -87,7 +89,7 @@ async def test_document_000s_payment_details_page_by_start_and_length_over_http(
       details(start: 1, length: 2, sortBy: "carrier", sortType: "asc") {
         nodes { databaseId carrier } totalCount meta { perPage totalPages } } } }"""
 
-    data = await query(server, token(tenant), document, id=str(payment))
+    data = await query(server, await token(f, tenant), document, id=str(payment))
 
     page = data["payment"]["details"]
     # DHL, DHL Express, FEDEX, UPS: the second and third
@@ -115,7 +117,7 @@ async def test_document_001s_partner_portfolio_pages_from_zero_with_amounts_over
           {amount} }} }} }}
         total page pageSize }} }} }}"""
 
-    data = await query(server, token(tenant), document, id=str(partner))
+    data = await query(server, await token(f, tenant), document, id=str(partner))
 
     assert data["partner"]["payments"] == {
         "data": [
@@ -161,9 +163,9 @@ async def test_document_003s_payments_page_by_page_and_per_page_over_http(
       payments(page: 2, perPage: 2, filter: $filter) {
         nodes { databaseId } meta { currentPage perPage totalPages totalCount } } }"""
 
-    data = await query(server, token(tenant), document)
+    data = await query(server, await token(f, tenant), document)
     dollars = await query(
-        server, token(tenant), document, filter={"currency": {"in": ["usd", "JPY"]}}
+        server, await token(f, tenant), document, filter={"currency": {"in": ["usd", "JPY"]}}
     )
 
     assert ids(data["payments"]["nodes"]) == payments[2:4]
@@ -229,7 +231,10 @@ async def test_bad_list_arguments_carry_their_code_and_field_over_http(
 
     with pytest.raises(TransportQueryError) as raised:
         await query(
-            server, token(tenant, VIEW_PARTNER_PAYMENTS, VIEW_PAYMENTS), document, **variables
+            server,
+            await token(f, tenant, VIEW_PARTNER_PAYMENTS, VIEW_PAYMENTS),
+            document,
+            **variables,
         )
 
     [error] = raised.value.errors or []

@@ -130,9 +130,11 @@ def test_an_unknown_api_token_gets_401(server: RunningServer, headers: dict[str,
 
 
 async def test_sending_both_credentials_is_refused(server: RunningServer, engine: Any) -> None:
-    tree = await reseller_tree(Factory(engine))
+    factory = Factory(engine)
+    tree = await reseller_tree(factory)
     token = create_manager(server, tree.tenant_id, tree.own)
-    jwt = mint_token(SETTINGS, tenant_id=tree.tenant_id, user_id=1, permissions=[VIEW_PAYMENTS])
+    admin = await factory.user(tree.tenant_id)
+    jwt = mint_token(SETTINGS, tenant_id=tree.tenant_id, user_id=admin, permissions=[VIEW_PAYMENTS])
 
     response = post(
         server, {"X-Api-Token": token, "Authorization": f"Bearer {jwt}"}, "{ viewer { scope } }"

@@ -40,7 +40,7 @@ from domain.statements import Month, StatementLine, StatementMismatch
 from gateway.auth import mint_token
 from gateway.cli import main
 from gateway.settings import Settings
-from gateway.statement_client import MerchantRef, StatementSource
+from gateway.statement_client import DETAILS_PAGE, MerchantRef, StatementSource
 from gateway.statement_run import generate_statements
 from tests.e2e.server import TEST_JWT_SECRET, RunningServer, query, running_server
 from tests.e2e.test_reseller_completion_http import manager_token
@@ -62,7 +62,7 @@ ACQUIRING_STATUSES = (
     "refunded",
 )
 BIG_MERCHANT_PAYMENTS = 230  # more than one page of 200
-MANY_DETAILS = 61  # more than the client's first page of 50 detail rows
+MANY_DETAILS = 61  # more than the client's first page of detail rows (DETAILS_PAGE)
 ALPHA_MERCHANTS = 14  # more than the 12 merchants of one request
 SAME_MOMENT = 25  # payments of the big merchant created at one moment
 EPSILON_MERCHANTS = 70  # x 3 currencies: more groups than the aggregate's page of 200
@@ -129,6 +129,8 @@ class World:
     many_details_payment_id: int
     mixed_details_payment_id: int
     excluded_ids: set[int] = field(default_factory=set)
+    admin_id: int = 0  # the users the tokens below name: the gateway refuses unknown ones
+    partner_user_id: int = 0
 
     @property
     def partners(self) -> list[PartnerSeed]:
@@ -138,7 +140,7 @@ class World:
         return mint_token(
             SETTINGS,
             tenant_id=self.tenant_id,
-            user_id=1,
+            user_id=self.admin_id,
             permissions=permissions or (VIEW_PAYMENTS,),
         )
 
@@ -146,7 +148,7 @@ class World:
         return mint_token(
             SETTINGS,
             tenant_id=self.tenant_id,
-            user_id=2,
+            user_id=self.partner_user_id,
             permissions=(VIEW_PAYMENTS,),
             partner_id=partner.id,
         )
@@ -294,6 +296,8 @@ async def seed_world(engine: AsyncEngine) -> World:
     zeta = await partner_seed(f, tenant, f"Zeta Bare {suffix}", 0)
     other_tenant = await f.tenant()
     outsider = await partner_seed(f, other_tenant, f"Outsider {suffix}", 1)
+    admin_id = await f.user(tenant)
+    partner_user_id = await f.user(tenant, role="partner", partner_id=alpha.id)
     token, _ = await manager_token(engine, tenant, alpha.id, (VIEW_PAYMENTS, COMPLETE_PAYMENTS))
 
     s = Seeder(engine, tenant)
@@ -418,6 +422,8 @@ async def seed_world(engine: AsyncEngine) -> World:
         many_details_payment_id=ids[many],
         mixed_details_payment_id=ids[mixed],
         excluded_ids={ids[index] for index in excluded},
+        admin_id=admin_id,
+        partner_user_id=partner_user_id,
     )
 
 
@@ -527,7 +533,7 @@ def unbatched_requests(partner: PartnerSeed) -> int:
     """What the partner's statement would cost with one request per page of each merchant:
     the merchants, every merchant's pages, the detail follow-ups, the aggregate's pages."""
     per_merchant = sum(pages(len(partner.of_merchant(m))) for m in partner.merchants)
-    follow_ups = sum(1 for p in partner.payments if len(p.details) > 50)
+    follow_ups = sum(1 for p in partner.payments if len(p.details) > DETAILS_PAGE)
     groups = len({(p.merchant_id, p.currency) for p in partner.payments})
     return 1 + per_merchant + follow_ups + pages(groups)
 

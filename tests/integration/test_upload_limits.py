@@ -36,12 +36,18 @@ async def no_managers(_: str) -> Principal | None:
     return None
 
 
+async def any_principal(_: Principal) -> None:
+    """No database here: the stand-in app needs no user, and the body limits are checked
+    the same for every principal (the user check has its tests through the whole app)."""
+
+
 @pytest.fixture(scope="module")
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     guarded = RequestGuard(
         request_response(received),
         verifier=JwtVerifier(SETTINGS),
         managers=no_managers,
+        principals=any_principal,
         max_body_bytes=MAX_BODY_BYTES,
         max_upload_bytes=MAX_UPLOAD_BYTES,
         graphiql=False,

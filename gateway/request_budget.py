@@ -1,0 +1,91 @@
+"""The time and bytes one GraphQL request may use: a deadline around its execution (and,
+on PostgreSQL, a statement timeout just under it), and a cap on the bytes of its answer.
+A request stopped by either gets its own code, in the GraphQL response shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.types import ExecutionResult
+
+from gateway.settings import SettingsError, env_int, env_seconds
+
+REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+MAX_REQUEST_TIMEOUT = 600.0
+MIN_RESPONSE_BYTES = 1024
+# The database stops a statement this much before the request's own deadline, so a slow
+# statement is cancelled by the server (and reported) rather than cut off mid-flight.
+STATEMENT_MARGIN = 0.5
+
+
+class RequestBudgetError(SettingsError):
+    """A PAYGRAPH_REQUEST_TIMEOUT or PAYGRAPH_MAX_RESPONSE_BYTES value is unusable."""
+
+
+@dataclass(frozen=True)
+class RequestBudget:
+    # Seconds a GraphQL operation may run, from parsing to its last resolver.
+    request_timeout: float = 15.0
+    # A dashboard page of 200 payments is ~250 kB; 8 MiB leaves room for the largest
+    # page the cost limit admits without holding a client's runaway answer.
+    max_response_bytes: int = 8 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if not 0 < self.request_timeout <= MAX_REQUEST_TIMEOUT:
+            raise RequestBudgetError(
+                f"PAYGRAPH_REQUEST_TIMEOUT must be more than 0 and at most "
+                f"{MAX_REQUEST_TIMEOUT:g} seconds"
+            )
+        if self.max_response_bytes < MIN_RESPONSE_BYTES:
+            raise RequestBudgetError(
+                f"PAYGRAPH_MAX_RESPONSE_BYTES must be at least {MIN_RESPONSE_BYTES}"
+            )
+
+    @property
+    def statement_timeout(self) -> float:
+        """PostgreSQL's statement_timeout for the server's connections: just under the
+        deadline (half of it, for deadlines under a second)."""
+        return max(self.request_timeout - STATEMENT_MARGIN, self.request_timeout / 2)
+
+    @classmethod
+    def from_env(cls) -> RequestBudget:
+        return cls(
+            request_timeout=env_seconds("PAYGRAPH_REQUEST_TIMEOUT", 15.0, error=RequestBudgetError),
+            max_response_bytes=env_int(
+                "PAYGRAPH_MAX_RESPONSE_BYTES", 8 * 1024 * 1024, error=RequestBudgetError
+            ),
+        )
+
+
+def refusal(code: str, message: str, request_id: str | None) -> dict[str, Any]:
+    """A whole answer replaced by one error: no data, the code and the request id."""
+    extensions = {"code": code, "requestId": request_id}
+    return {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+
+
+def timed_out(budget: RequestBudget, request_id: str | None) -> ExecutionResult:
+    """The result of an operation stopped by its deadline: no data, one error."""
+    message = (
+        f"The request ran longer than {budget.request_timeout:g} seconds and was stopped; "
+        "nothing it had not committed was kept."
+    )
+    error = GraphQLError(message, extensions={"code": REQUEST_TIMEOUT, "requestId": request_id})
+    return ExecutionResult(data=None, errors=[error])
+
+
+def too_large(
+    budget: RequestBudget, size: int, request_id: str | None, extensions: Any = None
+) -> dict[str, Any]:
+    """The answer in place of one over the cap; the original's `extensions` (its cost)
+    are kept, being small and still true."""
+    message = (
+        f"The answer is {size} bytes, more than the {budget.max_response_bytes} allowed; "
+        "ask for fewer rows or fields."
+    )
+    answer = refusal(RESPONSE_TOO_LARGE, message, request_id)
+    if isinstance(extensions, dict):
+        answer["extensions"] = extensions
+    return answer
