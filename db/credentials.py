@@ -51,6 +51,7 @@ async def manager_principal(engine: AsyncEngine, token: str) -> Principal | None
         found = (
             await connection.execute(
                 select(
+                    API_TOKEN.c.id,
                     API_TOKEN.c.tenant_id,
                     API_TOKEN.c.user_id,
                     API_TOKEN.c.reseller_id,
@@ -79,6 +80,7 @@ async def manager_principal(engine: AsyncEngine, token: str) -> Principal | None
         permissions=frozenset(found.permissions.split()),
         reseller_id=found.reseller_id,
         reseller_tree=tree,
+        token_id=found.id,
     )
 
 

@@ -28,6 +28,8 @@ class Principal:
     # The manager's reseller and every reseller below it, read from the database when
     # the token was checked; never taken from anything the client sends.
     reseller_tree: frozenset[int] | None = None
+    # The manager's API token (its row id), which the throttle keys its bucket by.
+    token_id: int | None = None
 
     @property
     def partner_scope(self) -> frozenset[int] | None:

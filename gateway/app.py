@@ -36,8 +36,10 @@ from domain.commission_workflow import CommissionWorkflow, NotificationSettings
 from domain.invoice_workflow import InvoicePayments
 from domain.principal import Principal
 from domain.reseller_payments import ResellerPayments
+from domain.throttle import MemoryBuckets, Throttle
 from gateway.auth import JwtVerifier
 from gateway.client_ip import client_ip, trusted_networks
+from gateway.cost_settings import CostSettings
 from gateway.downloads import document_download
 from gateway.edge_headers import EdgeHeaders
 from gateway.expiry import expiry_running
@@ -47,12 +49,14 @@ from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
 from gateway.payout_reconcile import ReconcileSettings, reconcile_running
 from gateway.payouts import payout_provider
+from gateway.redis_buckets import bucket_store
 from gateway.request_budget import RequestBudget, timed_out, too_large
 from gateway.request_guard import RequestGuard
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
 from resolvers.context import Context
 from schema.app_schema import build_schema
+from schema.query_cost import CostLimit
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,14 +120,22 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         settings: Settings,
         workflows: Workflows,
         budget: RequestBudget | None = None,
+        cost: CostSettings | None = None,
+        throttle: Throttle | None = None,
         **options: Any,
     ) -> None:
-        schema = build_schema(settings.limits, introspection=settings.introspection)
+        cost = cost or CostSettings()
+        schema = build_schema(
+            settings.limits,
+            introspection=settings.introspection,
+            cost=CostLimit(cost.max_query_cost),
+        )
         super().__init__(schema, multipart_uploads_enabled=True, **options)
         self._read_engine = engine
         self._workflows = workflows
         self._trusted_proxies = trusted_networks(settings.trusted_proxies)
         self._budget = budget or RequestBudget()
+        self._throttle = throttle or Throttle(MemoryBuckets(), cost.limits)
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes a page of 100 payments in 0.06 ms, the standard library in 0.9 ms;
@@ -182,6 +194,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
                 request.headers.get("x-forwarded-for"),
                 self._trusted_proxies,
             ),
+            throttle=self._throttle.bucket(principal),
         )
 
 
@@ -199,10 +212,14 @@ def create_app(
     engine: AsyncEngine | None = None,
     outbox: OutboxSettings | None = None,
     budget: RequestBudget | None = None,
+    cost: CostSettings | None = None,
 ) -> Starlette:
     settings = settings or Settings.from_env()
     outbox = outbox or OutboxSettings.from_env()
     budget = budget or RequestBudget.from_env()
+    cost = cost or CostSettings.from_env()
+    # One store of throttle buckets per app: Redis (shared by every instance) or memory.
+    throttle = Throttle(bucket_store(cost), cost.limits)
     owns_engine = engine is None
     engine = engine or create_engine(
         settings.database_url, statement_timeout=budget.statement_timeout
@@ -242,6 +259,7 @@ def create_app(
                 yield
         finally:
             await payouts.close()
+            await throttle.store.close()
             if writes is not engine:
                 await writes.dispose()
             if owns_engine:
@@ -252,6 +270,8 @@ def create_app(
         settings,
         workflows,
         budget,
+        cost=cost,
+        throttle=throttle,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
     )
@@ -275,7 +295,7 @@ def create_app(
         graphiql=False,
     )
     exports = RequestGuard(
-        payment_export(engine, graphql.schema),
+        payment_export(engine, graphql.schema, throttle=throttle),
         verifier=verifier,
         managers=managers,
         principals=principals.check,

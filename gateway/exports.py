@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from enum import Enum
@@ -33,9 +34,12 @@ from domain.errors import DomainError, Forbidden
 from domain.permissions import authorize
 from domain.principal import Principal
 from domain.statuses import PaymentKind, PaymentStatus
+from domain.throttle import Throttle
 from gateway.request_guard import error_response
 from resolvers.cursors import encode
+from schema.cost import EXPORT_COST
 from schema.export_request import Column, ColumnKind, ExportRequest, export_request
+from schema.query_cost import THROTTLED
 
 logger = logging.getLogger("paygraph.exports")
 
@@ -43,7 +47,9 @@ MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson
 ENUMS: dict[str, type[Enum]] = {"kind": PaymentKind, "status": PaymentStatus}
 
 
-def payment_export(engine: AsyncEngine, schema: Schema) -> ASGIApp:
+def payment_export(
+    engine: AsyncEngine, schema: Schema, *, throttle: Throttle | None = None
+) -> ASGIApp:
     """The ASGI endpoint, to be mounted behind RequestGuard (which authenticates the
     caller, names the request and refuses oversized or non-JSON bodies)."""
 
@@ -65,6 +71,8 @@ def payment_export(engine: AsyncEngine, schema: Schema) -> ASGIApp:
         except DomainError as error:
             status = 403 if isinstance(error, Forbidden) else 400
             return error_response(status, error.code, error.message, request_id)
+        if throttle is not None and (refusal := await _throttled(throttle, principal, request_id)):
+            return refusal
         chunks = exported_payments(
             engine,
             ReadScope.of(principal),
@@ -84,6 +92,24 @@ def payment_export(engine: AsyncEngine, schema: Schema) -> ASGIApp:
         )
 
     return request_response(export)
+
+
+async def _throttled(throttle: Throttle, principal: Principal, request_id: str) -> Response | None:
+    """An export draws EXPORT_COST (schema/cost.py) from the caller's bucket, the one its
+    GraphQL operations draw from; out of points, 429 THROTTLED with Retry-After."""
+    draw = await throttle.bucket(principal).take(EXPORT_COST)
+    if draw.allowed:
+        return None
+    retry_after = math.ceil(draw.retry_after * 100) / 100
+    message = (
+        f"Throttled: an export costs {EXPORT_COST} points and {math.floor(draw.available)} "
+        f"are available; retry in {retry_after:g} s."
+    )
+    response = error_response(
+        429, THROTTLED, message, request_id, cost=EXPORT_COST, retryAfter=retry_after
+    )
+    response.headers["Retry-After"] = str(max(1, math.ceil(draw.retry_after)))
+    return response
 
 
 async def _encoded(

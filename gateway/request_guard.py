@@ -189,11 +189,12 @@ def _is_graphiql_page(request: Request) -> bool:
     )
 
 
-def error_response(status: int, code: str, message: str, request_id: str) -> JSONResponse:
-    """A refusal in the GraphQL response shape, with its code and the request id."""
-    body: dict[str, Any] = {
-        "data": None,
-        "errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}],
-    }
+def error_response(
+    status: int, code: str, message: str, request_id: str, **extensions: Any
+) -> JSONResponse:
+    """A refusal in the GraphQL response shape, with its code, the request id and any
+    further `extensions` (e.g. `retryAfter`)."""
+    found = {"code": code, "requestId": request_id, **extensions}
+    body: dict[str, Any] = {"data": None, "errors": [{"message": message, "extensions": found}]}
     headers = {"X-Request-Id": request_id, **EDGE_HEADERS}
     return JSONResponse(body, status_code=status, headers=headers)

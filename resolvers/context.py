@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from domain.ports import ReadLoaders
     from domain.principal import Principal
     from domain.reseller_payments import ResellerPayments
+    from domain.throttle import CallerBucket
 
 
 @dataclass(slots=True)
@@ -27,3 +28,5 @@ class Context:
     client_ip: str | None = None
     # A nested list's request by its field node: every parent asks the same of it.
     list_requests: dict[Any, Any] = field(default_factory=dict)
+    # The caller's bucket of query-cost points (schema.query_cost); None: not throttled.
+    throttle: CallerBucket | None = None

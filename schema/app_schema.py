@@ -20,6 +20,7 @@ from schema.lean import use_lean_resolvers
 from schema.limits import RequestLimits
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.query_cost import CostLimit, QueryCost
 from schema.scalars import SCALAR_MAP
 from schema.storable_text import StorableText
 from schema.types.invoices import Address, Invoice
@@ -81,7 +82,10 @@ class IntrospectionDisabledRule(NoSchemaIntrospectionCustomRule):
 
 
 def build_schema(
-    limits: RequestLimits | None = None, *, introspection: bool = True
+    limits: RequestLimits | None = None,
+    *,
+    introspection: bool = True,
+    cost: CostLimit | None = None,
 ) -> PayGraphSchema:
     # Factories, not instances: Strawberry builds each extension afresh per request.
     extensions: list[Any] = [
@@ -93,6 +97,9 @@ def build_schema(
         extensions.extend(limits.extensions())
     if not introspection:
         extensions.append(AddValidationRules([IntrospectionDisabledRule]))
+    if cost is not None:
+        # After validation, before execution: over the limit or out of points, no SQL runs.
+        extensions.append(partial(QueryCost, cost))
     # A dashboard sends the same few documents over and over: each is validated once (the
     # cache is keyed by the parsed document and the rules). Validating the dashboard page
     # cost more than executing a 10-row page of it.

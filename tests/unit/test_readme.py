@@ -8,6 +8,7 @@ from pathlib import Path
 
 from domain import errors
 from domain.permissions import OPERATIONS
+from gateway.request_budget import RESPONSE_TOO_LARGE
 from gateway.request_guard import BAD_REQUEST, BATCHING_NOT_SUPPORTED, REQUEST_TOO_LARGE
 from schema import limits
 from schema.app_schema import INTROSPECTION_DISABLED, schema
@@ -47,6 +48,7 @@ def test_every_error_code_is_in_the_readme() -> None:
         REQUEST_TOO_LARGE,
         BATCHING_NOT_SUPPORTED,
         BAD_REQUEST,
+        RESPONSE_TOO_LARGE,
         "INTERNAL_SERVER_ERROR",
     }
     documented = set(re.findall(r"^\| `([A-Z0-9_-]+)`", README, flags=re.MULTILINE))
