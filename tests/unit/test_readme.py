@@ -13,6 +13,7 @@ from gateway.request_guard import BAD_REQUEST, BATCHING_NOT_SUPPORTED, REQUEST_T
 from schema import limits
 from schema.app_schema import INTROSPECTION_DISABLED, schema
 from schema.errors import VALIDATION_FAILED
+from schema.query_cost import QUERY_TOO_COSTLY, THROTTLED
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -49,6 +50,8 @@ def test_every_error_code_is_in_the_readme() -> None:
         BATCHING_NOT_SUPPORTED,
         BAD_REQUEST,
         RESPONSE_TOO_LARGE,
+        QUERY_TOO_COSTLY,
+        THROTTLED,
         "INTERNAL_SERVER_ERROR",
     }
     documented = set(re.findall(r"^\| `([A-Z0-9_-]+)`", README, flags=re.MULTILINE))
