@@ -167,14 +167,6 @@ class RequestTimedOut(DomainError):
     code = "REQUEST_TIMEOUT"
 
 
-class RequestTimedOut(DomainError):
-    """The request ran past its deadline, or a statement past the database's statement
-    timeout; what it had not committed was rolled back. Ask for less, or retry a
-    mutation with the same idempotency key."""
-
-    code = "REQUEST_TIMEOUT"
-
-
 class PaymentTotalMismatch(BadUserInput):
     """Completing a reseller payment with a `total` other than the payment's."""
 
