@@ -576,3 +576,145 @@ async def test_a_key_in_flight_is_in_use_until_its_lease_runs_out(
     assert taken_over["data"]["payPartnerPayment"]["replayed"] is False
     assert receiver.calls_for(payout.key_prefix) == 1
     assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+
+
+# --- nothing held while the provider answers ----------------------------------------------
+
+
+async def wait_for_call(receiver: PayoutReceiver, key_prefix: str, calls: int = 1) -> None:
+    async with asyncio.timeout(30):
+        while receiver.calls_for(key_prefix) < calls:
+            await asyncio.sleep(0.01)
+
+
+READ = """query($id: ID!) {
+  payment(id: $id) { status availableTransitions { action allowed reason } }
+}"""
+
+
+async def long_transactions(engine: AsyncEngine) -> list[Any]:
+    """Other sessions of this database with a transaction open for over half a second,
+    and the payment or payout_attempt locks such sessions hold."""
+    async with engine.connect() as connection:
+        sessions = (
+            await connection.execute(
+                text(
+                    "SELECT pid, state, query FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND xact_start < now() - interval '500 milliseconds'"
+                )
+            )
+        ).all()
+        locks = (
+            await connection.execute(
+                text(
+                    "SELECT l.pid, c.relname, l.mode FROM pg_locks l "
+                    "JOIN pg_class c ON c.oid = l.relation "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE c.relname IN ('payment', 'payout_attempt') "
+                    "AND l.pid <> pg_backend_pid() "
+                    "AND a.xact_start < now() - interval '500 milliseconds'"
+                )
+            )
+        ).all()
+    return [*sessions, *locks]
+
+
+async def test_while_the_provider_holds_nothing_is_locked_or_held(
+    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    # Given a payout whose provider has received it and holds its answer
+    payout, other = await approved_payout(engine), await approved_payout(engine)
+    receiver.mode = "hold"
+    receiver.release.clear()
+    async with httpx.AsyncClient(timeout=60) as client:
+        paying = asyncio.create_task(pay(client, server, payout, "held"))
+        try:
+            await wait_for_call(receiver, payout.key_prefix)
+            receiver.mode = "ok"  # the other payout below is answered at once
+
+            # When the same payment is read, marked as paid, and another one is paid
+            read = await client.post(
+                server.graphql_url,
+                json={"query": READ, "variables": {"id": str(payout.payment_id)}},
+                headers={"Authorization": f"Bearer {payout.token}"},
+            )
+            marked = await mark_paid(client, server, payout, "mark-while-held")
+            unrelated = await pay(client, server, other, "unrelated")
+            held = [] if engine.dialect.name != "postgresql" else await long_transactions(engine)
+            still_waiting = not paying.done()
+        finally:
+            receiver.release.set()
+        answered = await paying
+
+    # Then each is answered while the provider still holds the first payout: the read
+    # sees it in progress, marking it as paid is refused at once (its row is not locked),
+    # the other payout is paid, and no session keeps a transaction or a lock open
+    assert still_waiting
+    payment = read.json()["data"]["payment"]
+    assert payment["status"] == "PAYOUT_IN_PROGRESS"
+    allowed = {t["action"]: t["reason"] for t in payment["availableTransitions"]}
+    assert allowed["PAY"] is None  # paying again resumes the open attempt
+    assert allowed["REJECT_PAYMENT"] == "PAYOUT_IN_PROGRESS"
+    assert marked["errors"][0]["extensions"]["reason"] == "PAYOUT_IN_PROGRESS"
+    assert code(unrelated) is None, unrelated
+    assert held == []
+    # and the first payout is recorded once the provider answers
+    assert code(answered) is None, answered
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+    assert vars(await trail(engine, other.payment_id)) == PAID_ONCE
+
+
+# --- a crash between the attempt and the answer -------------------------------------------
+
+
+async def test_a_server_killed_while_the_provider_answers_is_reconciled_to_one_payout(
+    database_url: str, server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+) -> None:
+    # Given a server of its own whose payout provider has received a payout and holds
+    # its answer
+    payout = await approved_payout(engine)
+    receiver.mode = "hold"
+    receiver.release.clear()
+    env = provider_env(receiver, timeout=3)
+    with running_server(database_url, env=env) as doomed:
+        async with httpx.AsyncClient(timeout=60) as client:
+            paying = asyncio.create_task(pay(client, doomed, payout, "crash-1"))
+            await wait_for_call(receiver, payout.key_prefix)
+
+            # When the server process is killed before the answer arrives
+            doomed.process.kill()
+            doomed.process.wait(timeout=10)
+            with pytest.raises(httpx.HTTPError):
+                await paying
+    receiver.mode = "ok"
+    receiver.release.set()
+
+    # Then the payout is in progress, its attempt held until its lease runs out
+    assert vars(await trail(engine, payout.payment_id)) == IN_PROGRESS
+    attempt = m.PayoutAttempt.__table__
+    async with engine.connect() as connection:
+        held_until = (
+            await connection.execute(
+                select(attempt.c.locked_until).where(attempt.c.payment_id == payout.payment_id)
+            )
+        ).scalar_one()
+    assert held_until is not None
+
+    # When `paygraph payouts reconcile` runs once the lease has run out
+    await asyncio.sleep(max((held_until - datetime.now(UTC)).total_seconds(), 0) + 0.2)
+    line = reconcile(doomed)
+
+    # Then the provider was asked again under the same key and paid once, the payment is
+    # paid with one audit trail and a balanced ledger
+    assert line == "reconciled 1 payout attempt(s): 1 paid, 0 declined, 0 failed, 0 still pending"
+    assert receiver.calls_for(payout.key_prefix) == 2
+    assert receiver.payouts_for(payout.key_prefix) == 1
+    assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
+    assert await ledger_balances(engine, payout.tenant_id) == {"MXN": 0}
+    # and the key of the request that died replays the paid payment (another server)
+    async with httpx.AsyncClient(timeout=30) as client:
+        replayed = await pay(client, server, payout, "crash-1")
+    assert replayed["data"]["payPartnerPayment"]["replayed"] is True
+    assert replayed["data"]["payPartnerPayment"]["payment"]["status"] == "PAID"
+    assert receiver.calls_for(payout.key_prefix) == 2
