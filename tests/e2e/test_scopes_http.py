@@ -21,11 +21,18 @@ from tests.integration.test_scopes import DEEP, seen
 from tests.scoped_graphs import reseller_tree, sibling_partners
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
+# DEEP reaches every row in scope through the default page of every list, nested: it
+# may cost some 37 million points, far past what one client operation is allowed, so
+# this server lifts its cost limit and throttle (the scopes are what is tested here).
+UNLIMITED_COST = {
+    "PAYGRAPH_MAX_QUERY_COST": "1000000000",
+    "PAYGRAPH_THROTTLE_MAXIMUM": "1000000000",
+}
 
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[RunningServer]:
-    with running_server(database_url) as running:
+    with running_server(database_url, env=UNLIMITED_COST) as running:
         yield running
 
 
