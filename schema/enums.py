@@ -12,7 +12,8 @@ PaymentKind = strawberry.enum(
 PaymentStatus = strawberry.enum(
     statuses.PaymentStatus,
     description=(
-        "Status of a payment. Commission payouts: GENERATED .. PAID / MANUALLY_PAID; "
+        "Status of a payment. Commission payouts: GENERATED .. PAID / MANUALLY_PAID "
+        "(PAYOUT_IN_PROGRESS while the payout provider's answer is not recorded); "
         "acquiring: CREATED, PROCESSING, COMPLETED, INVALID, UNDERPAID, ...; reseller: "
         "WAITING_FOR_PAYMENT, EXPIRED, COMPLETED, CANCELLED; invoice: RECORDED, DELETED."
     ),

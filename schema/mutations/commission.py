@@ -160,8 +160,12 @@ class CommissionMutations:
         description=(
             "Execute the commission payout through the payout provider: only from "
             "APPROVED_FOR_PAYMENT with every required document approved, a payout "
-            "account on file and the cutoff date reached. -> PAID, with ledger lines and "
-            "a Slack 'commissions paid'."
+            "account on file and the cutoff date reached. The payout is recorded first "
+            "(PAYOUT_IN_PROGRESS), then the provider is asked; its answer makes it PAID, "
+            "with ledger lines and a Slack 'commissions paid'. After PAYOUT_TIMEOUT, "
+            "PAYOUT_FAILED or TRANSACTION_FAILED the payout stays in progress: retry with "
+            "the same idempotency key (or any key) to ask the provider again under the "
+            "same payout key; it never pays twice."
         )
     )
     async def pay_partner_payment(
@@ -197,7 +201,9 @@ class CommissionMutations:
     @strawberry.mutation(
         description=(
             "Record a payout made outside PayGraph: -> MANUALLY_PAID at `paidAt` (ISO-8601, "
-            "not in the future), with ledger lines and a Slack 'commissions paid'."
+            "not in the future), with ledger lines and a Slack 'commissions paid'. Refused "
+            "(INVALID_STATE, reason PAYOUT_IN_PROGRESS) while a payout through the provider "
+            "is in progress."
         )
     )
     async def mark_partner_payment_as_paid(
