@@ -139,6 +139,18 @@ class Step:
     count: int | None = 1
     sizes: tuple[PageSize, ...] = ()
     below: dict[str, Step] = field(default_factory=dict)
+    # The steps below that cost anything (objects, not scalars), for recounting answers.
+    _costly: tuple[tuple[str, Step], ...] | None = field(default=None, repr=False)
+
+    @property
+    def costly(self) -> tuple[tuple[str, Step], ...]:
+        if self._costly is None:
+            self._costly = _costly(self.below)
+        return self._costly
+
+
+def _costly(steps: dict[str, Step]) -> tuple[tuple[str, Step], ...]:
+    return tuple((key, step) for key, step in steps.items() if step.own or step.costly)
 
 
 SCALAR = Step(0)
@@ -151,6 +163,7 @@ class CostPlan:
     def __init__(self, steps: Steps, variables: frozenset[str]) -> None:
         self.steps = steps
         self.variables = variables  # those that size a page
+        self._costly = _costly(steps)
         self._costs: OrderedDict[tuple[Any, ...], int] = OrderedDict()
 
     def requested(self, variables: Mapping[str, Any] | None = None) -> int:
@@ -167,7 +180,7 @@ class CostPlan:
 
     def actual(self, data: Any) -> int:
         """What the objects in `data`, this operation's answer, cost."""
-        return _actual(self.steps, data)
+        return _object(self._costly, data) if isinstance(data, dict) else 0
 
 
 def _hashable(value: Any) -> Any:
@@ -196,22 +209,27 @@ class _Requested:
         return self.memo[key]
 
 
-def _actual(steps: Steps, data: Any) -> int:
-    if not isinstance(data, dict):
-        return 0
+def _object(costly: tuple[tuple[str, Step], ...], data: dict[str, Any]) -> int:
+    """What an answer's object holds below it (objects only: scalars cost nothing)."""
     total = 0
-    for key, value in data.items():
-        step = steps.get(key)
-        if step is not None and value is not None:
-            total += _actual_value(step, value)
+    for key, step in costly:
+        value = data.get(key)
+        if isinstance(value, dict):
+            below = step.costly
+            total += step.own + (_object(below, value) if below else 0)
+        elif value is not None:
+            total += _actual(step, value)
     return total
 
 
-def _actual_value(step: Step, value: Any) -> int:
-    if isinstance(value, list):
-        return sum(_actual_value(step, item) for item in value if item is not None)
+def _actual(step: Step, value: Any) -> int:
     if isinstance(value, dict):
-        return step.own + _actual(step.below, value)
+        return step.own + _object(step.costly, value)
+    if isinstance(value, list):
+        below = step.costly
+        if not below:  # leaf objects: only their own cost
+            return step.own * sum(1 for item in value if isinstance(item, dict))
+        return sum(_actual(step, item) for item in value if item is not None)
     return 0
 
 
