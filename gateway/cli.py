@@ -216,6 +216,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.cost_settings import CostSettings
     from gateway.request_budget import RequestBudget
     from gateway.server_timeouts import ServerTimeouts
 
@@ -227,6 +228,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings.check_listening_on(host)
         budget = RequestBudget.from_env()
         server = ServerTimeouts.from_env().uvicorn_options()
+        CostSettings.from_env()  # each worker reads it again; a bad value stops us here
     except SettingsError as error:
         print(f"paygraph serve: {error}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ import pytest
 
 from domain.principal import Credential, Principal
 from domain.throttle import BucketLimits, MemoryBuckets, credential_key, leaked
+from gateway.cli import main
 from gateway.cost_settings import CostSettings, CostSettingsError
 from schema.cost import EXPORT_COST
 
@@ -133,3 +134,12 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PAYGRAPH_THROTTLE_RESTORE_RATE", "fast")
     with pytest.raises(CostSettingsError, match="points per second"):
         CostSettings.from_env()
+
+
+def test_paygraph_serve_refuses_a_bad_cost_setting_before_serving(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PAYGRAPH_THROTTLE_MAXIMUM", "10")
+
+    assert main(["serve"]) == 2
+    assert "PAYGRAPH_THROTTLE_MAXIMUM" in capsys.readouterr().err
