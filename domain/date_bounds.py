@@ -5,7 +5,7 @@ Any date or moment given to PayGraph (a filter bound, a value date, `paidAt`, `s
 and far enough inside the calendar's ends (years 1 and 9999) that no UTC offset can
 push a moment off it when it is converted. The dates a payment was made on
 (`paymentDate`, `paidAt`) are narrower: not before 2000-01-01, and not in the future
-beyond CLOCK_SKEW (a caller's clock may run a little ahead of ours).
+beyond CLOCK_SKEW.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ EARLIEST_MOMENT = datetime.combine(EARLIEST_DATE, time.min, tzinfo=UTC)
 LATEST_MOMENT = datetime.combine(LATEST_DATE, time.max, tzinfo=UTC)
 
 EARLIEST_PAYMENT_DATE = date(2000, 1, 1)
-CLOCK_SKEW = timedelta(minutes=5)
+# None: what is recorded as paid was paid by now, by our clock (the rule PayGraph always
+# had); a caller whose clock runs ahead gets a clear refusal, not a payment dated ahead.
+CLOCK_SKEW = timedelta(0)
 
 OUT_OF_RANGE = f"must lie between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
 

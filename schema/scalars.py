@@ -10,6 +10,7 @@ from typing import Any, NewType
 
 import dateutil.parser
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.schema.types.base_scalars import isoformat
 from strawberry.types.scalar import ScalarDefinition
 
@@ -63,6 +64,14 @@ def _parse_datetime(value: Any) -> dt.datetime:
     return moment
 
 
+def _parse_upload(value: Any) -> Any:
+    """A file of a GraphQL multipart request (Strawberry puts the parsed file where the
+    `map` points); any JSON value sent in its place is refused, not passed on."""
+    if not callable(getattr(getattr(value, "file", None), "read", None)):
+        raise ValueError("Upload takes a file sent as a GraphQL multipart request")
+    return value
+
+
 BigInt = NewType("BigInt", int)
 
 BIG_INT = strawberry.scalar(
@@ -99,4 +108,13 @@ DATE_TIME = ScalarDefinition(
     origin=dt.datetime,
 )
 
-SCALAR_MAP = {BigInt: BIG_INT, dt.date: DATE, dt.datetime: DATE_TIME}
+UPLOAD = ScalarDefinition(
+    name="Upload",
+    description="Represents a file upload.",
+    specified_by_url=None,
+    serialize=lambda value: value,
+    parse_value=_parse_upload,
+    parse_literal=None,
+)
+
+SCALAR_MAP = {BigInt: BIG_INT, dt.date: DATE, dt.datetime: DATE_TIME, Upload: UPLOAD}

@@ -5,6 +5,7 @@ loop; plus the row counts that show whether a request wrote anything."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,11 +56,16 @@ class DemoSite:
         )
 
     async def post(self, body: dict[str, Any], token: str | None = None) -> httpx.Response:
+        """POST a GraphQL body, JSON with ASCII escapes (so lone surrogates travel as
+        `\\ud800`, as a client's JSON encoder would write them)."""
         async with httpx.AsyncClient(timeout=60) as client:
             return await client.post(
                 f"{self.url}/graphql",
-                json=body,
-                headers={"Authorization": f"Bearer {token or self.token()}"},
+                content=json.dumps(body, ensure_ascii=True),
+                headers={
+                    "Authorization": f"Bearer {token or self.token()}",
+                    "Content-Type": "application/json",
+                },
             )
 
     async def scalar(self, sql: str, **params: Any) -> Any:

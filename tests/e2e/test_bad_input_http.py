@@ -263,3 +263,20 @@ async def test_an_idempotency_key_is_taken_exactly_as_written(site: DemoSite) ->
     response = await site.post(create("abc"))
     assert "errors" not in response.json(), response.text
     await refused(site, create("abc "), "BAD_USER_INPUT", "idempotencyKey")
+
+
+async def test_an_upload_argument_takes_only_a_multipart_file(site: DemoSite) -> None:
+    # Upload's own parser passed any JSON value on to the resolver: a 500 (found by
+    # test_bad_input_properties)
+    payment = await target(site, "commission", "payment_requested", "documents_rejected")
+
+    def upload(file: str, header: str = "") -> str:
+        return (
+            f'mutation{header} {{ addPaymentDocument(paymentId: "{payment}", '
+            f'documentType: "invoice", file: {file}) {{ payment {{ id }} }} }}'
+        )
+
+    for value in (12.0, "%PDF-1.7", {"file": "x"}):
+        body = {"query": upload("$file", "($file: Upload!)"), "variables": {"file": value}}
+        await refused(site, body, "BAD_USER_INPUT", "file")
+    await refused(site, {"query": upload('"%PDF-1.7"')}, "BAD_USER_INPUT", "file")

@@ -80,7 +80,7 @@ def test_a_payment_date_lies_between_2000_and_today(on: date, problem: str | Non
         (datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC), "must not be before 2000-01-01"),
         (datetime(2000, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))), "must not be before"),
         (datetime(2000, 1, 1, tzinfo=UTC), None),
-        (NOW + CLOCK_SKEW, None),  # a caller's clock a little ahead of ours
+        (NOW + CLOCK_SKEW, None),  # this very moment is not the future
         (NOW + CLOCK_SKEW + timedelta(seconds=1), "must not be in the future"),
     ],
 )
