@@ -638,7 +638,8 @@ async def test_a_payout_from_the_partners_documents_to_paid(
         ("request_payment", "GENERATED", "PAYMENT_REQUESTED", payout.payee_name),
         ("approve_document", "PAYMENT_REQUESTED", "PAYMENT_REQUESTED", payout.admin_name),
         ("approve_document", "PAYMENT_REQUESTED", "APPROVED_FOR_PAYMENT", payout.admin_name),
-        ("pay", "APPROVED_FOR_PAYMENT", "PAID", payer_name),
+        ("pay", "APPROVED_FOR_PAYMENT", "PAYOUT_IN_PROGRESS", payer_name),
+        ("payout_paid", "PAYOUT_IN_PROGRESS", "PAID", payer_name),
     ]
     assert (
         events[0]["comments"] == f"invoice: factura-octubre.pdf (application/pdf, {len(PDF)} bytes)"
@@ -922,13 +923,18 @@ async def test_every_illegal_transition_is_refused_and_changes_nothing(
     # when its own caller, with the action's permissions, takes the action
     error = await refuse(server, payout.token_for(action), action, payout)
 
-    # then it is refused, naming the current status, and nothing changes
+    # then it is refused, naming the current status, and nothing changes (while a payout
+    # awaits its provider's answer the reason says so)
+    in_progress = status is PaymentStatus.PAYOUT_IN_PROGRESS
     assert error["extensions"] == {
         "code": "INVALID_STATE",
         "status": status.value,
-        "reason": "WRONG_STATUS",
+        "reason": "PAYOUT_IN_PROGRESS" if in_progress else "WRONG_STATUS",
     }
-    assert f"it is {status.value};" in error["message"]
+    if in_progress:
+        assert "a payout of it is in progress" in error["message"]
+    else:
+        assert f"it is {status.value};" in error["message"]
     assert error["path"] == [mutation_of(action)]
     assert await snapshot(engine, payout.payment_id) == before
 
