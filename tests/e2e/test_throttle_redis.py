@@ -72,10 +72,11 @@ async def test_the_lua_bucket_takes_refuses_refills_and_expires(redis: Redis) ->
         await buckets.close()
 
     assert [draw.allowed for draw in taken] == [True, True, True]
-    assert taken[0].available == pytest.approx(70, abs=0.5)  # a few ms of refill at most
+    assert taken[0].available == pytest.approx(70)  # a new bucket starts full
     assert not refused.allowed
-    assert refused.available == pytest.approx(10, abs=0.5)
-    assert refused.retry_after == pytest.approx(2.0, abs=0.05)
+    # 10 points left, plus what refilled meanwhile (10 a second); the wait is the rest.
+    assert 10 <= refused.available < 30
+    assert refused.retry_after == pytest.approx((30 - refused.available) / 10, abs=0.001)
     assert given_back.available == LIMITS.maximum  # never past the maximum
     assert other.allowed and other.available == pytest.approx(0, abs=0.5)
     # Full again after maximum / rate = 10 s: the key is gone a second later.
