@@ -8,6 +8,7 @@ that a retry with the same key or `paygraph payouts reconcile` resolves."""
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import uuid
@@ -407,8 +408,9 @@ async def mark_paid(
     return body
 
 
-def reconcile(server: RunningServer) -> str:
-    """`paygraph payouts reconcile` in its own process, with the server's settings."""
+def reconcile(server: RunningServer) -> dict[str, int]:
+    """`paygraph payouts reconcile` in its own process, with the server's settings: the
+    counts it printed (of every tenant's payouts: other tests' may be among them)."""
     done = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "payouts", "reconcile"],
         cwd=ROOT,
@@ -418,7 +420,15 @@ def reconcile(server: RunningServer) -> str:
         timeout=60,
     )
     assert done.returncode in (0, 1), done.stderr
-    return done.stdout.strip().splitlines()[-1]
+    line = done.stdout.strip().splitlines()[-1]
+    counts = re.fullmatch(
+        r"reconciled (\d+) payout attempt\(s\): (\d+) paid, (\d+) declined, (\d+) failed, "
+        r"(\d+) still pending",
+        line,
+    )
+    assert counts is not None, line
+    names = ("handled", "paid", "declined", "failed", "pending")
+    return dict(zip(names, map(int, counts.groups()), strict=True))
 
 
 @pytest.mark.parametrize("resolved_by", ["retry", "reconcile"])
@@ -448,9 +458,7 @@ async def test_a_provider_timeout_leaves_a_payout_in_progress_that_is_never_paid
             assert code(retried) is None, retried
             assert retried["data"]["payPartnerPayment"]["replayed"] is False
         else:
-            assert reconcile(server) == (
-                "reconciled 1 payout attempt(s): 1 paid, 0 declined, 0 failed, 0 still pending"
-            )
+            assert reconcile(server)["paid"] >= 1
             # and the key's replay returns the paid payment
             replayed = await pay(client, server, payout, "retry-after-timeout")
             assert replayed["data"]["payPartnerPayment"]["replayed"] is True
@@ -703,11 +711,11 @@ async def test_a_server_killed_while_the_provider_answers_is_reconciled_to_one_p
 
     # When `paygraph payouts reconcile` runs once the lease has run out
     await asyncio.sleep(max((held_until - datetime.now(UTC)).total_seconds(), 0) + 0.2)
-    line = reconcile(doomed)
+    counts = reconcile(doomed)
 
     # Then the provider was asked again under the same key and paid once, the payment is
     # paid with one audit trail and a balanced ledger
-    assert line == "reconciled 1 payout attempt(s): 1 paid, 0 declined, 0 failed, 0 still pending"
+    assert counts["paid"] >= 1
     assert receiver.calls_for(payout.key_prefix) == 2
     assert receiver.payouts_for(payout.key_prefix) == 1
     assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE

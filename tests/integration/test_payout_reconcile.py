@@ -22,7 +22,7 @@ from domain.errors import PayoutFailed, PayoutTimedOut
 from domain.permissions import PAY_PARTNERS_PAYMENTS
 from domain.principal import Credential, Principal
 from gateway.app import build_workflows
-from gateway.payout_reconcile import ReconcileSettings, reconcile_running
+from gateway.payout_reconcile import ReconcileSettings, reconcile_due, reconcile_running
 from gateway.payouts import PayoutSettings, payout_provider
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
@@ -125,3 +125,10 @@ async def test_two_reconcilers_at_once_each_take_an_attempt_once(
     first, second = ({a.payment_id for a in claim} & mine for claim in claims)
     assert first | second == mine
     assert first & second == set()
+
+    # (and once their leases run out, the reconcile pays them: no test after this one
+    # finds them pending)
+    receiver.mode = "ok"
+    await asyncio.sleep(RECONCILING.after)
+    assert (await reconcile_due(workflow, RECONCILING.batch)).paid >= len(payouts)
+    assert {await status_of(engine, payout.payment_id) for payout in payouts} == {"paid"}
