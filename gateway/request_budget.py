@@ -66,14 +66,16 @@ def refusal(code: str, message: str, request_id: str | None) -> dict[str, Any]:
     return {"data": None, "errors": [{"message": message, "extensions": extensions}]}
 
 
-def timed_out(budget: RequestBudget, request_id: str | None) -> ExecutionResult:
-    """The result of an operation stopped by its deadline: no data, one error."""
+def timed_out(budget: RequestBudget, request_id: str | None, cost: Any = None) -> ExecutionResult:
+    """The result of an operation stopped by its deadline: no data, one error, and what
+    the operation was costed at (its points stay spent: the work was done)."""
     message = (
         f"The request ran longer than {budget.request_timeout:g} seconds and was stopped; "
         "nothing it had not committed was kept."
     )
     error = GraphQLError(message, extensions={"code": REQUEST_TIMEOUT, "requestId": request_id})
-    return ExecutionResult(data=None, errors=[error])
+    extensions = None if cost is None else {"cost": cost.as_extension()}
+    return ExecutionResult(data=None, errors=[error], extensions=extensions)
 
 
 def too_large(

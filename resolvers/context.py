@@ -30,3 +30,6 @@ class Context:
     list_requests: dict[Any, Any] = field(default_factory=dict)
     # The caller's bucket of query-cost points (schema.query_cost); None: not throttled.
     throttle: CallerBucket | None = None
+    # What the operation was costed at (schema.query_cost.CostReport), once it was: an
+    # answer replaced at the edge (REQUEST_TIMEOUT) still reports it.
+    cost: Any = None

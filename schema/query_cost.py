@@ -79,6 +79,8 @@ class QueryCost(SchemaExtension):
         variables = context.variables if isinstance(context.variables, dict) else {}
         report = self.report = CostReport(plan.requested(variables))
         report.bucket = getattr(context.context, "throttle", None)
+        if hasattr(context.context, "cost"):
+            context.context.cost = report
         refusal = await self._refusal(report)
         if refusal is not None:
             context.result = ExecutionResult(data=None, errors=[refusal])

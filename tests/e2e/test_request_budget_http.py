@@ -214,6 +214,8 @@ async def test_a_read_waiting_on_a_lock_past_its_deadline_is_cancelled_in_the_da
             response = await post(client, headers, PAYMENTS, first=2)
 
             refused(response, "REQUEST_TIMEOUT")
+            # The operation was costed before it ran, and the answer still says so.
+            assert response.json()["extensions"]["cost"]["requestedQueryCost"] > 0
             # While the lock is still held: the statement no longer waits on it.
             assert await eventually(lambda: nothing_held(app, tasks_before))
             assert await eventually(lambda: no_lock_waits(locker))
