@@ -16,6 +16,7 @@ from domain.outcomes import Actor, DocumentChange, NewDocument, Outcome
 from domain.payouts import PayoutReceipt
 from domain.statuses import DocumentStatus, PaymentStatus
 from domain.storage import StoredFile
+from domain.uploads import CONTENT_TYPES
 
 # Ledger accounts a commission payout moves between.
 COMMISSION_EXPENSE = "commission_expense"
@@ -24,7 +25,6 @@ MANUAL_PAYOUTS = "manual_payouts"  # paid outside PayGraph (mark as paid)
 
 MAX_TEXT = 2000
 DOCUMENT_TYPES = ("invoice", "tax_certificate", "bank_statement")
-CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
 def _outcome(
@@ -71,14 +71,18 @@ def request_payment(case: CommissionCase) -> Outcome:
     return _outcome(case, Action.REQUEST_PAYMENT, PaymentStatus.PAYMENT_REQUESTED)
 
 
-def add_document(case: CommissionCase, document_type: str, stored: StoredFile) -> Outcome:
-    """A new upload replaces the file of the same type's document unless that one is
-    approved; a type seen for the first time is a new required document."""
+def check_document_type(document_type: str) -> None:
     if document_type not in DOCUMENT_TYPES:
         raise BadUserInput(
             f"Unknown document type {document_type!r}; use one of {', '.join(DOCUMENT_TYPES)}.",
             field="documentType",
         )
+
+
+def add_document(case: CommissionCase, document_type: str, stored: StoredFile) -> Outcome:
+    """A new upload replaces the file of the same type's document unless that one is
+    approved; a type seen for the first time is a new required document."""
+    check_document_type(document_type)
     if stored.content_type not in CONTENT_TYPES:
         raise BadUserInput(
             f"Documents must be PDF, PNG or JPEG, not {stored.content_type}.", field="file"

@@ -22,7 +22,8 @@ from domain.notifications import Audience
 from domain.outcomes import Actor, Outcome, actor_of
 from domain.payouts import PayoutProvider
 from domain.principal import Principal
-from domain.storage import DocumentStorage
+from domain.storage import DocumentStorage, Readable, head_of
+from domain.uploads import HEAD_BYTES, check_upload
 from domain.writes import IdempotencyKeys, PendingPayouts, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["AddedDocument", "CommissionWorkflow", "NotificationSettings", "PayoutTiming"]
@@ -91,11 +92,14 @@ class CommissionWorkflow:
         principal: Principal,
         payment_id: int,
         document_type: str,
-        data: bytes,
+        data: bytes | Readable,
         *,
         file_name: str,
         content_type: str,
     ) -> AddedDocument:
+        # The file itself is checked first, so a refused one is never stored.
+        moves.check_document_type(document_type)
+        check_upload(file_name, content_type, head_of(data, HEAD_BYTES))
         # Stored before the transaction: content-addressed, so a failed transaction
         # leaves at most an unreferenced copy, never a row without its file.
         stored = await self._storage.put(

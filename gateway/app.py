@@ -57,6 +57,7 @@ from gateway.storage import LocalDiskStorage
 from resolvers.context import Context
 from schema.app_schema import build_schema
 from schema.query_cost import CostLimit
+from schema.uploads import upload_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,15 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             response.headers["Content-Length"] = str(len(response.body))
         return response
 
+    async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's handling of one request, then the upload's spooled files closed
+        (and their disk space freed) at once: Strawberry leaves them to the collector."""
+        try:
+            return await super().run(request, *args, **kwargs)
+        finally:
+            if isinstance(request, Request):
+                await request.close()
+
     async def get_context(self, request: Any, response: Any) -> Context | None:
         principal = getattr(request.state, "principal", None)
         if principal is None:
@@ -284,6 +294,9 @@ def create_app(
         principals=principals.check,
         max_body_bytes=settings.limits.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        # The permission matrix rows of the fields that take an Upload: checked before
+        # a multipart body is read.
+        upload_rule=upload_rule(graphql.schema._schema),
         graphiql=settings.graphiql,
     )
     downloads = RequestGuard(

@@ -3,8 +3,11 @@ an id, authenticates it (a bearer JWT or a manager's X-Api-Token) and refuses ov
 bodies and JSON-array batches, all before any GraphQL work. Refusals are GraphQL-shaped
 JSON with a code.
 
-A JSON body is small (`max_body_bytes`); a GraphQL multipart request (a file upload) may
-be larger, up to `max_upload_bytes`."""
+A JSON body is small (`max_body_bytes`) and read whole before the app sees it. A GraphQL
+multipart request (a file upload), where the guard is given an `upload_rule`, is refused
+with 403 before a byte of its body is read unless the caller's permissions satisfy that
+rule; then it streams on to the app (which spools files to disk), counted, and is cut
+off with 413 once past `max_upload_bytes`: it is never held in memory whole."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.api_tokens import looks_like_api_token
 from domain.errors import Unauthenticated
+from domain.permissions import Rule
 from domain.principal import Principal
 from gateway.auth import JwtVerifier
 from gateway.edge_headers import EDGE_HEADERS
@@ -49,8 +53,12 @@ class RequestGuard:
         max_body_bytes: int,
         graphiql: bool,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        upload_rule: Rule | None = None,
     ) -> None:
         self.app = app
+        # Who may send a multipart request (schema.uploads.upload_rule); without one,
+        # a multipart body is a body like any other, held to `max_body_bytes`.
+        self.upload_rule = upload_rule
         self.verifier = verifier
         self.managers = managers
         self.principals = principals
@@ -83,7 +91,10 @@ class RequestGuard:
             response = error_response(500, "INTERNAL_SERVER_ERROR", message, request_id)
             await response(scope, receive, send)
             return
-        limit = self.max_upload_bytes if _is_multipart(request) else self.max_body_bytes
+        if self.upload_rule is not None and _is_multipart(request):
+            await self._pass_upload(request, scope, receive, send)
+            return
+        limit = self.max_body_bytes
         body = await _read_body(request, receive, limit)
         if body is None:
             message = f"The request body is larger than {limit} bytes."
@@ -94,6 +105,40 @@ class RequestGuard:
             await error_response(400, *problem, request_id)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+    async def _pass_upload(
+        self, request: Request, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """An upload: authorized before its body is read, then streamed to the app
+        through a byte count that stops it past the upload limit."""
+        request_id: str = scope["state"]["request_id"]
+        principal: Principal = scope["state"]["principal"]
+        rule = self.upload_rule
+        assert rule is not None
+        if not rule.allows(principal.permissions):
+            message = f"Uploads need the permission {' or '.join(sorted(rule.any_of))}."
+            await error_response(403, "FORBIDDEN", message, request_id)(scope, receive, send)
+            return
+        limit = self.max_upload_bytes
+        too_large = error_response(
+            413, REQUEST_TOO_LARGE, f"The request body is larger than {limit} bytes.", request_id
+        )
+        if _declares_more_than(request, limit):
+            await too_large(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, _counted(receive, limit), watched)
+        except BodyTooLarge:
+            if started:
+                raise
+            await too_large(scope, receive, send)
 
     async def _authenticate(self, request: Request) -> Principal:
         api_token = request.headers.get("x-api-token")
@@ -112,8 +157,7 @@ class RequestGuard:
 
 async def _read_body(request: Request, receive: Receive, limit: int) -> bytes | None:
     """The whole body, or None as soon as it passes `limit`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if _declares_more_than(request, limit):
         return None
     chunks: list[bytes] = []
     size = 0
@@ -129,6 +173,32 @@ async def _read_body(request: Request, receive: Receive, limit: int) -> bytes | 
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _declares_more_than(request: Request, limit: int) -> bool:
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
+class BodyTooLarge(Exception):
+    """The streamed body passed its limit (not a ValueError: Strawberry turns those into
+    a 400 while it parses a multipart body)."""
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising BodyTooLarge as soon as the body passes `limit` bytes."""
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLarge(f"more than {limit} bytes")
+        return message
+
+    return counted
 
 
 def _is_multipart(request: Request) -> bool:

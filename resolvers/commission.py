@@ -17,6 +17,7 @@ from resolvers.nodes import row_id
 from resolvers.relations import load_one
 
 if TYPE_CHECKING:
+    from domain.storage import Readable
     from resolvers.context import Context
 
 
@@ -38,7 +39,7 @@ async def add_payment_document(
     context: Context,
     payment_id: str,
     document_type: str,
-    data: bytes,
+    data: Readable,
     file_name: str,
     content_type: str,
 ) -> AddedDocument:

@@ -85,7 +85,8 @@ class CommissionMutations:
 
     @strawberry.mutation(
         description=(
-            "A partner user uploads a document (PDF, PNG or JPEG) for review, as a GraphQL "
+            "A partner user uploads a document (PDF, PNG or JPEG, recognised by its first "
+            "bytes; a file name of at most 255 characters) for review, as a GraphQL "
             "multipart request. A document of the same type that is not approved yet gets "
             "the new file and goes back to PENDING; a new type is a new required document."
         )
@@ -100,12 +101,13 @@ class CommissionMutations:
         ],
         file: Annotated[Upload, strawberry.argument(description="The file (multipart).")],
     ) -> AddPaymentDocumentPayload:
-        data = await file.read()  # type: ignore[attr-defined]
+        # The spooled file Starlette parsed the upload into (on disk past 1 MB), read from
+        # there a chunk at a time: the upload is never held in memory whole.
         added = await resolve.add_payment_document(
             info.context,
             payment_id,
             document_type,
-            data,
+            file.file,  # type: ignore[attr-defined]
             file_name=getattr(file, "filename", None) or "document",
             content_type=getattr(file, "content_type", None) or "application/octet-stream",
         )

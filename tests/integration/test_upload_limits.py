@@ -1,7 +1,8 @@
 """The request guard's two body limits over real HTTP: a GraphQL multipart request (an
 upload) may be as large as the upload limit, every other body only as large as the JSON
-limit; past its limit a body is refused with 413 REQUEST_TOO_LARGE before the app sees
-it, whether it declares its length or comes chunked."""
+limit; past its limit a body is refused with 413 REQUEST_TOO_LARGE, whether it declares
+its length or comes chunked. An upload from a caller who may not upload is refused with
+403 before a byte of its body is read."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 
+from domain.permissions import OPERATIONS, REQUEST_PARTNER_PAYMENTS, VIEW_PARTNER_PAYMENTS
 from domain.principal import Principal
 from gateway.auth import JwtVerifier, mint_token
 from gateway.request_guard import RequestGuard
 from gateway.settings import Settings
 from tests.live_server import serving
+from tests.raw_http import open_connection, read_response, request_head, unfinished_request
 
 SETTINGS = Settings(jwt_secret="upload-limit-test-secret-long-enough-0123456789")
 MAX_BODY_BYTES = 1024
@@ -50,14 +53,17 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         principals=any_principal,
         max_body_bytes=MAX_BODY_BYTES,
         max_upload_bytes=MAX_UPLOAD_BYTES,
+        upload_rule=OPERATIONS["Mutation.addPaymentDocument"],
         graphiql=False,
     )
     async with serving(guarded) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         yield client
 
 
-def headers(content_type: str) -> dict[str, str]:
-    token = mint_token(SETTINGS, tenant_id=1, user_id=1, permissions=[])
+def headers(
+    content_type: str, permissions: tuple[str, ...] = (REQUEST_PARTNER_PAYMENTS,)
+) -> dict[str, str]:
+    token = mint_token(SETTINGS, tenant_id=1, user_id=1, permissions=permissions)
     return {
         "Authorization": f"Bearer {token}",
         "Content-Type": content_type,
@@ -197,3 +203,60 @@ async def test_an_upload_without_credentials_is_refused_before_its_body_is_read(
     )
 
     assert response.status_code == 401
+
+
+async def test_an_upload_from_a_caller_who_may_not_upload_is_refused_before_its_body_is_read(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a caller whose token may read but not upload
+    sent = headers(MULTIPART, permissions=(VIEW_PARTNER_PAYMENTS,))
+    body = upload_of(MAX_UPLOAD_BYTES)
+
+    # when it sends the headers and the first bytes of an upload, and never the rest
+    answer = await unfinished_request(
+        str(client.base_url), "/", sent, body[:200], declared_length=len(body)
+    )
+
+    # then the answer comes anyway: 403 FORBIDDEN, naming the permission uploads need
+    assert answer.status == 403, answer.body
+    [error] = answer.json()["errors"]
+    assert error["extensions"] == {"code": "FORBIDDEN", "requestId": "upload-test"}
+    assert error["message"] == f"Uploads need the permission {REQUEST_PARTNER_PAYMENTS}."
+
+
+async def test_an_upload_over_the_limit_is_cut_off_once_past_it_without_waiting_for_the_rest(
+    client: httpx.AsyncClient,
+) -> None:
+    # given an upload that declares no length (chunked) and goes on past the limit
+    body = upload_of(MAX_UPLOAD_BYTES + 4000)[: MAX_UPLOAD_BYTES + 2000]
+    reader, writer = await open_connection(str(client.base_url))
+    sent = {**headers(MULTIPART), "Transfer-Encoding": "chunked"}
+
+    # when the bytes past the limit are sent, and the rest never comes
+    writer.write(request_head("POST", "/", sent) + b"%x\r\n" % len(body) + body + b"\r\n")
+    await writer.drain()
+
+    # then 413 comes while the request is still unfinished
+    answer = await read_response(reader)
+    writer.close()
+    assert answer.status == 413, answer.body
+    [error] = answer.json()["errors"]
+    assert error["extensions"] == {"code": "REQUEST_TOO_LARGE", "requestId": "upload-test"}
+
+
+async def test_a_multipart_body_where_no_upload_is_taken_keeps_the_json_limit() -> None:
+    # given a guard whose app takes no uploads (the downloads' and exports' guards)
+    guarded = RequestGuard(
+        request_response(received),
+        verifier=JwtVerifier(SETTINGS),
+        managers=no_managers,
+        principals=any_principal,
+        max_body_bytes=MAX_BODY_BYTES,
+        max_upload_bytes=MAX_UPLOAD_BYTES,
+        graphiql=False,
+    )
+    async with serving(guarded) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        # when a multipart body over the JSON limit comes, then it is too large
+        response = await client.post("/", content=upload_of(4000), headers=headers(MULTIPART))
+
+    assert_too_large(response, MAX_BODY_BYTES)

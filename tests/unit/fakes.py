@@ -43,7 +43,7 @@ from domain.statuses import (
     PayoutAttemptStatus,
     UserRole,
 )
-from domain.storage import StoredFile, content_key
+from domain.storage import Readable, StoredFile, content_key
 from domain.writes import CommissionRecords
 
 # --- entities ---------------------------------------------------------------------------
@@ -826,8 +826,9 @@ class FakeDocumentStorage:
         self.files: dict[str, bytes] = {}
 
     async def put(
-        self, tenant_id: int, data: bytes, *, file_name: str, content_type: str
+        self, tenant_id: int, data: bytes | Readable, *, file_name: str, content_type: str
     ) -> StoredFile:
+        data = data if isinstance(data, bytes) else data.read()
         key, digest = content_key(tenant_id, data)
         self.files[key] = data
         return StoredFile(key, digest, len(data), content_type, file_name)
