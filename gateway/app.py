@@ -26,6 +26,7 @@ from strawberry.asgi import GraphQL
 
 from db.credentials import manager_principal, user_of_tenant
 from db.engine import create_engine, read_engine, write_engine
+from db.exports import export_engine
 from db.idempotency_keys import SqlIdempotencyKeys
 from db.loaders import SqlReadLoaders
 from db.models.types import utcnow
@@ -43,6 +44,8 @@ from gateway.cost_settings import CostSettings
 from gateway.downloads import document_download
 from gateway.edge_headers import EdgeHeaders
 from gateway.expiry import expiry_running
+from gateway.export_settings import ExportSettings
+from gateway.export_slots import ExportSlots
 from gateway.exports import payment_export
 from gateway.known_principals import KnownPrincipals
 from gateway.outbox import dispatcher_running
@@ -223,6 +226,7 @@ def create_app(
     outbox: OutboxSettings | None = None,
     budget: RequestBudget | None = None,
     cost: CostSettings | None = None,
+    export_settings: ExportSettings | None = None,
 ) -> Starlette:
     settings = settings or Settings.from_env()
     outbox = outbox or OutboxSettings.from_env()
@@ -236,6 +240,9 @@ def create_app(
     )
     reads = read_engine(engine)
     writes = write_engine(engine)
+    # Exports stream from a pool of their own, so they can never take a read's connection.
+    export_settings = export_settings or ExportSettings.from_env()
+    exporting = export_engine(engine.url, export_settings.connections)
     payouts = payout_provider(settings.payouts)
     storage = LocalDiskStorage(Path(settings.storage_dir))
     # Payout attempts nobody holds any more are asked about again (gateway.payout_reconcile).
@@ -270,6 +277,7 @@ def create_app(
         finally:
             await payouts.close()
             await throttle.store.close()
+            await exporting.dispose()
             if writes is not engine:
                 await writes.dispose()
             if owns_engine:
@@ -308,7 +316,16 @@ def create_app(
         graphiql=False,
     )
     exports = RequestGuard(
-        payment_export(engine, graphql.schema, throttle=throttle),
+        payment_export(
+            exporting,
+            graphql.schema,
+            throttle=throttle,
+            slots=ExportSlots(
+                overall=export_settings.connections,
+                per_credential=export_settings.per_credential,
+            ),
+            send_timeout=export_settings.send_timeout,
+        ),
         verifier=verifier,
         managers=managers,
         principals=principals.check,
@@ -340,5 +357,6 @@ def create_app(
     )
     app.state.engine = engine
     app.state.write_engine = writes  # the same engine but on SQLite (db.engine.write_engine)
+    app.state.export_engine = exporting
     app.state.settings = settings
     return app

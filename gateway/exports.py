@@ -11,19 +11,20 @@ cursor, so the server's memory does not grow with the export.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date
 from enum import Enum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp
 from strawberry import Schema
@@ -35,6 +36,8 @@ from domain.permissions import authorize
 from domain.principal import Principal
 from domain.statuses import PaymentKind, PaymentStatus
 from domain.throttle import Throttle
+from gateway.bounded_stream import BoundedStreamingResponse
+from gateway.export_slots import ExportSlots
 from gateway.request_guard import error_response
 from resolvers.cursors import encode
 from schema.cost import EXPORT_COST
@@ -45,13 +48,22 @@ logger = logging.getLogger("paygraph.exports")
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 ENUMS: dict[str, type[Enum]] = {"kind": PaymentKind, "status": PaymentStatus}
+TOO_MANY_EXPORTS = "TOO_MANY_EXPORTS"
+EXPORT_RETRY_AFTER_SECONDS = 10
 
 
 def payment_export(
-    engine: AsyncEngine, schema: Schema, *, throttle: Throttle | None = None
+    engine: AsyncEngine,
+    schema: Schema,
+    *,
+    throttle: Throttle | None = None,
+    slots: ExportSlots,
+    send_timeout: float,
 ) -> ASGIApp:
     """The ASGI endpoint, to be mounted behind RequestGuard (which authenticates the
-    caller, names the request and refuses oversized or non-JSON bodies)."""
+    caller, names the request and refuses oversized or non-JSON bodies). `engine` is
+    the exports' own (db.exports.export_engine), `slots` caps how many run at once and
+    `send_timeout` how long a chunk may wait on a client that stopped reading."""
 
     async def export(request: Request) -> Response:
         request_id: str = request.state.request_id
@@ -73,6 +85,9 @@ def payment_export(
             return error_response(status, error.code, error.message, request_id)
         if throttle is not None and (refusal := await _throttled(throttle, principal, request_id)):
             return refusal
+        slot = slots.take(principal)
+        if slot is None:
+            return _too_many(slots, request_id)
         chunks = exported_payments(
             engine,
             ReadScope.of(principal),
@@ -80,8 +95,11 @@ def payment_export(
             wanted.order,
             [column.column for column in wanted.columns],
         )
-        return StreamingResponse(
+        return BoundedStreamingResponse(
             _encoded(wanted, chunks, request_id),
+            send_timeout=send_timeout,
+            on_close=slot.release,
+            label=f"payment export (request {request_id})",
             media_type=MEDIA_TYPES[wanted.format],
             headers={
                 "Content-Disposition": f'attachment; filename="payments.{wanted.format}"',
@@ -112,20 +130,34 @@ async def _throttled(throttle: Throttle, principal: Principal, request_id: str) 
     return response
 
 
+def _too_many(slots: ExportSlots, request_id: str) -> Response:
+    """429 TOO_MANY_EXPORTS: the caller, or the whole process, runs as many exports as
+    it may."""
+    message = (
+        f"Too many exports at once: at most {slots.per_credential} per credential and "
+        f"{slots.overall} in all run together; retry when one has finished."
+    )
+    response = error_response(429, TOO_MANY_EXPORTS, message, request_id)
+    response.headers["Retry-After"] = str(EXPORT_RETRY_AFTER_SECONDS)
+    return response
+
+
 async def _encoded(
-    wanted: ExportRequest, chunks: AsyncIterator[Sequence[Any]], request_id: str
-) -> AsyncIterator[bytes]:
+    wanted: ExportRequest, chunks: AsyncGenerator[Sequence[Any], None], request_id: str
+) -> AsyncGenerator[bytes, None]:
     """The rows as bytes, one chunk at a time. A failure mid-stream is logged and cuts
-    the response short (no final chunk), so a client cannot take it for a whole file."""
+    the response short (no final chunk), so a client cannot take it for a whole file.
+    Closing this generator closes `chunks` at once (and with it the cursor)."""
     write = _csv_chunk if wanted.format == "csv" else _ndjson_chunk
-    if wanted.format == "csv":
-        yield _csv_line([column.name for column in wanted.columns])
-    try:
-        async for rows in chunks:
-            yield write(wanted.columns, rows)
-    except Exception:
-        logger.exception("payment export failed mid-stream (request %s)", request_id)
-        raise
+    async with contextlib.aclosing(chunks):
+        if wanted.format == "csv":
+            yield _csv_line([column.name for column in wanted.columns])
+        try:
+            async for rows in chunks:
+                yield write(wanted.columns, rows)
+        except Exception:
+            logger.exception("payment export failed mid-stream (request %s)", request_id)
+            raise
 
 
 def _csv_line(values: Sequence[Any]) -> bytes:
