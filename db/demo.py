@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tqdm import tqdm
 
 from db import models as m
+from db.demo_documents import CONTENT_TYPE, DemoFile, demo_files, store_demo_files
 from db.engine import analyze
+from domain.storage import DocumentStorage
 
 Row = dict[str, Any]
 Actor = tuple[int | None, str]  # (user id, label) of whoever did something
@@ -203,6 +205,7 @@ class _World:
     addresses: list[int] = field(default_factory=list)
     methods: list[int] = field(default_factory=list)
     seq: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    files: dict[str, DemoFile] = field(default_factory=dict)  # by document type
 
     def add(self, table: Table, **values: Any) -> int:
         return self.ctx.add(table, tenant_id=self.tenant_id, **values)
@@ -488,20 +491,25 @@ def _documents(w: _World, payment: Row, status: str, reviewed_at: datetime) -> N
     for k, doc_type in enumerate(rng.sample(DOC_TYPES, rng.randint(1, 3))):
         doc_status = "approved" if k and status == "rejected" else status
         reviewed = doc_status != "pending"
+        required = rng.random() < 0.85
+        # Two draws the rows made when their files were made up (a size, a digest): kept,
+        # so every later row of a seed stays what it was.
+        rng.randint(20_000, 2_000_000), rng.getrandbits(256)
+        file = w.files[doc_type]  # the tenant's stored file of this type
         w.add(
             DOCUMENT,
             payment_id=pid,
             document_type=doc_type,
             status=doc_status,
-            required=rng.random() < 0.85,
+            required=required,
             rejection_reason="Illegible scan" if doc_status == "rejected" else None,
             reviewed_by_id=w.admin[0] if reviewed else None,
             reviewed_at=reviewed_at if reviewed else None,
             file_name=f"{doc_type}_{pid}.pdf",
-            content_type="application/pdf",
-            size_bytes=rng.randint(20_000, 2_000_000),
-            sha256=f"{rng.getrandbits(256):064x}",
-            storage_key=f"documents/{w.slug}/{pid}/{doc_type}.pdf",
+            content_type=CONTENT_TYPE,
+            size_bytes=file.size_bytes,
+            sha256=file.sha256,
+            storage_key=file.storage_key,
             created_at=payment["created_at"],
             updated_at=payment["updated_at"],
         )
@@ -710,9 +718,12 @@ async def load_demo(
     seed: int = 7,
     scale: Scale = DEMO,
     progress: bool = False,
+    storage: DocumentStorage | None = None,
 ) -> DemoSummary:
     """Load the scale's tenants (by default acme with 2/3 of the payments and globex)
-    into an empty, migrated database, in one transaction."""
+    into an empty, migrated database, in one transaction. The documents' files (a few
+    per tenant, db.demo_documents) go to `storage` first; without one, the rows still
+    name them, but only a server whose storage holds them can serve them."""
     if payments < 0:
         raise ValueError("payments must not be negative")
     ctx = _Ctx(random.Random(seed))
@@ -724,7 +735,11 @@ async def load_demo(
         worlds = []
         for index, ((slug, name), n) in enumerate(zip(TENANTS, shares, strict=False)):
             tid = ctx.add(TENANT, slug=slug, name=name, created_at=BASE - timedelta(days=800))
-            worlds.append(_world(ctx, tid, slug, n, scale, index))
+            world = _world(ctx, tid, slug, n, scale, index)
+            world.files = demo_files(tid, name)
+            if storage is not None:  # before the rows: never a row without its file
+                await store_demo_files(storage, tid, world.files)
+            worlds.append(world)
         await _flush(conn, ctx)
         with tqdm(total=payments, unit="payment", disable=not progress) as bar:
             for w, n in zip(worlds, shares, strict=True):

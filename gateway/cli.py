@@ -278,11 +278,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str, int]:
     from db.demo import is_empty, load_demo
+    from gateway.storage import LocalDiskStorage
 
     async with engine_for(settings.database_url) as engine:
         await upgrade(engine)
         if demo and await is_empty(engine):
-            summary = await load_demo(engine, payments=payments, progress=True)
+            # The documents' files go where the server reads them: PAYGRAPH_STORAGE_DIR.
+            storage = LocalDiskStorage(Path(settings.storage_dir))
+            summary = await load_demo(engine, payments=payments, progress=True, storage=storage)
             return {"admin_id": summary.admins["acme"]}
         return {}
 
@@ -299,9 +302,11 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from db.demo import SCALES, load_demo
+    from gateway.storage import LocalDiskStorage
 
     async def run() -> None:
-        async with engine_for(Settings.from_env().database_url) as engine:
+        settings = Settings.from_env()
+        async with engine_for(settings.database_url) as engine:
             await upgrade(engine)
             summary = await load_demo(
                 engine,
@@ -309,6 +314,8 @@ def _demo(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 scale=SCALES[args.scale],
                 progress=True,
+                # The documents' files, where `paygraph serve` reads them.
+                storage=LocalDiskStorage(Path(settings.storage_dir)),
             )
         for table, count in sorted(summary.counts.items()):
             print(f"{table:24} {count:>10,}")

@@ -23,6 +23,7 @@ from domain.permissions import ALL_PERMISSIONS
 from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.settings import Settings
+from gateway.storage import LocalDiskStorage
 from tests.databases import create_postgres_database, drop_postgres_database, postgres_admin_url
 from tests.live_server import serving
 
@@ -103,10 +104,10 @@ async def demo_site(
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        await load_demo(engine, payments=payments, seed=seed)
-        settings = Settings(
-            database_url=url, jwt_secret=SECRET, storage_dir=str(storage / "documents")
-        )
+        documents = storage / "documents"
+        # The demo's document files go where the app reads them, as `paygraph demo` does.
+        await load_demo(engine, payments=payments, seed=seed, storage=LocalDiskStorage(documents))
+        settings = Settings(database_url=url, jwt_secret=SECRET, storage_dir=str(documents))
         site = DemoSite("", engine, settings, 0, 0)
         site.tenant_id = await site.scalar("SELECT min(id) FROM tenant")
         site.admin_id = await site.scalar(
