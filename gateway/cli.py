@@ -217,6 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
     from gateway.cost_settings import CostSettings
+    from gateway.export_settings import ExportSettings
     from gateway.payout_reconcile import ReconcileSettings
     from gateway.request_budget import RequestBudget
     from gateway.server_timeouts import ServerTimeouts
@@ -231,6 +232,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = ServerTimeouts.from_env().uvicorn_options()
         CostSettings.from_env()  # each worker reads it again; a bad value stops us here
         ReconcileSettings.from_env(settings.payouts.timeout)  # the same
+        ExportSettings.from_env()  # the same
     except SettingsError as error:
         print(f"paygraph serve: {error}", file=sys.stderr)
         return 2
