@@ -28,7 +28,7 @@ async def site(
         yield running, folder / "documents"
 
 
-async def test_every_demo_document_of_a_tenant_downloads_as_the_pdf_its_row_describes(
+async def test_the_demo_documents_of_a_tenant_download_as_the_pdfs_their_rows_describe(
     site: tuple[DemoSite, Path],
 ) -> None:
     demo, storage = site
@@ -41,11 +41,12 @@ async def test_every_demo_document_of_a_tenant_downloads_as_the_pdf_its_row_desc
             )
         ).all()
     assert len(rows) >= 20
+    sample = rows[:: len(rows) // 20]  # some 20, spread over every type and status
     headers = {"Authorization": f"Bearer {demo.token()}"}
 
-    # when each is downloaded
+    # when each of a sample is downloaded
     async with httpx.AsyncClient(base_url=demo.url, timeout=30) as client:
-        for document_id, key, sha256, size, content_type in rows:
+        for document_id, key, sha256, size, content_type in sample:
             response = await client.get(f"/documents/{document_id}/content", headers=headers)
 
             # then it is the PDF its row describes, under its tenant's key
