@@ -158,7 +158,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         except TimeoutError:
             if not deadline.expired():
                 raise
-            return timed_out(self._budget, context.request_id)
+            return timed_out(self._budget, context.request_id, context.cost)
         finally:
             context.loaders.cancel_pending()  # type: ignore[attr-defined]
 
