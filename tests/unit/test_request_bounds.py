@@ -19,6 +19,7 @@ def test_the_budget_and_timeouts_come_from_the_environment(
     monkeypatch.setenv("PAYGRAPH_MAX_RESPONSE_BYTES", "65536")
     monkeypatch.setenv("PAYGRAPH_HEADER_TIMEOUT", "2.5")
     monkeypatch.setenv("PAYGRAPH_LIMIT_CONCURRENCY", "64")
+    monkeypatch.setenv("PAYGRAPH_SEND_TIMEOUT", "12")
 
     budget = RequestBudget.from_env()
     options = ServerTimeouts.from_env().uvicorn_options()
@@ -27,7 +28,7 @@ def test_the_budget_and_timeouts_come_from_the_environment(
     assert budget.statement_timeout == 3.5  # just under the deadline
     assert RequestBudget(request_timeout=0.4).statement_timeout == 0.2
     assert options["http"].func is HeaderTimeoutProtocol
-    assert options["http"].keywords == {"header_timeout": 2.5}
+    assert options["http"].keywords == {"header_timeout": 2.5, "send_timeout": 12.0}
     assert options["limit_concurrency"] == 64
     assert options["timeout_keep_alive"] == 5.0
     assert options["server_header"] is False
@@ -44,6 +45,8 @@ def test_the_budget_and_timeouts_come_from_the_environment(
         ("PAYGRAPH_HEADER_TIMEOUT", "-1", ServerTimeoutsError),
         ("PAYGRAPH_KEEP_ALIVE_TIMEOUT", "0", ServerTimeoutsError),
         ("PAYGRAPH_LIMIT_CONCURRENCY", "0", ServerTimeoutsError),
+        ("PAYGRAPH_SEND_TIMEOUT", "0", ServerTimeoutsError),
+        ("PAYGRAPH_SEND_TIMEOUT", "nan", ServerTimeoutsError),
     ],
 )
 def test_an_unusable_bound_stops_the_start_naming_its_variable(
