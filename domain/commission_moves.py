@@ -270,9 +270,7 @@ def payout_failed(case: CommissionCase, reason: str) -> Outcome:
     """The provider answered that it made no payout: the payment can be paid again (under
     the same payout key) or handled otherwise."""
     _in_progress(case, Action.PAYOUT_FAILED)
-    return _outcome(
-        case, Action.PAYOUT_FAILED, PaymentStatus.APPROVED_FOR_PAYMENT, comments=reason
-    )
+    return _outcome(case, Action.PAYOUT_FAILED, PaymentStatus.APPROVED_FOR_PAYMENT, comments=reason)
 
 
 def _in_progress(case: CommissionCase, action: Action) -> None:

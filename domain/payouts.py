@@ -47,9 +47,7 @@ def payout_key(payment: e.Payment, declined_payouts: int) -> str:
     return f"paygraph-{payment.tenant_id}-{payment.id}-{declined_payouts + 1}"
 
 
-def payout_request(
-    payment: e.Payment, destination: str, declined_payouts: int
-) -> PayoutRequest:
+def payout_request(payment: e.Payment, destination: str, declined_payouts: int) -> PayoutRequest:
     """What the provider is asked to pay for a commission payment."""
     return PayoutRequest(
         payout_key=payout_key(payment, declined_payouts),

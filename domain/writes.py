@@ -163,9 +163,7 @@ class DuePayments(Protocol):
 
 
 class PendingPayouts(Protocol):
-    async def claim_due(
-        self, now: datetime, until: datetime, limit: int
-    ) -> list[PayoutAttempt]:
+    async def claim_due(self, now: datetime, until: datetime, limit: int) -> list[PayoutAttempt]:
         """PENDING payout attempts nobody holds (no lease, or one that ran out), oldest
         first, across every tenant, each held until `until` by the caller. Several
         instances may claim at once: each attempt goes to one of them."""

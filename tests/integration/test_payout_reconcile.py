@@ -45,9 +45,7 @@ async def workflow(
     engine: AsyncEngine, receiver: PayoutReceiver, tmp_path: Path
 ) -> AsyncIterator[CommissionWorkflow]:
     receiver.mode = "ok"
-    settings = Settings(
-        payouts=PayoutSettings(provider="http", url=receiver.url, timeout=TIMEOUT)
-    )
+    settings = Settings(payouts=PayoutSettings(provider="http", url=receiver.url, timeout=TIMEOUT))
     writes = write_engine(engine)
     provider = payout_provider(settings.payouts)
     try:
