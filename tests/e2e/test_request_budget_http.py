@@ -32,7 +32,7 @@ from gateway.request_budget import RequestBudget
 from gateway.settings import Settings
 from tests.factories import DashboardGraph, Factory, dashboard_graph, unique
 from tests.graphql import global_id
-from tests.live_server import serving
+from tests.live_server import close_app_pools, serving
 
 SECRET = "request-budget-test-secret-long-enough-0123456789"
 SETTINGS = Settings(jwt_secret=SECRET)
@@ -56,8 +56,7 @@ async def site(
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             yield client, app
     finally:
-        if app.state.write_engine is not engine:
-            await app.state.write_engine.dispose()
+        await close_app_pools(app)
 
 
 def bearer(tenant_id: int, user_id: int, **claims: Any) -> dict[str, str]:
@@ -200,12 +199,16 @@ async def no_lock_waits(locker: AsyncEngine) -> bool:
         return int(found.scalar_one()) == 0
 
 
-@pytest.mark.postgres
+# PostgreSQL's locks, pg_stat_activity and statement_timeout.
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@ON_POSTGRESQL
 async def test_a_read_waiting_on_a_lock_past_its_deadline_is_cancelled_in_the_database(
     engine: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's locks and pg_stat_activity")
     graph = await dashboard_graph(Factory(engine), payments=2)
     headers = bearer(graph.tenant_id, graph.admin_id)
     async with site(engine, tmp_path, RequestBudget(request_timeout=0.5)) as (client, app):
@@ -221,12 +224,10 @@ async def test_a_read_waiting_on_a_lock_past_its_deadline_is_cancelled_in_the_da
             assert await eventually(lambda: no_lock_waits(locker))
 
 
-@pytest.mark.postgres
+@ON_POSTGRESQL
 async def test_a_statement_stopped_by_statement_timeout_answers_request_timeout(
     engine: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("statement_timeout is PostgreSQL's")
     graph = await dashboard_graph(Factory(engine), payments=2)
     headers = bearer(graph.tenant_id, graph.admin_id)
     short = create_engine(database_url, statement_timeout=0.2)
