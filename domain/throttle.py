@@ -35,6 +35,29 @@ class Draw:
     available: float
     retry_after: float = 0.0
 
+    @property
+    def points_left(self) -> int:
+        """The whole points the bucket holds, as a caller is told them."""
+        return math.floor(self.available)
+
+    @property
+    def retry_in(self) -> float:
+        """`retry_after` as a refusal states it: rounded up to a hundredth of a second."""
+        return math.ceil(self.retry_after * 100) / 100
+
+    @property
+    def retry_after_header(self) -> str:
+        """The HTTP Retry-After value of a refusal: whole seconds, at least 1."""
+        return str(max(1, math.ceil(self.retry_after)))
+
+    def throttled_message(self, cost: str) -> str:
+        """The THROTTLED message; `cost` says what the request costs ("an export costs
+        2000")."""
+        return (
+            f"Throttled: {cost} points and {self.points_left} are available; "
+            f"retry in {self.retry_in:g} s."
+        )
+
 
 def leaked(
     available: float, elapsed: float, points: float, limits: BucketLimits

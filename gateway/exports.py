@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import logging
-import math
 from collections.abc import AsyncGenerator, Sequence
 from datetime import date
 from enum import Enum
@@ -118,15 +117,11 @@ async def _throttled(throttle: Throttle, principal: Principal, request_id: str) 
     draw = await throttle.bucket(principal).take(EXPORT_COST)
     if draw.allowed:
         return None
-    retry_after = math.ceil(draw.retry_after * 100) / 100
-    message = (
-        f"Throttled: an export costs {EXPORT_COST} points and {math.floor(draw.available)} "
-        f"are available; retry in {retry_after:g} s."
-    )
+    message = draw.throttled_message(f"an export costs {EXPORT_COST}")
     response = error_response(
-        429, THROTTLED, message, request_id, cost=EXPORT_COST, retryAfter=retry_after
+        429, THROTTLED, message, request_id, cost=EXPORT_COST, retryAfter=draw.retry_in
     )
-    response.headers["Retry-After"] = str(max(1, math.ceil(draw.retry_after)))
+    response.headers["Retry-After"] = draw.retry_after_header
     return response
 
 

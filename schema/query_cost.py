@@ -10,7 +10,6 @@ gets this far answers with `extensions.cost`, in Shopify's shape:
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +59,7 @@ class CostReport:
             rate = self.bucket.limits.restore_rate
             report["throttleStatus"] = {
                 "maximumAvailable": self.bucket.limits.maximum,
-                "currentlyAvailable": math.floor(self.draw.available),
+                "currentlyAvailable": self.draw.points_left,
                 "restoreRate": int(rate) if rate == int(rate) else rate,
             }
         return report
@@ -110,14 +109,12 @@ class QueryCost(SchemaExtension):
         report.draw = draw = await bucket.take(requested)
         if draw.allowed:
             return None
-        retry_after = math.ceil(draw.retry_after * 100) / 100
         response = getattr(self.execution_context.context, "response", None)
         if response is not None:
-            response.headers["Retry-After"] = str(max(1, math.ceil(draw.retry_after)))
+            response.headers["Retry-After"] = draw.retry_after_header
         return GraphQLError(
-            f"Throttled: the operation may cost {requested} points and "
-            f"{math.floor(draw.available)} are available; retry in {retry_after:g} s.",
-            extensions={"code": THROTTLED, "cost": requested, "retryAfter": retry_after},
+            draw.throttled_message(f"the operation may cost {requested}"),
+            extensions={"code": THROTTLED, "cost": requested, "retryAfter": draw.retry_in},
         )
 
     def get_results(self) -> dict[str, Any]:
