@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import uvicorn
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 
@@ -39,3 +40,13 @@ async def serving(app: ASGIApp, *, timeout: float = 10) -> AsyncIterator[str]:
         finally:
             server.should_exit = True
             await task
+
+
+async def close_app_pools(app: Starlette) -> None:
+    """Close the pools `create_app` opened beside the engine it was given (the exports'
+    engine, and the write engine on SQLite): its lifespan would, but `serving` runs
+    none."""
+    for name in ("write_engine", "export_engine"):
+        own = getattr(app.state, name, None)
+        if own is not None and own is not app.state.engine:
+            await own.dispose()

@@ -25,7 +25,7 @@ from gateway.auth import mint_token
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
 from tests.databases import create_postgres_database, drop_postgres_database, postgres_admin_url
-from tests.live_server import serving
+from tests.live_server import close_app_pools, serving
 
 SECRET = "bad-input-test-secret-that-is-long-enough-0123456789"
 # Every table a write touches: a refused request must leave each count as it was.
@@ -119,12 +119,7 @@ async def demo_site(
             async with serving(app) as site.url:
                 yield site
         finally:
-            # Without the lifespan (`serving` runs none), the app's own pools are ours
-            # to close.
-            for name in ("write_engine", "export_engine"):
-                own = getattr(app.state, name, engine)
-                if own is not engine:
-                    await own.dispose()
+            await close_app_pools(app)
     finally:
         await engine.dispose()
         if admin_url is not None:

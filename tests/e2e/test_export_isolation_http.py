@@ -28,7 +28,7 @@ from gateway.export_settings import ExportSettings
 from gateway.settings import Settings
 from tests.factories import Factory
 from tests.integration.test_document_lists import bulk_payments
-from tests.live_server import serving
+from tests.live_server import close_app_pools, serving
 from tests.raw_http import open_connection, request_head
 
 SECRET = "export-isolation-test-secret-long-enough-0123456789"
@@ -69,9 +69,7 @@ async def site(
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
             yield Site(client, url, engine, app.state.export_engine, callers)
     finally:
-        if app.state.write_engine is not engine:
-            await app.state.write_engine.dispose()
-        await app.state.export_engine.dispose()
+        await close_app_pools(app)
 
 
 @dataclass

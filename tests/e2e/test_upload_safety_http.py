@@ -25,7 +25,7 @@ from gateway.auth import mint_token
 from gateway.settings import Settings
 from tests.factories import Factory
 from tests.graphql import global_id
-from tests.live_server import serving
+from tests.live_server import close_app_pools, serving
 from tests.raw_http import unfinished_request
 from tests.uploads import MULTIPART, PDF, document_upload
 
@@ -57,9 +57,7 @@ async def site(
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             yield Site(client, engine, storage)
     finally:
-        if app.state.write_engine is not engine:
-            await app.state.write_engine.dispose()
-        await app.state.export_engine.dispose()
+        await close_app_pools(app)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from gateway.settings import Settings
 from schema.cost import EXPORT_COST
 from tests.factories import Factory, dashboard_graph, payment_row
 from tests.graphql import count_statements
-from tests.live_server import serving
+from tests.live_server import close_app_pools, serving
 from tests.unit.test_query_cost import issue_query
 
 SECRET = "query-cost-test-secret-that-is-long-enough-0123456789"
@@ -48,10 +48,8 @@ async def gateway(engine: AsyncEngine, cost: CostSettings) -> AsyncIterator[http
             yield client
     finally:
         # Served without its lifespan, whose background jobs would run statements of their
-        # own: close the exports' pool here instead.
-        exporting = getattr(app.state, "export_engine", None)
-        if exporting is not None:
-            await exporting.dispose()
+        # own: close its pools here instead.
+        await close_app_pools(app)
 
 
 async def ask(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> httpx.Response:
