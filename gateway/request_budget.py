@@ -10,6 +10,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
+from gateway.request_guard import error_body
 from gateway.settings import SettingsError, env_int, env_seconds
 
 REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
@@ -60,12 +61,6 @@ class RequestBudget:
         )
 
 
-def refusal(code: str, message: str, request_id: str | None) -> dict[str, Any]:
-    """A whole answer replaced by one error: no data, the code and the request id."""
-    extensions = {"code": code, "requestId": request_id}
-    return {"data": None, "errors": [{"message": message, "extensions": extensions}]}
-
-
 def timed_out(budget: RequestBudget, request_id: str | None, cost: Any = None) -> ExecutionResult:
     """The result of an operation stopped by its deadline: no data, one error, and what
     the operation was costed at (its points stay spent: the work was done)."""
@@ -87,7 +82,7 @@ def too_large(
         f"The answer is {size} bytes, more than the {budget.max_response_bytes} allowed; "
         "ask for fewer rows or fields."
     )
-    answer = refusal(RESPONSE_TOO_LARGE, message, request_id)
+    answer = error_body(RESPONSE_TOO_LARGE, message, request_id)
     if isinstance(extensions, dict):
         answer["extensions"] = extensions
     return answer

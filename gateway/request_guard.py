@@ -259,12 +259,19 @@ def _is_graphiql_page(request: Request) -> bool:
     )
 
 
+def error_body(
+    code: str, message: str, request_id: str | None, **extensions: Any
+) -> dict[str, Any]:
+    """A whole answer replaced by one error, in the GraphQL response shape: no data, the
+    code, the request id and any further `extensions` (e.g. `retryAfter`)."""
+    found = {"code": code, "requestId": request_id, **extensions}
+    return {"data": None, "errors": [{"message": message, "extensions": found}]}
+
+
 def error_response(
     status: int, code: str, message: str, request_id: str, **extensions: Any
 ) -> JSONResponse:
-    """A refusal in the GraphQL response shape, with its code, the request id and any
-    further `extensions` (e.g. `retryAfter`)."""
-    found = {"code": code, "requestId": request_id, **extensions}
-    body: dict[str, Any] = {"data": None, "errors": [{"message": message, "extensions": found}]}
+    """A refusal at the edge: `error_body` with its HTTP status and headers."""
+    body = error_body(code, message, request_id, **extensions)
     headers = {"X-Request-Id": request_id, **EDGE_HEADERS}
     return JSONResponse(body, status_code=status, headers=headers)
