@@ -3,12 +3,11 @@ bucket of cost points, and the Redis that shares the buckets between instances."
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from domain.throttle import BucketLimits
-from gateway.settings import SettingsError, env_int, env_text
+from gateway.settings import SettingsError, env_int, env_number, env_text
 from schema.cost import EXPORT_COST
 
 # The benchmark's dashboard page (W1) of 200 payments costs 14,002; the issue's
@@ -68,20 +67,12 @@ class CostSettings:
             throttle_maximum=env_int(
                 "PAYGRAPH_THROTTLE_MAXIMUM", DEFAULT_THROTTLE_MAXIMUM, error=CostSettingsError
             ),
-            throttle_restore_rate=_rate("PAYGRAPH_THROTTLE_RESTORE_RATE"),
+            throttle_restore_rate=env_number(
+                "PAYGRAPH_THROTTLE_RESTORE_RATE",
+                DEFAULT_THROTTLE_RESTORE_RATE,
+                unit="points per second",
+                error=CostSettingsError,
+            ),
             redis_url=env_text("PAYGRAPH_REDIS_URL"),
             redis_prefix=env_text("PAYGRAPH_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX,
         )
-
-
-def _rate(name: str) -> float:
-    value = env_text(name)
-    if value is None:
-        return DEFAULT_THROTTLE_RESTORE_RATE
-    try:
-        rate = float(value)
-    except ValueError:
-        rate = math.nan
-    if not math.isfinite(rate):
-        raise CostSettingsError(f"{name} must be a number of points per second, not {value!r}")
-    return rate

@@ -54,8 +54,10 @@ def env_int(name: str, default: int, *, error: type[SettingsError] = SettingsErr
         raise error(f"{name} must be an integer, not {value!r}") from None
 
 
-def env_seconds(name: str, default: float, *, error: type[SettingsError] = SettingsError) -> float:
-    """A finite number of seconds: `nan` and `inf` are refused like `10m`."""
+def env_number(
+    name: str, default: float, *, unit: str, error: type[SettingsError] = SettingsError
+) -> float:
+    """A finite number of `unit`s: `nan` and `inf` are refused like `10m`."""
     value = env_text(name)
     if value is None:
         return default
@@ -64,8 +66,13 @@ def env_seconds(name: str, default: float, *, error: type[SettingsError] = Setti
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise error(f"{name} must be a number of seconds, not {value!r}")
+        raise error(f"{name} must be a number of {unit}, not {value!r}")
     return number
+
+
+def env_seconds(name: str, default: float, *, error: type[SettingsError] = SettingsError) -> float:
+    """A finite number of seconds."""
+    return env_number(name, default, unit="seconds", error=error)
 
 
 def _list(name: str, default: str = "") -> tuple[str, ...]:
