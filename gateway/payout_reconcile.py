@@ -5,15 +5,15 @@ Several instances may run it at once: each attempt is claimed by one of them."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from domain.commission_payouts import PayoutTiming, ReconcileReport
 from domain.commission_workflow import CommissionWorkflow
+from gateway.background_job import running_every
 from gateway.settings import SettingsError, env_int, env_seconds
 
 logger = logging.getLogger("paygraph.payouts")
@@ -70,38 +70,25 @@ async def reconcile_due(workflow: CommissionWorkflow, batch: int) -> ReconcileRe
             return total
 
 
-async def _reconcile_forever(workflow: CommissionWorkflow, settings: ReconcileSettings) -> None:
-    while True:
-        try:
-            report = await reconcile_due(workflow, settings.batch)
-            if report.handled:
-                logger.info(
-                    "payouts reconciled: %d paid, %d declined, %d failed, %d still pending",
-                    report.paid,
-                    report.declined,
-                    report.failed,
-                    report.pending,
-                )
-        except Exception:
-            logger.exception(
-                "the payout reconcile failed; it runs again in %s s", settings.interval
-            )
-        await asyncio.sleep(settings.interval)
+async def _reconcile(workflow: CommissionWorkflow, batch: int) -> None:
+    report = await reconcile_due(workflow, batch)
+    if report.handled:
+        logger.info(
+            "payouts reconciled: %d paid, %d declined, %d failed, %d still pending",
+            report.paid,
+            report.declined,
+            report.failed,
+            report.pending,
+        )
 
 
-@contextlib.asynccontextmanager
-async def reconcile_running(
+def reconcile_running(
     workflow: CommissionWorkflow, settings: ReconcileSettings
-) -> AsyncIterator[None]:
-    if settings.interval <= 0:
-        yield
-        return
-    task = asyncio.create_task(
-        _reconcile_forever(workflow, settings), name="paygraph-payout-reconcile"
+) -> AbstractAsyncContextManager[None]:
+    return running_every(
+        settings.interval,
+        partial(_reconcile, workflow, settings.batch),
+        name="paygraph-payout-reconcile",
+        label="the payout reconcile",
+        logger=logger,
     )
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
