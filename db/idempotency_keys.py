@@ -4,7 +4,7 @@ the work's own transaction (db.unit_of_work)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -36,24 +36,12 @@ class SqlIdempotencyKeys:
 
     async def release(self, claim: KeyClaim) -> None:
         async with self._engine.begin() as connection:
-            await connection.execute(
-                delete(KEYS).where(
-                    KEYS.c.id == claim.key_id,
-                    KEYS.c.status == IdempotencyStatus.IN_FLIGHT.value,
-                    KEYS.c.locked_until == claim.locked_until,
-                )
-            )
+            await connection.execute(delete(KEYS).where(*_still_held(claim)))
 
     async def unlock(self, claim: KeyClaim) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(
-                update(KEYS)
-                .where(
-                    KEYS.c.id == claim.key_id,
-                    KEYS.c.status == IdempotencyStatus.IN_FLIGHT.value,
-                    KEYS.c.locked_until == claim.locked_until,
-                )
-                .values(locked_until=None)
+                update(KEYS).where(*_still_held(claim)).values(locked_until=None)
             )
 
     def _fresh(self, request: KeyRequest) -> dict[str, object]:
@@ -98,3 +86,12 @@ class SqlIdempotencyKeys:
             locked_until=row.locked_until,
             expires_at=row.expires_at,
         )
+
+
+def _still_held(claim: KeyClaim) -> tuple[ColumnElement[bool], ...]:
+    """The claim's key, still in flight under the claim's own lease (not taken over)."""
+    return (
+        KEYS.c.id == claim.key_id,
+        KEYS.c.status == IdempotencyStatus.IN_FLIGHT.value,
+        KEYS.c.locked_until == claim.locked_until,
+    )

@@ -710,12 +710,8 @@ class FakeIdempotencyKeys:
     async def unlock(self, claim: KeyClaim) -> None:
         assert claim.key_id is not None
         self.unlocked.append(claim.key_id)
-        row = self.db.keys.get(claim.key_id)
-        if (
-            row is not None
-            and row.stored.status is IdempotencyStatus.IN_FLIGHT
-            and row.stored.locked_until == claim.locked_until
-        ):
+        row = self._still_held(claim)
+        if row is not None:
             self.db.keys[claim.key_id] = replace(row, stored=replace(row.stored, locked_until=None))
 
     async def release(self, claim: KeyClaim) -> None:
@@ -724,13 +720,20 @@ class FakeIdempotencyKeys:
             raise error
         assert claim.key_id is not None
         self.released.append(claim.key_id)
+        if self._still_held(claim) is not None:
+            del self.db.keys[claim.key_id]
+
+    def _still_held(self, claim: KeyClaim) -> KeyRow | None:
+        """The claim's key, still in flight under the claim's own lease (not taken over)."""
+        assert claim.key_id is not None
         row = self.db.keys.get(claim.key_id)
         if (
             row is not None
             and row.stored.status is IdempotencyStatus.IN_FLIGHT
             and row.stored.locked_until == claim.locked_until
         ):
-            del self.db.keys[claim.key_id]
+            return row
+        return None
 
 
 class FakePendingPayouts:
