@@ -16,7 +16,7 @@ from domain.outcomes import Actor, DocumentChange, NewDocument, Outcome
 from domain.payouts import PayoutReceipt
 from domain.statuses import DocumentStatus, PaymentStatus
 from domain.storage import StoredFile
-from domain.uploads import CONTENT_TYPES
+from domain.uploads import check_content_type
 
 # Ledger accounts a commission payout moves between.
 COMMISSION_EXPENSE = "commission_expense"
@@ -83,10 +83,7 @@ def add_document(case: CommissionCase, document_type: str, stored: StoredFile) -
     """A new upload replaces the file of the same type's document unless that one is
     approved; a type seen for the first time is a new required document."""
     check_document_type(document_type)
-    if stored.content_type not in CONTENT_TYPES:
-        raise BadUserInput(
-            f"Documents must be PDF, PNG or JPEG, not {stored.content_type}.", field="file"
-        )
+    check_content_type(stored.content_type)
     if stored.size_bytes == 0:
         raise BadUserInput("The uploaded file is empty.", field="file")
     same_type = [d for d in case.documents if d.document_type == document_type]

@@ -45,10 +45,7 @@ def check_upload(file_name: str, content_type: str, head: bytes) -> None:
             "The file name must not contain control characters (NUL, line breaks, ...).",
             field=FIELD,
         )
-    if content_type not in CONTENT_TYPES:
-        *others, last = (TYPE_NAMES[t] for t in SIGNATURES)
-        allowed = f"{', '.join(others)} or {last}"
-        raise BadUserInput(f"Documents must be {allowed}, not {content_type}.", field=FIELD)
+    check_content_type(content_type)
     if not head:
         raise BadUserInput("The uploaded file is empty.", field=FIELD)
     if not head.startswith(SIGNATURES[content_type]):
@@ -57,3 +54,11 @@ def check_upload(file_name: str, content_type: str, head: bytes) -> None:
             f"The file is sent as {content_type} but its content is not a {name} file.",
             field=FIELD,
         )
+
+
+def check_content_type(content_type: str) -> None:
+    """Refuse with BAD_USER_INPUT (field `file`) a declared type that is not allowed."""
+    if content_type not in CONTENT_TYPES:
+        *others, last = (TYPE_NAMES[t] for t in SIGNATURES)
+        allowed = f"{', '.join(others)} or {last}"
+        raise BadUserInput(f"Documents must be {allowed}, not {content_type}.", field=FIELD)
