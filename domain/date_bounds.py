@@ -18,7 +18,7 @@ EARLIEST_MOMENT = datetime.combine(EARLIEST_DATE, time.min, tzinfo=UTC)
 LATEST_MOMENT = datetime.combine(LATEST_DATE, time.max, tzinfo=UTC)
 
 EARLIEST_PAYMENT_DATE = date(2000, 1, 1)
-# None: what is recorded as paid was paid by now, by our clock (the rule PayGraph always
+# No skew: what is recorded as paid was paid by now, by our clock (the rule PayGraph always
 # had); a caller whose clock runs ahead gets a clear refusal, not a payment dated ahead.
 CLOCK_SKEW = timedelta(0)
 
@@ -54,8 +54,6 @@ def payment_moment_problem(moment: datetime, now: datetime) -> str | None:
     utc = as_utc(moment)
     if utc is None:
         return OUT_OF_RANGE
-    if utc.date() < EARLIEST_PAYMENT_DATE:
-        return f"must not be before {EARLIEST_PAYMENT_DATE.isoformat()}"
     if utc > now + CLOCK_SKEW:
         return "must not be in the future"
-    return None
+    return payment_date_problem(utc.date(), now)
