@@ -37,7 +37,7 @@ from domain.commission_workflow import CommissionWorkflow, NotificationSettings
 from domain.invoice_workflow import InvoicePayments
 from domain.principal import Principal
 from domain.reseller_payments import ResellerPayments
-from domain.throttle import MemoryBuckets, Throttle
+from domain.throttle import Throttle
 from gateway.auth import JwtVerifier
 from gateway.client_ip import client_ip, trusted_networks
 from gateway.cost_settings import CostSettings
@@ -77,9 +77,8 @@ def build_workflows(
     writes: AsyncEngine,
     payouts: Any,
     storage: LocalDiskStorage,
-    reconcile: ReconcileSettings | None = None,
+    reconcile: ReconcileSettings,
 ) -> Workflows:
-    reconcile = reconcile or ReconcileSettings.from_env(settings.payouts.timeout)
     units = partial(SqlUnitOfWork, writes)
     keys = SqlIdempotencyKeys(writes)
     retention = timedelta(hours=settings.idempotency_retention_hours)
@@ -123,12 +122,11 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         engine: AsyncEngine,
         settings: Settings,
         workflows: Workflows,
-        budget: RequestBudget | None = None,
-        cost: CostSettings | None = None,
-        throttle: Throttle | None = None,
+        budget: RequestBudget,
+        cost: CostSettings,
+        throttle: Throttle,
         **options: Any,
     ) -> None:
-        cost = cost or CostSettings()
         schema = build_schema(
             settings.limits,
             introspection=settings.introspection,
@@ -138,8 +136,8 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         self._read_engine = engine
         self._workflows = workflows
         self._trusted_proxies = trusted_networks(settings.trusted_proxies)
-        self._budget = budget or RequestBudget()
-        self._throttle = throttle or Throttle(MemoryBuckets(), cost.limits)
+        self._budget = budget
+        self._throttle = throttle
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes a page of 100 payments in 0.06 ms, the standard library in 0.9 ms;
