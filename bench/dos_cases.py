@@ -151,21 +151,11 @@ def stalled_exports(target: Target) -> list[Section]:
         finally:
             for sock in stalled:
                 sock.close()
-    for name, outcomes in (
+    _timing_rows(
+        section,
         ("dashboard page of 20 (W1), every 0.5 s", reads),
         ("GET /readyz, every 1 s", ready),
-    ):
-        found = summary(outcomes)
-        section.rows.append(
-            [
-                name,
-                found["sent"],
-                found["ok"],
-                seconds(found["p50_s"]),
-                seconds(found["worst_s"]),
-                tally(found["failures"]),
-            ]
-        )
+    )
     section.notes.append(
         f"Each export client sends `POST /exports/payments` (all of tenant 1's payments, "
         f"NDJSON) on a socket with a 4 KiB receive buffer and never reads. Database "
@@ -178,6 +168,22 @@ def stalled_exports(target: Target) -> list[Section]:
         "database_sessions": held,
     }
     return [section]
+
+
+def _timing_rows(section: Section, *named: tuple[str, list[Outcome]]) -> None:
+    """A row per kind of request: name, sent, succeeded, p50, worst, failures."""
+    for name, outcomes in named:
+        found = summary(outcomes)
+        section.rows.append(
+            [
+                name,
+                found["sent"],
+                found["ok"],
+                seconds(found["p50_s"]),
+                seconds(found["worst_s"]),
+                tally(found["failures"]),
+            ]
+        )
 
 
 def _stalled_export(server: Server) -> socket.socket:
@@ -230,22 +236,12 @@ def slow_payouts(target: Target) -> list[Section]:
         with target.serving("slow-payouts", token, **settings) as server:
             payouts, reads, ready = asyncio.run(_payouts_and_reads(server, ids))
         calls = len(provider.calls)
-    for name, outcomes in (
+    _timing_rows(
+        section,
         (f"payPartnerPayment x{PAYOUTS}, at once", payouts),
         ("dashboard page of 20 (W1), every 0.5 s meanwhile", reads),
         ("GET /readyz, every 1 s meanwhile", ready),
-    ):
-        found = summary(outcomes)
-        section.rows.append(
-            [
-                name,
-                found["sent"],
-                found["ok"],
-                seconds(found["p50_s"]),
-                seconds(found["worst_s"]),
-                tally(found["failures"]),
-            ]
-        )
+    )
     section.notes.append(
         f"The provider (tests/payout_receiver.py, mode slow) answered {calls} calls, each "
         f"after {PROVIDER_DELAY_S:.0f} s; PAYGRAPH_PAYOUT_TIMEOUT is the default. The "
