@@ -55,7 +55,7 @@ def payment_export(
     engine: AsyncEngine,
     schema: Schema,
     *,
-    throttle: Throttle | None = None,
+    throttle: Throttle,
     slots: ExportSlots,
     send_timeout: float,
 ) -> ASGIApp:
@@ -82,7 +82,7 @@ def payment_export(
         except DomainError as error:
             status = 403 if isinstance(error, Forbidden) else 400
             return error_response(status, error.code, error.message, request_id)
-        if throttle is not None and (refusal := await _throttled(throttle, principal, request_id)):
+        if refusal := await _throttled(throttle, principal, request_id):
             return refusal
         slot = slots.take(principal)
         if slot is None:
