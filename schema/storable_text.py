@@ -33,8 +33,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadUserInput
+from schema.errors import BAD_USER_INPUT
 
-BAD_USER_INPUT = "BAD_USER_INPUT"
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
