@@ -58,6 +58,15 @@ def server(database_url: str, receiver: PayoutReceiver) -> Iterator[RunningServe
         yield running
 
 
+@pytest.fixture(scope="module")
+def racing_server(database_url: str, receiver: PayoutReceiver) -> Iterator[RunningServer]:
+    """For the races: a lease (twice the provider's timeout) that no payer outlives,
+    however loaded the machine. A lease that runs out means its payer is taken for dead,
+    and the next payer resumes its attempt; the fault tests below cover that."""
+    with running_server(database_url, env=provider_env(receiver, timeout=15)) as running:
+        yield running
+
+
 def provider_env(receiver: PayoutReceiver, timeout: float = 0.5) -> dict[str, str]:
     return {
         "PAYGRAPH_PAYOUT_PROVIDER": "http",
@@ -272,7 +281,7 @@ ON_POSTGRESQL = pytest.mark.parametrize(
 
 @ON_POSTGRESQL
 async def test_fifty_concurrent_payouts_with_different_keys_pay_once(
-    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+    racing_server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
 ) -> None:
     # Given a payment ready to pay
     payout = await approved_payout(engine)
@@ -281,7 +290,7 @@ async def test_fifty_concurrent_payouts_with_different_keys_pay_once(
     limits = httpx.Limits(max_connections=CONCURRENT)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         answers = await asyncio.gather(
-            *(pay(client, server, payout, f"race-{n}") for n in range(CONCURRENT))
+            *(pay(client, racing_server, payout, f"race-{n}") for n in range(CONCURRENT))
         )
 
     # Then one pays and 49 are told the payment is no longer payable
@@ -298,14 +307,14 @@ async def test_fifty_concurrent_payouts_with_different_keys_pay_once(
 
 @ON_POSTGRESQL
 async def test_fifty_concurrent_payouts_with_one_key_execute_once(
-    server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
+    racing_server: RunningServer, engine: AsyncEngine, receiver: PayoutReceiver
 ) -> None:
     payout = await approved_payout(engine)
 
     limits = httpx.Limits(max_connections=CONCURRENT)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         answers = await asyncio.gather(
-            *(pay(client, server, payout, "one-key") for _ in range(CONCURRENT))
+            *(pay(client, racing_server, payout, "one-key") for _ in range(CONCURRENT))
         )
 
     executed = [
