@@ -299,6 +299,7 @@ def create_app(
         managers=managers,
         principals=principals.check,
         max_body_bytes=settings.limits.max_body_bytes,
+        body_timeout=budget.request_timeout,
         max_upload_bytes=settings.max_upload_bytes,
         # The permission matrix rows of the fields that take an Upload: checked before
         # a multipart body is read.
@@ -311,6 +312,7 @@ def create_app(
         managers=managers,
         principals=principals.check,
         max_body_bytes=settings.limits.max_body_bytes,
+        body_timeout=budget.request_timeout,
         graphiql=False,
     )
     exports = RequestGuard(
@@ -328,6 +330,7 @@ def create_app(
         managers=managers,
         principals=principals.check,
         max_body_bytes=settings.limits.max_body_bytes,
+        body_timeout=budget.request_timeout,
         graphiql=False,
     )
     middleware = []

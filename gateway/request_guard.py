@@ -11,6 +11,7 @@ off with 413 once past `max_upload_bytes`: it is never held in memory whole."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -35,6 +36,8 @@ BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
 BAD_REQUEST = "BAD_REQUEST"
 MULTIPART_FORM_DATA = "multipart/form-data"
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 15.0
+REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
 
 ManagerLookup = Callable[[str], Awaitable[Principal | None]]
 # Raises Unauthenticated when a token's principal names what does not exist
@@ -54,8 +57,12 @@ class RequestGuard:
         graphiql: bool,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         upload_rule: Rule | None = None,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
         self.app = app
+        # Seconds the body may stop arriving (between two of its chunks): a client that
+        # sends its headers and then drips or withholds the body is answered 408.
+        self.body_timeout = body_timeout
         # Who may send a multipart request (schema.uploads.upload_rule); without one,
         # a multipart body is a body like any other, held to `max_body_bytes`.
         self.upload_rule = upload_rule
@@ -95,7 +102,11 @@ class RequestGuard:
             await self._pass_upload(request, scope, receive, send)
             return
         limit = self.max_body_bytes
-        body = await _read_body(request, receive, limit)
+        try:
+            body = await _read_body(request, _idle_bounded(receive, self.body_timeout), limit)
+        except BodyStalled:
+            await self._stalled(scope, receive, send)
+            return
         if body is None:
             message = f"The request body is larger than {limit} bytes."
             await error_response(413, REQUEST_TOO_LARGE, message, request_id)(scope, receive, send)
@@ -134,11 +145,22 @@ class RequestGuard:
             await send(message)
 
         try:
-            await self.app(scope, _counted(receive, limit), watched)
+            await self.app(
+                scope, _counted(_idle_bounded(receive, self.body_timeout), limit), watched
+            )
         except BodyTooLarge:
             if started:
                 raise
             await too_large(scope, receive, send)
+        except BodyStalled:
+            if started:
+                raise
+            await self._stalled(scope, receive, send)
+
+    async def _stalled(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"The request body stopped arriving for {self.body_timeout:g} seconds."
+        request_id: str = scope["state"]["request_id"]
+        await error_response(408, REQUEST_TIMEOUT, message, request_id)(scope, receive, send)
 
     async def _authenticate(self, request: Request) -> Principal:
         api_token = request.headers.get("x-api-token")
@@ -183,6 +205,23 @@ def _declares_more_than(request: Request, limit: int) -> bool:
 class BodyTooLarge(Exception):
     """The streamed body passed its limit (not a ValueError: Strawberry turns those into
     a 400 while it parses a multipart body)."""
+
+
+class BodyStalled(Exception):
+    """No part of the body arrived within the body timeout."""
+
+
+def _idle_bounded(receive: Receive, seconds: float) -> Receive:
+    """`receive`, raising BodyStalled when the client sends nothing for `seconds`."""
+
+    async def bounded() -> Message:
+        try:
+            async with asyncio.timeout(seconds):
+                return await receive()
+        except TimeoutError:
+            raise BodyStalled(f"no body for {seconds:g} s") from None
+
+    return bounded
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

@@ -33,6 +33,8 @@ from gateway.settings import Settings
 from tests.factories import DashboardGraph, Factory, dashboard_graph, unique
 from tests.graphql import global_id
 from tests.live_server import close_app_pools, serving
+from tests.raw_http import unfinished_request
+from tests.uploads import MULTIPART, PDF, document_upload
 
 SECRET = "request-budget-test-secret-long-enough-0123456789"
 SETTINGS = Settings(jwt_secret=SECRET)
@@ -343,3 +345,43 @@ async def test_tokens_naming_unknown_or_foreign_principals_are_refused_and_write
     assert mine.json()["data"]["payments"]["totalCount"] == 1
     assert "errors" not in as_partner.json(), as_partner.text
     assert await rows_written(engine, ours.tenant_id, theirs.tenant_id) == before
+
+
+# --- a body that stops arriving -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type, body_start",
+    [
+        ("application/json", b'{"query": "{ viewer { credential'),
+        (
+            MULTIPART,
+            document_upload(
+                "UGF5bWVudDox", file_name="a.pdf", content_type="application/pdf", data=PDF
+            )[:200],
+        ),
+    ],
+    ids=["json", "upload"],
+)
+async def test_a_body_that_stops_arriving_is_answered_408_and_holds_nothing(
+    engine: AsyncEngine, tmp_path: Path, content_type: str, body_start: bytes
+) -> None:
+    graph = await dashboard_graph(Factory(engine), payments=1)
+    headers = {**bearer(graph.tenant_id, graph.admin_id), "Content-Type": content_type}
+    async with site(engine, tmp_path, RequestBudget(request_timeout=0.5)) as (client, app):
+        tasks_before = len(asyncio.all_tasks())
+
+        # The headers promise 4,000 bytes of body; 200 or fewer come, then nothing (the
+        # timeout only bounds a hung test: before, the server waited for ever).
+        async with asyncio.timeout(30):
+            response = await unfinished_request(
+                str(client.base_url), "/graphql", headers, body_start, declared_length=4_000
+            )
+
+        assert response.status == 408
+        [error] = response.json()["errors"]
+        assert error["extensions"] == {
+            "code": "REQUEST_TIMEOUT",
+            "requestId": response.headers["x-request-id"],
+        }
+        assert await eventually(lambda: nothing_held(app, tasks_before))
