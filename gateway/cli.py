@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import engine_for
 from db.migrate import upgrade
@@ -434,7 +437,6 @@ def _outbox_run(args: argparse.Namespace) -> int:
 def _expire(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from db.engine import write_engine
     from gateway.app import reseller_payments
 
     try:
@@ -445,26 +447,19 @@ def _expire(args: argparse.Namespace) -> int:
     _log_paygraph()
 
     async def run() -> int:
-        async with engine_for(settings.database_url) as engine:
-            await upgrade(engine)
-            writes = write_engine(engine)
-            try:
-                retention = timedelta(hours=settings.idempotency_retention_hours)
-                payments = reseller_payments(writes, retention)
-                total = 0
-                while expired := await payments.expire_due():
-                    total += expired
-                return total
-            finally:
-                if writes is not engine:
-                    await writes.dispose()
+        async with migrated_writes(settings.database_url) as writes:
+            retention = timedelta(hours=settings.idempotency_retention_hours)
+            payments = reseller_payments(writes, retention)
+            total = 0
+            while expired := await payments.expire_due():
+                total += expired
+            return total
 
     print(f"expired {asyncio.run(run())} reseller payment(s)")
     return 0
 
 
 def _payouts_reconcile(args: argparse.Namespace) -> int:
-    from db.engine import write_engine
     from domain.commission_payouts import ReconcileReport
     from gateway.app import build_workflows
     from gateway.payout_reconcile import ReconcileSettings, reconcile_due
@@ -480,9 +475,7 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
     _log_paygraph()
 
     async def run() -> ReconcileReport:
-        async with engine_for(settings.database_url) as engine:
-            await upgrade(engine)
-            writes = write_engine(engine)
+        async with migrated_writes(settings.database_url) as writes:
             payouts = payout_provider(settings.payouts)
             storage = LocalDiskStorage(Path(settings.storage_dir))
             try:
@@ -490,8 +483,6 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
                 return await reconcile_due(workflows.commission, reconciling.batch)
             finally:
                 await payouts.close()
-                if writes is not engine:
-                    await writes.dispose()
 
     report = asyncio.run(run())
     print(
@@ -510,6 +501,22 @@ def _export_schema(args: argparse.Namespace) -> int:
     else:
         args.output.write_text(sdl)
     return 0
+
+
+@contextlib.asynccontextmanager
+async def migrated_writes(url: str) -> AsyncIterator[AsyncEngine]:
+    """The engine a one-off command writes through (db.engine.write_engine), on a
+    database migrated first; disposed when the command is done."""
+    from db.engine import write_engine
+
+    async with engine_for(url) as engine:
+        await upgrade(engine)
+        writes = write_engine(engine)
+        try:
+            yield writes
+        finally:
+            if writes is not engine:
+                await writes.dispose()
 
 
 if __name__ == "__main__":
