@@ -15,7 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 
-from domain.permissions import OPERATIONS, REQUEST_PARTNER_PAYMENTS, VIEW_PARTNER_PAYMENTS
+from domain.permissions import (
+    OPERATIONS,
+    REQUEST_PARTNER_PAYMENTS,
+    VIEW_PARTNER_PAYMENTS,
+    Rule,
+)
 from domain.principal import Principal
 from gateway.auth import JwtVerifier, mint_token
 from gateway.request_guard import RequestGuard
@@ -44,18 +49,24 @@ async def any_principal(_: Principal) -> None:
     the same for every principal (the user check has its tests through the whole app)."""
 
 
-@pytest.fixture(scope="module")
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    guarded = RequestGuard(
+def guard(upload_rule: Rule | None) -> RequestGuard:
+    """The edge in front of an app that echoes what it received, with these tests' limits;
+    `upload_rule` None: an app that takes no uploads."""
+    return RequestGuard(
         request_response(received),
         verifier=JwtVerifier(SETTINGS),
         managers=no_managers,
         principals=any_principal,
         max_body_bytes=MAX_BODY_BYTES,
         max_upload_bytes=MAX_UPLOAD_BYTES,
-        upload_rule=OPERATIONS["Mutation.addPaymentDocument"],
+        upload_rule=upload_rule,
         graphiql=False,
     )
+
+
+@pytest.fixture(scope="module")
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    guarded = guard(upload_rule=OPERATIONS["Mutation.addPaymentDocument"])
     async with serving(guarded) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         yield client
 
@@ -246,15 +257,7 @@ async def test_an_upload_over_the_limit_is_cut_off_once_past_it_without_waiting_
 
 async def test_a_multipart_body_where_no_upload_is_taken_keeps_the_json_limit() -> None:
     # given a guard whose app takes no uploads (the downloads' and exports' guards)
-    guarded = RequestGuard(
-        request_response(received),
-        verifier=JwtVerifier(SETTINGS),
-        managers=no_managers,
-        principals=any_principal,
-        max_body_bytes=MAX_BODY_BYTES,
-        max_upload_bytes=MAX_UPLOAD_BYTES,
-        graphiql=False,
-    )
+    guarded = guard(upload_rule=None)
     async with serving(guarded) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         # when a multipart body over the JSON limit comes, then it is too large
         response = await client.post("/", content=upload_of(4000), headers=headers(MULTIPART))
