@@ -6,7 +6,7 @@ Resolvers depend on these, never on the database package.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from domain import entities as e
 from domain.aggregates import AggregateKey, Group
@@ -18,6 +18,13 @@ V_co = TypeVar("V_co", covariant=True)
 
 class Loader(Protocol[K_contra, V_co]):
     def load(self, key: K_contra) -> Awaitable[V_co]: ...
+
+
+class CompiledReads(Protocol):
+    """Answers a planned root field (domain.read_plan) with one statement that builds
+    its JSON; None when it finds no row."""
+
+    async def fetch(self, root: Any) -> Any: ...
 
 
 class ReadLoaders(Protocol):

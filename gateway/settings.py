@@ -92,6 +92,8 @@ class Settings:
     jwt_leeway: int = 30
     graphiql: bool = True
     introspection: bool = True
+    # Answer covered root fields with one JSON-building statement (PostgreSQL only).
+    compiled_reads: bool = True
     cors_origins: tuple[str, ...] = ()
     limits: RequestLimits = field(default_factory=RequestLimits)
     host: str = "127.0.0.1"
@@ -164,6 +166,7 @@ class Settings:
             jwt_leeway=env_int("PAYGRAPH_JWT_LEEWAY", 30),
             graphiql=_flag("PAYGRAPH_GRAPHIQL", not production),
             introspection=_flag("PAYGRAPH_INTROSPECTION", not production),
+            compiled_reads=_flag("PAYGRAPH_COMPILED_READS", True),
             cors_origins=_list("PAYGRAPH_CORS_ORIGINS"),
             limits=RequestLimits(
                 max_depth=env_int("PAYGRAPH_MAX_DEPTH", 10),

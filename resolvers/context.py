@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from domain.commission_workflow import CommissionWorkflow
     from domain.invoice_workflow import InvoicePayments
-    from domain.ports import ReadLoaders
+    from domain.ports import CompiledReads, ReadLoaders
     from domain.principal import Principal
     from domain.reseller_payments import ResellerPayments
     from domain.throttle import CallerBucket
@@ -33,3 +33,5 @@ class Context:
     # What the operation was costed at (schema.query_cost.CostReport), once it was: an
     # answer replaced at the edge (REQUEST_TIMEOUT) still reports it.
     cost: Any = None
+    # Runs compiled root fields (schema.compiled_execution); None: every field resolves.
+    compiled: CompiledReads | None = None

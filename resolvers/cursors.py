@@ -71,14 +71,27 @@ def _json_value(value: Any) -> Any:
     return getattr(value, "value", value)  # enum members as their stored value
 
 
+def _keys(order: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+    """The sort keys a cursor carries the values of: the order's, but its closing id."""
+    return order[:-1] if order and order[-1].column == "id" else order
+
+
 def encode_cursor(item: Any, order: tuple[SortKey, ...] = ()) -> str:
     """The cursor of `item` (any read model) in `order`."""
-    keys = order[:-1] if order and order[-1].column == "id" else order
     if _plain(order):
         return encode("cursor", item.id)
-    values = [_json_value(getattr(item, key.column)) for key in keys]
+    return cursor_of(
+        item.id, [_json_value(getattr(item, key.column)) for key in _keys(order)], order
+    )
+
+
+def cursor_of(row_id: int, values: list[Any], order: tuple[SortKey, ...]) -> str:
+    """The cursor of the row `row_id` whose sort-key values (as JSON values: moments in
+    ISO-8601, enums by stored value) are `values`."""
+    if _plain(order):
+        return encode("cursor", row_id)
     payload = json.dumps([_signature(order), values], separators=(",", ":"))
-    return encode("cursor", f"{item.id}:{payload}")
+    return encode("cursor", f"{row_id}:{payload}")
 
 
 def cursor_row_id(token: str) -> int | None:
@@ -104,7 +117,7 @@ def decode_cursor(
     row_id = parse_row_id(raw_id)
     if row_id is None:
         raise invalid
-    keys = order[:-1] if order and order[-1].column == "id" else order
+    keys = _keys(order)
     if _plain(order):
         if payload:
             raise _other_order(argument)

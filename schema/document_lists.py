@@ -13,7 +13,7 @@ from domain.errors import BadUserInput
 from domain.filtering import sort_direction_named, sort_field_named
 from domain.listings import LISTINGS
 from domain.paging import CountKey, ListRequest, Offset
-from domain.portfolio import commission_filter, portfolio_filter
+from domain.portfolio import DEFAULT_PORTFOLIO_PAGE_SIZE, commission_filter, portfolio_filter
 from domain.statuses import PaymentStatus
 from resolvers import lists
 from schema.fields import Info, request_of
@@ -110,6 +110,28 @@ class PortfolioSortField(Enum):
     STATUS = "status"
 
 
+def portfolio_request(
+    page: int = 0,
+    page_size: int = DEFAULT_PORTFOLIO_PAGE_SIZE,
+    sort_by: PortfolioSortField = PortfolioSortField.CREATED,
+    sort_direction: SortDirection = SortDirection.DESC,
+    from_date: datetime | None = None,
+    to_date: datetime | None = None,
+    status: PaymentStatus | None = None,
+    filter: Any = None,
+) -> ListRequest:
+    """Document 001's page of a partner's payments as a list request."""
+    window = Offset.of_page(page, page_size, first_page=0, page_arg="page", size_arg="pageSize")
+    return request_of(
+        "Payment",
+        filter,
+        None,
+        offset=window,
+        extra=portfolio_filter(from_date, to_date, status),
+        sort_pairs=[(sort_by.value, sort_direction is SortDirection.DESC)],
+    )
+
+
 async def portfolio_page(
     info: Info,
     partner_id: int,
@@ -122,14 +144,8 @@ async def portfolio_page(
     status: PaymentStatus | None,
     filter: Any,
 ) -> PortfolioPage:
-    window = Offset.of_page(page, page_size, first_page=0, page_arg="page", size_arg="pageSize")
-    request = request_of(
-        "Payment",
-        filter,
-        None,
-        offset=window,
-        extra=portfolio_filter(from_date, to_date, status),
-        sort_pairs=[(sort_by.value, sort_direction is SortDirection.DESC)],
+    request = portfolio_request(
+        page, page_size, sort_by, sort_direction, from_date, to_date, status, filter
     )
     key = CountKey("payments_by_partner", partner_id, request.where)
     rows: list[Any] = []

@@ -13,6 +13,7 @@ from domain.paging import ListRequest, Offset
 from resolvers import lists
 from resolvers.context import Context
 from resolvers.relations import load_now
+from schema.compiled_plan import ROOT_LIST
 from schema.connection import Connection
 from schema.filters import FILTERS, SORTS, plain, sort_keys
 from schema.lean import CHILDREN, RELATION, ChildList, lean_field
@@ -203,6 +204,27 @@ def child_connection(type_name: str, relation: str, node: Any, description: str)
 def root_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
     """A root list: the shared arguments plus document 003's `page` / `perPage`."""
 
+    def request(
+        filter: Any = None,
+        sort: Any = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> ListRequest:
+        return request_of(
+            type_name,
+            filter,
+            sort,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            offset=page_offset(page, per_page),
+        )
+
     async def resolve(
         info: Info,
         filter: Any = None,
@@ -214,17 +236,8 @@ def root_connection(type_name: str, relation: str, node: Any, description: str) 
         page: int | None = None,
         per_page: int | None = None,
     ) -> Connection[Any]:
-        request = request_of(
-            type_name,
-            filter,
-            sort,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            offset=page_offset(page, per_page),
-        )
-        return await root_paged(info, type_name, relation, request)
+        asked = request(filter, sort, first, after, last, before, page, per_page)
+        return await root_paged(info, type_name, relation, asked)
 
     arguments = _list_arguments(type_name)
     arguments.pop("root")
@@ -234,7 +247,9 @@ def root_connection(type_name: str, relation: str, node: Any, description: str) 
         "per_page": PerPage,
         "return": connection_type(type_name, node),
     }
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={ROOT_LIST: (relation, request)}
+    )
 
 
 def _list_arguments(type_name: str) -> dict[str, Any]:

@@ -43,10 +43,10 @@ CHILDREN = "paygraph.children"  # field metadata: a ChildList
 DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's origin
 
 
-def lean(description: str) -> Any:
+def lean(description: str, **metadata: Any) -> Any:
     """Decorates a resolver taking `(self)` or `(self, info)` that graphql-core calls
-    directly."""
-    return strawberry.field(description=description, metadata={LEAN: True})
+    directly; `metadata` tells the read catalog what it reads (schema.compiled_plan)."""
+    return strawberry.field(description=description, metadata={LEAN: True, **metadata})
 
 
 def lean_field(resolver: Callable[..., Any], description: str, **metadata: Any) -> Any:

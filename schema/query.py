@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
 
 from resolvers import nodes
+from schema.compiled_plan import LOOKUP
 from schema.document_lists import (
     Length,
     PartnerPaymentList,
@@ -33,6 +34,11 @@ IdArg = Annotated[
 CommissionFilterArg = filter_arg("Payment")
 
 
+def lookup(type_name: str) -> dict[str, Any]:
+    """A root lookup's catalog entry: the row id its `id` argument names."""
+    return {LOOKUP: lambda id: nodes.row_id(type_name, id)}
+
+
 @strawberry.type(description="Read the payment graph.")
 class Query:
     @strawberry.field(description="Who is calling: credential, tenant, permissions, scope.")
@@ -47,7 +53,7 @@ class Query:
     ) -> relay.Node | None:
         return await nodes.node(info.context, id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="One payment.")
+    @strawberry.field(description="One payment.", metadata=lookup("Payment"))
     async def payment(self, info: Info, id: IdArg) -> Payment | None:
         return await nodes.by_id(info.context, "Payment", id)  # type: ignore[no-any-return]
 
@@ -58,7 +64,7 @@ class Query:
         "Payments: by cursor, or by `page`/`perPage` (document 003).",
     )
 
-    @strawberry.field(description="One invoice.")
+    @strawberry.field(description="One invoice.", metadata=lookup("Invoice"))
     async def invoice(self, info: Info, id: IdArg) -> Invoice | None:
         return await nodes.by_id(info.context, "Invoice", id)  # type: ignore[no-any-return]
 
@@ -69,7 +75,7 @@ class Query:
         "Invoices: by cursor, or by `page`/`perPage` (document 003).",
     )
 
-    @strawberry.field(description="One address.")
+    @strawberry.field(description="One address.", metadata=lookup("Address"))
     async def address(self, info: Info, id: IdArg) -> Address | None:
         return await nodes.by_id(info.context, "Address", id)  # type: ignore[no-any-return]
 
@@ -80,7 +86,7 @@ class Query:
         "Addresses: by cursor, or by `page`/`perPage` (document 003).",
     )
 
-    @strawberry.field(description="One partner.")
+    @strawberry.field(description="One partner.", metadata=lookup("Partner"))
     async def partner(self, info: Info, id: IdArg) -> Partner | None:
         return await nodes.by_id(info.context, "Partner", id)  # type: ignore[no-any-return]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.compiled_reads import SqlCompiledReads, compiles
 from db.engine import read_engine
 from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
@@ -44,6 +46,13 @@ def moment_of(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def compiling(engine: AsyncEngine) -> bool:
+    """Whether in-process operations compile their reads: on PostgreSQL unless
+    PAYGRAPH_COMPILED_READS is off, as the server decides."""
+    flag = os.environ.get("PAYGRAPH_COMPILED_READS", "on").strip().lower()
+    return compiles(engine) and flag in {"1", "true", "yes", "on"}
+
+
 def admin(tenant_id: int, user_id: int | None = None) -> Principal:
     return Principal(
         tenant_id=tenant_id, user_id=user_id, credential=Credential.JWT, permissions=ALL_PERMISSIONS
@@ -63,9 +72,11 @@ async def execute(
 ) -> Any:
     """Run `query` as the app would; mutations need their use cases (`commission`,
     `resellers`, `invoices`)."""
+    reads, scope = read_engine(engine), ReadScope.of(principal)
     context = Context(
         principal=principal,
-        loaders=SqlReadLoaders(read_engine(engine), ReadScope.of(principal)),  # type: ignore[arg-type]
+        loaders=SqlReadLoaders(reads, scope),  # type: ignore[arg-type]
+        compiled=SqlCompiledReads(reads, scope) if compiling(engine) else None,
         request_id="test-request",
         commission=commission,
         resellers=resellers,

@@ -17,6 +17,7 @@ from domain import aggregates as a
 from domain.money import Money as DomainMoney
 from domain.paging import CountKey, Page
 from resolvers.relations import load_one
+from schema.compiled_plan import GROUPS
 from schema.enums import PaymentKind, PaymentStatus
 from schema.fields import Info
 from schema.money import Money
@@ -161,6 +162,13 @@ class PaymentGroupPage:
         )
 
 
+def group_shape(
+    by: list[a.GroupKey], first: int = DEFAULT_GROUPS, offset: int = 0
+) -> tuple[tuple[a.GroupKey, ...], a.GroupWindow]:
+    """groupBy's keys and window, checked as `groups_of` checks them."""
+    return a.checked_keys(by), a.group_window(first, offset)
+
+
 async def measured(info: Info, key: a.AggregateKey) -> Page[a.Group]:
     return await info.context.loaders.aggregate_of.load(key)
 
@@ -173,8 +181,8 @@ async def aggregate_of(info: Info, of: CountKey) -> PaymentAggregate:
 async def groups_of(
     info: Info, of: CountKey, by: list[a.GroupKey], first: int, offset: int
 ) -> PaymentGroupPage:
-    key = a.AggregateKey(of, a.checked_keys(by), a.group_window(first, offset))
-    return PaymentGroupPage.of(await measured(info, key))
+    keys, window = group_shape(by, first, offset)
+    return PaymentGroupPage.of(await measured(info, a.AggregateKey(of, keys, window)))
 
 
 GroupBy = Annotated[
@@ -207,6 +215,7 @@ class MeasuredList:
             "The list's payments grouped by the keys, each group with the same measures "
             "as `aggregate`; paged by `first` / `offset` in key order."
         ),
+        metadata={GROUPS: group_shape},
     )
     async def group_by(
         self, info: Info, by: GroupBy, first: GroupFirst = DEFAULT_GROUPS, offset: GroupOffset = 0

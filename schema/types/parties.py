@@ -12,12 +12,14 @@ from strawberry import relay
 from domain import entities as e
 from domain.portfolio import DEFAULT_PORTFOLIO_PAGE_SIZE
 from resolvers.relations import load_one
+from schema.compiled_plan import PARTNER_PAGE
 from schema.document_lists import (
     FromDate,
     PortfolioPage,
     PortfolioSortField,
     ToDate,
     portfolio_page,
+    portfolio_request,
 )
 from schema.enums import PartnerKind, PaymentMethodType, PaymentStatus, UserRole
 from schema.fields import Info, child_connection, database_id_field, entity_type_check, filter_arg
@@ -69,7 +71,8 @@ class Partner(relay.Node):
         description=(
             "Document 001: the partner's acquiring payments across all its merchants and "
             "terminals, by 0-based page, newest first unless sorted otherwise."
-        )
+        ),
+        metadata={PARTNER_PAGE: ("payments_by_partner", portfolio_request)},
     )
     async def payments(
         self,

@@ -14,6 +14,7 @@ from domain.statuses import PaymentKind as PaymentKindValue
 from resolvers import commission as commission_resolvers
 from resolvers.nodes import as_reseller
 from resolvers.relations import load_one
+from schema.compiled_plan import AMOUNTS, MONEY
 from schema.connection import Connection
 from schema.document_lists import (
     DEFAULT_DETAIL_LENGTH,
@@ -144,11 +145,20 @@ class Payment(relay.Node):
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
     updated_at: datetime = strawberry.field(description="Last change (UTC).")
 
-    @lean("Requested amount (the payment total).")
+    @lean("Requested amount (the payment total).", **{MONEY: ("amount", "currency")})
     def amount(self) -> Money:
         return Money.of(self.requested)  # type: ignore[attr-defined, return-value]
 
-    @lean("Requested, paid and settleable amounts (document 001).")
+    @lean(
+        "Requested, paid and settleable amounts (document 001).",
+        **{
+            AMOUNTS: {
+                "requested": ("amount", "currency"),
+                "paid": ("paid_amount", "currency"),
+                "settleable": ("settleable_amount", "currency"),
+            }
+        },
+    )
     def amounts(self) -> PaymentAmounts:
         return PaymentAmounts(
             requested=PaymentAmount.of(self.requested),  # type: ignore[arg-type, attr-defined]
@@ -156,15 +166,18 @@ class Payment(relay.Node):
             settleable=PaymentAmount.of(self.settleable),  # type: ignore[attr-defined]
         )
 
-    @lean("Amount actually paid, when known.")
+    @lean("Amount actually paid, when known.", **{MONEY: ("paid_amount", "currency")})
     def paid_amount(self) -> Money | None:
         return Money.of(self.paid)  # type: ignore[attr-defined]
 
-    @lean("Amount that can be settled to the merchant, when known.")
+    @lean(
+        "Amount that can be settled to the merchant, when known.",
+        **{MONEY: ("settleable_amount", "currency")},
+    )
     def settleable_amount(self) -> Money | None:
         return Money.of(self.settleable)  # type: ignore[attr-defined]
 
-    @lean("Discount granted, when any.")
+    @lean("Discount granted, when any.", **{MONEY: ("discount_amount", "currency")})
     def discount_amount(self) -> Money | None:
         return Money.of(self.discount)  # type: ignore[attr-defined]
 

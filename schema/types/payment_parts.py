@@ -10,6 +10,7 @@ from strawberry import relay
 
 from domain import entities as e
 from resolvers.relations import load_one
+from schema.compiled_plan import MONEY
 from schema.enums import DocumentStatus, LedgerDirection, PaymentStatus
 from schema.fields import Info, database_id_field, entity_type_check
 from schema.lean import lean
@@ -36,7 +37,7 @@ class PaymentDetail(relay.Node):
     shipment_reference: str | None = strawberry.field(description="Shipment reference.")
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
 
-    @lean("Amount of this row.")
+    @lean("Amount of this row.", **{MONEY: ("amount", "currency")})
     def amount(self) -> Money:
         return Money.of(self.money)  # type: ignore[return-value]
 
@@ -97,7 +98,7 @@ class AccountingTransaction(relay.Node):
     description: str | None = strawberry.field(description="Narrative.")
     created_at: datetime = strawberry.field(description="Posting time (UTC).")
 
-    @lean("Amount of the line (always positive).")
+    @lean("Amount of the line (always positive).", **{MONEY: ("amount", "currency")})
     def amount(self) -> Money:
         return Money.of(self.money)  # type: ignore[return-value]
 

@@ -1,0 +1,577 @@
+"""Compiled reads: a planned root field (domain.read_plan) as one PostgreSQL statement
+that builds the field's whole JSON answer in the database, Hasura's way: every object
+is text built from its columns, every relation a correlated subquery (to-one: the row
+by its key; to-many: the page of children, aggregated with `string_agg`), every count
+and `groupBy` a subquery of the same statement.
+
+The rows are chosen exactly as the loaders choose them (db.loaders): the relation's
+table and key, `db.scopes.visible` for the caller, `db.filters` for the filter, order
+and cursor bounds, and the same window; `groupBy` is `db.aggregates.measure_statement`
+itself. Every value is written as the resolver path writes it (global IDs, enum names,
+BigInt as a string, `datetime.isoformat`, the currency's precision and numeric code),
+so the answers are the same (tests/integration/test_compiled_reads.py holds them
+together). Cursors are the one exception: the statement returns each cursor's row id
+and sort-key values, and `finish_cursors` encodes them as resolvers.cursors does.
+
+The statement of a plan is built once per caller scope and kept; SQLAlchemy keeps its
+compiled form and asyncpg its prepared statement.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    FromClause,
+    Numeric,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.aggregates import measure_statement
+from db.filters import beyond, order_by, where
+from db.loaders import ALWAYS, BY_ID, BY_PARENT, ROOTS
+from db.scopes import visible
+from domain import read_plan as p
+from domain.access import ReadScope
+from domain.aggregates import MONEY_FIELDS, GroupKey
+from domain.currencies import ISO_4217
+from domain.money import MAX_MINOR_UNITS
+from domain.paging import Keyset, ListRequest, Offset
+
+MAX_CONCAT_ARGUMENTS = 90  # PostgreSQL functions take at most 100 arguments
+STATEMENTS_KEPT = 512
+
+
+class NotCompiled(Exception):
+    """The plan names something the catalog cannot build in SQL."""
+
+
+def _literal(text: str) -> ColumnElement[str]:
+    return literal_column("'" + text.replace("'", "''") + "'", Text)
+
+
+NULL = _literal("null")
+CURRENCIES = literal_column(
+    "'"
+    + orjson.dumps({c.code: [c.exponent, c.numeric] for c in ISO_4217.values()}).decode()
+    + "'::jsonb"
+)
+
+
+def _concat(parts: Sequence[ColumnElement[Any] | str]) -> ColumnElement[str]:
+    """Text parts joined; adjacent literal strings are merged first."""
+    merged: list[ColumnElement[Any] | str] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    elements = [_literal(x) if isinstance(x, str) else x for x in merged]
+    if len(elements) == 1:
+        return elements[0]
+    while len(elements) > MAX_CONCAT_ARGUMENTS:
+        elements = [
+            func.concat(*elements[i : i + MAX_CONCAT_ARGUMENTS], type_=Text)
+            for i in range(0, len(elements), MAX_CONCAT_ARGUMENTS)
+        ]
+    return func.concat(*elements, type_=Text)
+
+
+def _object(members: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[str]:
+    parts: list[ColumnElement[Any] | str] = ["{"]
+    for index, (key, value) in enumerate(members):
+        parts.append(("," if index else "") + orjson.dumps(key).decode() + ":")
+        parts.append(value)
+    parts.append("}")
+    return _concat(parts)
+
+
+def _constant(value: Any) -> ColumnElement[str]:
+    return _literal(orjson.dumps(value).decode())
+
+
+def _nullable(value: ColumnElement[Any], text: ColumnElement[str]) -> ColumnElement[str]:
+    return case((value.is_(None), NULL), else_=text)
+
+
+def _quoted(text: ColumnElement[Any]) -> ColumnElement[str]:
+    return _concat(['"', text, '"'])
+
+
+def _json_text(value: ColumnElement[Any]) -> ColumnElement[str]:
+    return func.coalesce(cast(func.to_json(value), Text), NULL)
+
+
+def _date_time(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """`datetime.isoformat()` of the UTC moment: microseconds only when there are some."""
+    utc = func.timezone(_literal("UTC"), value)
+    seconds = func.to_char(utc, _literal('YYYY-MM-DD"T"HH24:MI:SS'))
+    fraction = case(
+        (func.date_trunc(_literal("second"), utc) != utc, func.to_char(utc, _literal(".US"))),
+        else_=_literal(""),
+    )
+    return _nullable(value, _concat(['"', seconds, fraction, '+00:00"']))
+
+
+def _date(value: ColumnElement[Any]) -> ColumnElement[str]:
+    return _nullable(value, _concat(['"', func.to_char(value, _literal("YYYY-MM-DD")), '"']))
+
+
+def _scalar(value: ColumnElement[Any], output: p.Output) -> ColumnElement[str]:
+    if output is p.Output.TEXT:
+        return _json_text(value)
+    if output is p.Output.NUMBER:
+        return func.coalesce(cast(value, Text), NULL)
+    if output is p.Output.BOOLEAN:
+        return case((value.is_(None), NULL), (value, _literal("true")), else_=_literal("false"))
+    if output is p.Output.BIG_INT:
+        return _nullable(value, _quoted(cast(value, Text)))
+    if output is p.Output.DATE_TIME:
+        return _date_time(value)
+    return _date(value)
+
+
+def _enum(value: ColumnElement[Any], names: tuple[tuple[str, str], ...]) -> ColumnElement[str]:
+    whens = [(value == _literal(stored), _constant(name)) for stored, name in names]
+    return case(*whens, else_=NULL)
+
+
+def _bounded(amount: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A measured amount, or a division by zero when BigInt cannot carry it: the
+    statement fails and the resolver path answers AMOUNT_OUT_OF_RANGE."""
+    return case(
+        (func.abs(amount) > MAX_MINOR_UNITS, amount / literal_column("0")),
+        else_=amount,
+    )
+
+
+class Compiler:
+    """Builds the statement of one plan for one caller scope."""
+
+    def __init__(self, scope: ReadScope) -> None:
+        self._scope = scope
+        self._names = 0
+
+    def _alias(self, table: Any) -> Any:
+        """`table` under a name of its own in the statement."""
+        self._names += 1
+        return table.alias(f"{table.name}_{self._names}")
+
+    def _outer(self, row: FromClause, column: str) -> ColumnElement[Any]:
+        """A column of an enclosing query's row, by name: a correlated reference that
+        no FROM list takes in."""
+        self._column(row, column)
+        return literal_column(f'"{row.name}"."{column}"')
+
+    # Roots ---------------------------------------------------------------------------
+
+    def statement(self, root: p.Root) -> Select[Any]:
+        if isinstance(root, p.Lookup):
+            table = self._alias(self._table_of(root.row.table))
+            row = self._row(table, root.row)
+            return select(row).where(table.c.id == root.row_id, visible(table, self._scope))
+        return select(self._list(root, None))
+
+    # Rows ----------------------------------------------------------------------------
+
+    def _table_of(self, loader: str) -> Any:
+        model = BY_ID.get(loader)
+        if model is None:
+            raise NotCompiled(loader)
+        return model.table
+
+    def _row(self, row: FromClause, shape: p.RowShape | p.Composite) -> ColumnElement[str]:
+        return _object([(key, self._field(row, node)) for key, node in shape.fields])
+
+    def _field(self, row: FromClause, node: Any) -> ColumnElement[str]:
+        if isinstance(node, p.Constant):
+            return _constant(node.value)
+        if isinstance(node, p.Scalar):
+            return _scalar(self._column(row, node.column), node.output)
+        if isinstance(node, p.EnumName):
+            return _enum(self._column(row, node.column), node.names)
+        if isinstance(node, p.GlobalId):
+            text = _concat([node.type_name + ":", cast(row.c.id, Text)])
+            encoded = func.encode(func.convert_to(text, _literal("UTF8")), _literal("base64"))
+            return _quoted(encoded)
+        if isinstance(node, p.MoneyShape):
+            amount = self._column(row, node.amount)
+            currency = self._column(row, node.currency)
+            return _nullable(amount, self._money(amount, currency, node.fields))
+        if isinstance(node, p.Composite):
+            return self._row(row, node)
+        if isinstance(node, p.ToOne):
+            return self._to_one(self._outer(row, node.key), node.target)
+        if isinstance(node, p.ListShape):
+            return self._list(node, row)
+        raise NotCompiled(node)
+
+    def _column(self, row: FromClause, name: str) -> ColumnElement[Any]:
+        if name not in row.c:
+            raise NotCompiled(name)
+        return row.c[name]
+
+    def _to_one(self, key: ColumnElement[Any], target: p.RowShape) -> ColumnElement[str]:
+        table = self._alias(self._table_of(target.table))
+        found = (
+            select(self._row(table, target))
+            .where(table.c.id == key, visible(table, self._scope))
+            .scalar_subquery()
+        )
+        return func.coalesce(found, NULL)
+
+    def _money(
+        self, amount: ColumnElement[Any], currency: ColumnElement[Any], fields: Any
+    ) -> ColumnElement[str]:
+        members = []
+        for key, part in fields:
+            if isinstance(part, p.Constant):
+                members.append((key, _constant(part.value)))
+            elif isinstance(part, p.Composite):
+                members.append((key, self._money(amount, currency, part.fields)))
+            elif part is p.MoneyPart.AMOUNT:
+                members.append((key, _quoted(cast(amount, Text))))
+            elif part is p.MoneyPart.CURRENCY:
+                members.append((key, _json_text(currency)))
+            else:
+                index = 0 if part is p.MoneyPart.PRECISION else 1
+                found = CURRENCIES.op("->")(currency).op("->>")(literal_column(str(index)))
+                members.append((key, func.coalesce(found, NULL)))
+        return _object(members)
+
+    # Lists ---------------------------------------------------------------------------
+
+    def _source(
+        self, shape: p.ListShape, parent: FromClause | None
+    ) -> tuple[Any, list[ColumnElement[bool]], ColumnElement[Any] | None]:
+        """The list's table (aliased), the conditions choosing its rows (scope, parent,
+        filter, the relation's own) and the parent column, as the loaders apply them."""
+        if parent is None:
+            model = ROOTS.get(shape.relation)
+            if model is None:
+                raise NotCompiled(shape.relation)
+            table = self._alias(model.table)
+            return table, self._matching(table, shape.request), None
+        if shape.relation not in BY_PARENT or shape.parent_key is None:
+            raise NotCompiled(shape.relation)
+        model, foreign_key = BY_PARENT[shape.relation]
+        table = self._alias(model.table)
+        always = ALWAYS.get(shape.relation)
+        link = self._outer(parent, shape.parent_key)
+        conditions = [
+            table.c[foreign_key] == link,
+            *self._matching(table, shape.request),
+            *([always(table)] if always else []),
+        ]
+        return table, conditions, table.c[foreign_key]
+
+    def _matching(self, table: Any, request: ListRequest) -> list[ColumnElement[bool]]:
+        return [visible(table, self._scope), where(table, request.where, self._scope)]
+
+    def _list(self, shape: p.ListShape, parent: FromClause | None) -> ColumnElement[str]:
+        """The list's object: built by one aggregate over its page of rows when it
+        shows rows (counts and groups are subqueries of it), else from subqueries."""
+        table, conditions, _ = self._source(shape, parent)
+        request = shape.request
+        page = (
+            self._page(table, conditions, request, parent)
+            if any(_is_row_part(node) for _, node in shape.fields)
+            else None
+        )
+        members = []
+        for key, node in shape.fields:
+            if isinstance(node, p.Constant):
+                members.append((key, _constant(node.value)))
+            elif isinstance(node, p.Counted) and node.part is p.PagePart.TOTAL_COUNT:
+                members.append((key, self._count(table, conditions)))
+            elif isinstance(node, p.Groups):
+                members.append((key, self._groups(table, conditions, node)))
+            elif page is not None and _is_row_part(node):
+                members.append((key, self._page_part(page, request, node)))
+            else:
+                raise NotCompiled(node)
+        built = _object(members)
+        if page is None:
+            return built
+        return select(built).select_from(page).scalar_subquery()
+
+    def _count(self, table: Any, conditions: list[ColumnElement[bool]]) -> ColumnElement[str]:
+        counted = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+        return cast(counted, Text)
+
+    def _page(
+        self,
+        table: Any,
+        conditions: list[ColumnElement[bool]],
+        request: ListRequest,
+        parent: FromClause | None,
+    ) -> FromClause:
+        """The window's rows (one more than its size, to tell whether more follow),
+        numbered `_n` in the order they were fetched."""
+        window = request.window
+        backward = isinstance(window, Keyset) and window.backward
+        bounds = []
+        if isinstance(window, Keyset):
+            if window.after is not None:
+                bounds.append(beyond(table, request.order, window.after))
+            if window.before is not None:
+                bounds.append(beyond(table, request.order, window.before, reverse=True))
+        number = func.row_number().over(order_by=order_by(table, request.order, reverse=backward))
+        fetched = (
+            select(*table.c, number.label("_n"))
+            .where(*conditions, *bounds)
+            .order_by(*order_by(table, request.order, reverse=backward))
+            .limit(request.size + 1)
+        )
+        if isinstance(window, Offset):
+            fetched = fetched.offset(window.offset)
+        self._names += 1
+        return fetched.subquery(f"page_{self._names}")
+
+    def _page_part(self, page: FromClause, request: ListRequest, node: Any) -> ColumnElement[str]:
+        """One field of a list built from its page, as an aggregate over the page: rows,
+        edges or pageInfo."""
+        window = request.window
+        backward = isinstance(window, Keyset) and window.backward
+        in_page = page.c._n <= request.size
+        order = page.c._n.desc() if backward else page.c._n.asc()
+
+        def listed(item: ColumnElement[str]) -> ColumnElement[str]:
+            # concat() skips the NULL of no rows: `[]`.
+            return _concat(["[", _ordered_agg(item, order, in_page), "]"])
+
+        if isinstance(node, p.Rows):
+            return listed(self._row(page, node.row))
+        if isinstance(node, p.Edges):
+            members = []
+            for key, part in node.fields:
+                if isinstance(part, p.EdgeCursor):
+                    members.append((key, self._cursor(page, request)))
+                elif isinstance(part, p.Constant):
+                    members.append((key, _constant(part.value)))
+                else:
+                    members.append((key, self._row(page, part)))
+            return listed(_object(members))
+        members = []
+        for key, part in node.fields:
+            if isinstance(part, p.Constant):
+                members.append((key, _constant(part.value)))
+            elif part.part in (p.PagePart.START_CURSOR, p.PagePart.END_CURSOR):
+                # Rows are shown in `_n` order, reversed when paging backward.
+                ascending = (part.part is p.PagePart.START_CURSOR) != backward
+                ends = page.c._n.asc() if ascending else page.c._n.desc()
+                cursors = func.array_agg(aggregate_order_by(self._cursor(page, request), ends))
+                members.append((key, func.coalesce(cursors.filter(in_page)[1], NULL)))
+            else:
+                members.append((key, self._page_flag(request, part.part)))
+        return _object(members)
+
+    def _page_flag(self, request: ListRequest, part: p.PagePart) -> ColumnElement[str]:
+        window = request.window
+        more = case((func.count() > request.size, _literal("true")), else_=_literal("false"))
+        if isinstance(window, Offset):
+            flags = {p.PagePart.HAS_NEXT: more, p.PagePart.HAS_PREVIOUS: window.offset > 0}
+        elif window.backward:
+            flags = {p.PagePart.HAS_NEXT: window.before is not None, p.PagePart.HAS_PREVIOUS: more}
+        else:
+            flags = {p.PagePart.HAS_NEXT: more, p.PagePart.HAS_PREVIOUS: window.after is not None}
+        flag = flags[part]
+        if isinstance(flag, bool):
+            return _literal("true" if flag else "false")
+        return flag
+
+    def _cursor(self, row: FromClause, request: ListRequest) -> ColumnElement[str]:
+        """The cursor's makings, `[id, sort values...]`, for `finish_cursors`."""
+        order = request.order
+        keys = order[:-1] if order and order[-1].column == "id" else order
+        parts: list[Any] = ["[", cast(row.c.id, Text)]
+        for key in keys:
+            parts += [",", _cursor_value(row.c[key.column])]
+        parts.append("]")
+        return _concat(parts)
+
+    # Groups --------------------------------------------------------------------------
+
+    def _groups(
+        self, table: Any, conditions: list[ColumnElement[bool]], node: p.Groups
+    ) -> ColumnElement[str]:
+        if node.window is None:
+            raise NotCompiled("groupBy without a window")
+        measured = measure_statement(
+            table, None, conditions, node.by, node.window, "postgresql"
+        ).subquery()
+        last = node.window.offset + node.window.limit
+        keys = [measured.c[f"k{i}"] for i in range(len(node.by))]
+        group_rows = select(
+            measured.c.grp,
+            *keys,
+            self._group_object(measured, node).label("obj"),
+        ).group_by(measured.c.grp, *keys)
+        groups = group_rows.subquery()
+        members = []
+        for key, part in node.fields:
+            if isinstance(part, p.Constant):
+                members.append((key, _constant(part.value)))
+            elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.HAS_NEXT:
+                more = select(case((func.max(groups.c.grp) > last, "true"), else_="false"))
+                members.append((key, more.select_from(groups).scalar_subquery()))
+            elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.HAS_PREVIOUS:
+                members.append((key, _literal("true" if node.window.offset > 0 else "false")))
+            elif isinstance(part, p.GroupNodes):
+                aggregated = _ordered_agg(groups.c.obj, groups.c.grp.asc(), groups.c.grp <= last)
+                found = select(_concat(["[", aggregated, "]"])).select_from(groups)
+                members.append((key, found.scalar_subquery()))
+            else:
+                raise NotCompiled(part)
+        return _object(members)
+
+    def _group_object(self, measured: FromClause, node: p.Groups) -> ColumnElement[str]:
+        (nodes,) = [part for _, part in node.fields if isinstance(part, p.GroupNodes)] or [None]
+        if nodes is None:
+            return _literal("null")
+        members = []
+        for key, part in nodes.fields:
+            if isinstance(part, p.Constant):
+                members.append((key, _constant(part.value)))
+            elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.COUNT:
+                members.append((key, cast(func.sum(measured.c.n), Text)))
+            elif isinstance(part, p.Composite):
+                members.append((key, self._group_keys(measured, node.by, part)))
+            elif isinstance(part, p.Measures):
+                item = self._measure_object(measured, part)
+                aggregated = _ordered_agg(item, measured.c.code.asc(), None)
+                members.append((key, _concat(["[", aggregated, "]"])))
+            else:
+                raise NotCompiled(part)
+        return _object(members)
+
+    def _group_keys(
+        self, measured: FromClause, by: tuple[GroupKey, ...], keys: p.Composite
+    ) -> ColumnElement[str]:
+        members = []
+        for key, part in keys.fields:
+            if isinstance(part, p.Constant):
+                members.append((key, _constant(part.value)))
+                continue
+            if not isinstance(part, p.KeyValue | p.KeyRow):
+                raise NotCompiled(part)
+            value = measured.c[f"k{by.index(part.key)}"] if part.key in by else None
+            if value is None:
+                members.append((key, NULL))
+            elif isinstance(part, p.KeyRow):
+                members.append((key, self._to_one(value, part.target)))
+            elif part.names:
+                members.append((key, _enum(value, part.names)))
+            else:
+                members.append((key, _json_text(value)))
+        return _object(members)
+
+    def _measure_object(self, measured: FromClause, measures: p.Measures) -> ColumnElement[str]:
+        members = []
+        for key, part in measures.fields:
+            if isinstance(part, p.Constant):
+                members.append((key, _constant(part.value)))
+            elif isinstance(part, p.MeasureCurrency):
+                members.append((key, _json_text(measured.c.code)))
+            elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.COUNT:
+                members.append((key, cast(measured.c.n, Text)))
+            elif isinstance(part, p.MeasuredMoney) and part.column in MONEY_FIELDS:
+                value = _bounded(_measured(measured, part.column, measures.measure))
+                money = self._money(value, measured.c.code, part.fields)
+                members.append((key, _nullable(value, money)))
+            else:
+                raise NotCompiled(part)
+        return _object(members)
+
+
+def _measured(measured: FromClause, column: str, measure: p.Measure) -> ColumnElement[Any]:
+    if measure is p.Measure.SUM:
+        return measured.c[f"{column}_sum"]
+    if measure is p.Measure.MIN:
+        return measured.c[f"{column}_min"]
+    if measure is p.Measure.MAX:
+        return measured.c[f"{column}_max"]
+    # The mean rounded half to even, exactly: domain.aggregates.rounded_quotient.
+    total, count = cast(measured.c[f"{column}_sum"], Numeric), measured.c[f"{column}_n"]
+    quotient = func.div(total, count) - case((func.mod(total, count) < 0, 1), else_=0)
+    twice = 2 * (total - quotient * count)
+    up = case((twice > count, 1), (and_(twice == count, func.mod(quotient, 2) != 0), 1), else_=0)
+    return case((count == 0, None), else_=cast(quotient + up, Numeric))
+
+
+def _ordered_agg(
+    item: ColumnElement[str], order: Any, only: ColumnElement[bool] | None
+) -> ColumnElement[str]:
+    call = func.string_agg(item, aggregate_order_by(_literal(","), order), type_=Text)
+    return call.filter(only) if only is not None else call
+
+
+def _cursor_value(column: Any) -> ColumnElement[str]:
+    """A sort key's value as encode_cursor writes it: moments and dates in ISO-8601,
+    enums by their stored value, numbers as numbers."""
+    stored = getattr(column.type, "impl", column.type)
+    if isinstance(stored, DateTime):
+        return _date_time(column)
+    if isinstance(stored, Date):
+        return _date(column)
+    return _json_text(column)
+
+
+def _is_row_part(node: Any) -> bool:
+    return isinstance(node, p.Rows | p.Edges) or (
+        isinstance(node, p.Composite)
+        and all(isinstance(part, p.Counted | p.Constant) for _, part in node.fields)
+    )
+
+
+def compiles(engine: AsyncEngine) -> bool:
+    """Whether reads over `engine` can be compiled: PostgreSQL builds the JSON; SQLite
+    keeps the resolver path."""
+    return engine.dialect.name == "postgresql"
+
+
+class SqlCompiledReads:
+    """Runs compiled plans for one caller scope over the read engine."""
+
+    def __init__(self, engine: AsyncEngine, scope: ReadScope) -> None:
+        self._engine = engine
+        self._scope = scope
+
+    async def fetch(self, root: p.Root) -> Any:
+        """The root field's answer as parsed JSON; None when the statement found no row
+        (a lookup of a missing or hidden row)."""
+        statement = _statement_of(root, self._scope)
+        async with self._engine.connect() as connection:
+            text = (await connection.execute(statement)).scalar()
+        return None if text is None else orjson.loads(text)
+
+
+_STATEMENTS: OrderedDict[tuple[int, ReadScope], tuple[p.Root, Select[Any]]] = OrderedDict()
+
+
+def _statement_of(root: p.Root, scope: ReadScope) -> Select[Any]:
+    key = (id(root), scope)
+    found = _STATEMENTS.get(key)
+    if found is not None and found[0] is root:
+        _STATEMENTS.move_to_end(key)
+        return found[1]
+    statement = Compiler(scope).statement(root)
+    _STATEMENTS[key] = (root, statement)
+    if len(_STATEMENTS) > STATEMENTS_KEPT:
+        _STATEMENTS.popitem(last=False)
+    return statement

@@ -1,0 +1,252 @@
+"""A read, planned: the JSON one root field answers with, described in tables, columns
+and relations, with no GraphQL and no SQL in it.
+
+schema.compiled_plan plans it from a selection (aliases, fragments and @skip/@include
+applied, arguments checked as the resolvers check them); db.compiled_reads turns it into
+one statement that builds the JSON in the database. Every node says what one response
+key holds; `Fields` keeps the keys in response order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeAlias
+
+from domain.aggregates import GroupKey, GroupWindow
+from domain.paging import ListRequest
+
+
+class Output(Enum):
+    """How a column's value is written in the response."""
+
+    TEXT = "text"  # a JSON string
+    NUMBER = "number"  # a JSON number (Int)
+    BOOLEAN = "boolean"
+    BIG_INT = "big_int"  # a 64-bit integer written as a string
+    DATE_TIME = "date_time"  # ISO-8601 in UTC, as `datetime.isoformat` writes it
+    DATE = "date"
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    column: str
+    output: Output
+
+
+@dataclass(frozen=True, slots=True)
+class EnumName:
+    """A stored value written as its GraphQL enum name."""
+
+    column: str
+    names: tuple[tuple[str, str], ...]  # (stored value, name)
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalId:
+    """The row's global ID: base64 of `<type_name>:<id>`."""
+
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    value: Any  # a JSON value known when planning (`__typename`, a page number)
+
+
+class MoneyPart(Enum):
+    AMOUNT = "amount"  # minor units, as BigInt
+    CURRENCY = "currency"
+    PRECISION = "precision"  # the currency's exponent
+    NUMERIC = "numeric"  # the currency's ISO 4217 numeric code
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyShape:
+    """An object made of one amount and its currency (Money, document 001's amounts):
+    null when the amount is."""
+
+    amount: str  # column
+    currency: str  # column
+    fields: MoneyFields
+
+
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """An object built from the same row (or the same money): its own fields."""
+
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class RowShape:
+    """One row of `table` as an object."""
+
+    table: str
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class ToOne:
+    """The row of `target.table` whose id is the parent row's `key` column; null when
+    there is none or the caller may not see it."""
+
+    key: str
+    target: RowShape
+
+
+class PagePart(Enum):
+    HAS_NEXT = "has_next"
+    HAS_PREVIOUS = "has_previous"
+    START_CURSOR = "start_cursor"
+    END_CURSOR = "end_cursor"
+    TOTAL_COUNT = "total_count"
+    TOTAL_PAGES = "total_pages"
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The page's rows as a list of objects (`nodes`, `data`)."""
+
+    row: RowShape
+
+
+@dataclass(frozen=True, slots=True)
+class Edges:
+    """The page's rows as edges: `cursor` is EdgeCursor, `node` a RowShape."""
+
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeCursor:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A count or page fact of the list (`totalCount`, `pageInfo.hasNextPage`)."""
+
+    part: PagePart
+
+
+class GroupPart(Enum):
+    COUNT = "count"
+    HAS_NEXT = "has_next"
+    HAS_PREVIOUS = "has_previous"
+
+
+class Measure(Enum):
+    SUM = "sum"
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    """A grouped key's value (currency, status, kind, day, month); enums by name."""
+
+    key: GroupKey
+    names: tuple[tuple[str, str], ...] = ()  # for enum keys: (stored value, name)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """A grouped key naming a row (merchant, terminal), looked up in the caller's scope."""
+
+    key: GroupKey
+    target: RowShape
+
+
+@dataclass(frozen=True, slots=True)
+class Measures:
+    """One measure of a group, per currency: a list of objects whose fields are
+    `Constant`, `MeasureCurrency`, `GroupCounted` (the currency's count) or
+    `MeasuredMoney`."""
+
+    measure: Measure
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureCurrency:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredMoney:
+    """A money field's measure in the currency, as Money; null when no row had one."""
+
+    column: str
+    fields: MoneyFields
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCounted:
+    part: GroupPart
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """`groupBy`: the list's rows grouped `by` the keys, a `window` of groups; fields are
+    `Constant`, `GroupCounted` and `GroupNodes`."""
+
+    by: tuple[GroupKey, ...]
+    window: GroupWindow | None
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class GroupNodes:
+    """The groups; fields: `Constant`, `GroupCounted(COUNT)`, `Composite` of `KeyValue` /
+    `KeyRow` (the keys) and `Measures`."""
+
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class ListShape:
+    """A paged list: a root list (`parent_key` None) or a parent row's children through
+    `relation`, with the caller's `request` (filter, order, window). Its fields are
+    `Rows`, `Edges`, `Counted`, `Composite` (pageInfo, meta), `Constant` and `Groups`."""
+
+    relation: str
+    request: ListRequest
+    fields: Fields
+    parent_key: str | None = None  # the parent row's column the children point at
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A root lookup of one row by id (`payment(id)`, `partner(id)`)."""
+
+    row: RowShape
+    row_id: int
+
+
+Node: TypeAlias = (
+    Scalar
+    | EnumName
+    | GlobalId
+    | Constant
+    | MoneyShape
+    | Composite
+    | ToOne
+    | Rows
+    | Edges
+    | EdgeCursor
+    | Counted
+    | ListShape
+    | Groups
+    | GroupNodes
+    | GroupCounted
+    | KeyValue
+    | KeyRow
+    | Measures
+    | MeasureCurrency
+    | MeasuredMoney
+)
+Fields: TypeAlias = tuple[tuple[str, Node], ...]
+MoneyFields: TypeAlias = tuple[tuple[str, "MoneyPart | Constant | Composite"], ...]
+Root: TypeAlias = ListShape | Lookup

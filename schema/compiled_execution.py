@@ -1,0 +1,178 @@
+"""Compiled execution: a query's root fields that the read catalog covers are answered
+by one SQL statement each, which builds the field's JSON in the database; the others,
+and every mutation, run through the resolvers in the same response.
+
+A root field is planned (schema.compiled_plan) once per operation and variable values,
+and the plan kept. When the context carries no compiled reader (SQLite, or compilation
+switched off), a field is not covered, its arguments are refused, or its statement
+finds nothing or stops on a data error (a lookup of a hidden row, a sum beyond BigInt),
+the field goes the resolvers' way, which answers exactly as before: its value, or its
+error at its path.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from graphql import GraphQLObjectType, OperationType
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path
+from sqlalchemy.exc import DBAPIError
+
+from domain import read_plan as p
+from resolvers.cursors import cursor_of
+from resolvers.nodes import LOADER_OF_TYPE
+from schema.compiled_plan import Planner
+from schema.fast_execution import FastExecutor
+
+PLANS_KEPT = 1024
+DATA_EXCEPTION = "22"  # SQLSTATE class: a value the statement could not compute
+
+_PLANS: OrderedDict[tuple[int, str, str], tuple[Any, p.Root | None]] = OrderedDict()
+
+
+class CompiledExecutor(FastExecutor):
+    """Strawberry's executor, answering covered root fields with compiled statements."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reads = getattr(self.context_value, "compiled", None)
+        compiling = reads is not None and self.operation.operation is OperationType.QUERY
+        self._reads = reads if compiling else None
+        self._planner: Planner | None = None
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        if self._reads is not None and path.prev is None:
+            plan = self._plan_of(parent_type, field_details_list, path.key)
+            if plan is not None:
+                return self._compiled(
+                    plan, parent_type, source, field_details_list, path, position_context
+                )
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    async def _compiled(
+        self,
+        plan: p.Root,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        try:
+            found = await self._reads.fetch(plan)  # type: ignore[union-attr]
+        except DBAPIError as error:
+            if _sqlstate(error).startswith(DATA_EXCEPTION):
+                found = None
+            else:
+                raise
+        if found is None:
+            # Nothing found or nothing computable: the resolvers say what that means.
+            result = super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+            return await result if self.is_awaitable(result) else result
+        finish_cursors(plan, found)
+        return found
+
+    def _plan_of(
+        self, root_type: GraphQLObjectType, details: FieldDetailsList, key: str | int
+    ) -> p.Root | None:
+        variables = repr(sorted(self.variable_values.coerced.items()))
+        cache_key = (id(self.operation), str(key), variables)
+        found = _PLANS.get(cache_key)
+        if found is not None and found[0] is self.operation:
+            _PLANS.move_to_end(cache_key)
+            return found[1]
+        field = root_type.fields.get(details[0].node.name.value)
+        plan = None if field is None else self._planner_of().root(field, details)
+        _PLANS[cache_key] = (self.operation, plan)
+        if len(_PLANS) > PLANS_KEPT:
+            _PLANS.popitem(last=False)
+        return plan
+
+    def _planner_of(self) -> Planner:
+        if self._planner is None:
+            strawberry_schema = self.context_value and _strawberry_schema(self.schema)
+            self._planner = Planner(
+                self.schema,
+                self.fragments,
+                self.variable_values,
+                self.operation,
+                strawberry_schema.schema_converter.scalar_registry,
+                strawberry_schema.config,
+                LOADER_OF_TYPE,
+            )
+        return self._planner
+
+
+def _strawberry_schema(schema: Any) -> Any:
+    return schema._strawberry_schema
+
+
+def _sqlstate(error: DBAPIError) -> str:
+    original = getattr(error, "orig", None)
+    return str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
+
+
+# Cursors -----------------------------------------------------------------------------
+
+
+def finish_cursors(plan: Any, value: Any) -> None:
+    """Replace the `[id, sort values...]` the statement wrote for each cursor with the
+    cursor itself (resolvers.cursors)."""
+    if isinstance(plan, p.Lookup):
+        _finish_object(plan.row.fields, value)
+    else:
+        _finish_list(plan, value)
+
+
+def _finish_object(fields: p.Fields, value: Any) -> None:
+    if value is None:
+        return
+    for key, node in fields:
+        if isinstance(node, p.ListShape):
+            _finish_list(node, value[key])
+        elif isinstance(node, p.ToOne):
+            _finish_object(node.target.fields, value[key])
+        elif isinstance(node, p.Composite):
+            _finish_object(node.fields, value[key])
+
+
+def _finish_list(shape: p.ListShape, value: dict[str, Any]) -> None:
+    order = shape.request.order
+    for key, node in shape.fields:
+        if isinstance(node, p.Rows):
+            for row in value[key]:
+                _finish_object(node.row.fields, row)
+        elif isinstance(node, p.Edges):
+            for edge in value[key]:
+                for edge_key, part in node.fields:
+                    if isinstance(part, p.EdgeCursor):
+                        edge[edge_key] = _cursor(edge[edge_key], order)
+                    elif isinstance(part, p.RowShape):
+                        _finish_object(part.fields, edge[edge_key])
+        elif isinstance(node, p.Composite):
+            info = value[key]
+            for info_key, part in node.fields:
+                if isinstance(part, p.Counted) and part.part in (
+                    p.PagePart.START_CURSOR,
+                    p.PagePart.END_CURSOR,
+                ):
+                    info[info_key] = _cursor(info[info_key], order)
+
+
+def _cursor(makings: list[Any] | None, order: Any) -> str | None:
+    if makings is None:
+        return None
+    return cursor_of(makings[0], makings[1:], order)
