@@ -348,7 +348,10 @@ class Compiler:
         edges or pageInfo."""
         window = request.window
         backward = isinstance(window, Keyset) and window.backward
-        in_page = page.c._n <= request.size
+        # Rows are numbered before an offset skips some: the page's are the first
+        # `size` after the skipped ones.
+        skipped = window.offset if isinstance(window, Offset) else 0
+        in_page = page.c._n <= skipped + request.size
         order = page.c._n.desc() if backward else page.c._n.asc()
 
         def listed(item: ColumnElement[str]) -> ColumnElement[str]:

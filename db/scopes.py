@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, true, union
+from sqlalchemy import Alias, ColumnElement, Select, Table, and_, false, or_, select, true, union
 
 from db import models as m
 from db.models.base import table_of
@@ -33,17 +33,19 @@ USER = table_of(m.User)
 API_TOKEN = table_of(m.ApiToken)
 
 
-def visible(table: Table, scope: ReadScope) -> ColumnElement[bool]:
-    """The rows of `table` the scope may read."""
-    if table is TENANT:
+def visible(table: Table | Alias, scope: ReadScope) -> ColumnElement[bool]:
+    """The rows of `table` (or of an alias of it, as compiled reads use) the scope may
+    read."""
+    base = table.element if isinstance(table, Alias) else table
+    if base is TENANT:
         return table.c.id == scope.tenant_id
     if scope.reads_nothing:
         return false()
     in_tenant = table.c.tenant_id == scope.tenant_id
-    if not scope.restricted or table.name in TENANT_WIDE:
+    if not scope.restricted or base.name in TENANT_WIDE:
         return in_tenant
     # Fail closed: a table added later is unreadable to scoped callers until it has a rule.
-    rule = _RULES.get(table.name)
+    rule = _RULES.get(base.name)
     return and_(in_tenant, rule(table, scope)) if rule else false()
 
 

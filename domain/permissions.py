@@ -119,6 +119,12 @@ OPERATIONS: Mapping[str, Rule] = {
 }
 
 
+def allows(principal: Principal, operation: str) -> bool:
+    """Whether the principal may run `operation` (unknown operations: never)."""
+    rule = OPERATIONS.get(operation)
+    return rule is not None and rule.allows(principal.permissions)
+
+
 def authorize(principal: Principal, operation: str) -> None:
     """Raise FORBIDDEN unless the principal may run `operation`; unknown operations are
     refused (fail closed)."""

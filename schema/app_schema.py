@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -104,8 +104,6 @@ def build_schema(
     # cache is keyed by the parsed document and the rules). Validating the dashboard page
     # cost more than executing a 10-row page of it.
     extensions.append(partial(ValidationCache, maxsize=VALIDATED_DOCUMENTS))
-    # Parsed once too: the same document object keys its compiled plans.
-    extensions.append(partial(ParserCache, maxsize=VALIDATED_DOCUMENTS))
     return PayGraphSchema(
         query=Query,
         mutation=Mutation,

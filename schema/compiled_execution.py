@@ -21,6 +21,7 @@ from graphql.pyutils import Path
 from sqlalchemy.exc import DBAPIError
 
 from domain import read_plan as p
+from domain.permissions import allows
 from resolvers.cursors import cursor_of
 from resolvers.nodes import LOADER_OF_TYPE
 from schema.compiled_plan import Planner
@@ -50,7 +51,11 @@ class CompiledExecutor(FastExecutor):
         path: Path,
         position_context: Any,
     ) -> Any:
-        if self._reads is not None and path.prev is None:
+        if (
+            self._reads is not None
+            and path.prev is None
+            and self._allowed(parent_type, field_details_list)
+        ):
             plan = self._plan_of(parent_type, field_details_list, path.key)
             if plan is not None:
                 return self._compiled(
@@ -59,6 +64,12 @@ class CompiledExecutor(FastExecutor):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def _allowed(self, root_type: GraphQLObjectType, details: FieldDetailsList) -> bool:
+        """Whether the caller may run the root field (the permission matrix guards every
+        root field's resolver, schema.authorization); if not, the resolver refuses it."""
+        operation = f"{root_type.name}.{details[0].node.name.value}"
+        return allows(self.context_value.principal, operation)
 
     async def _compiled(
         self,
@@ -71,11 +82,13 @@ class CompiledExecutor(FastExecutor):
     ) -> Any:
         try:
             found = await self._reads.fetch(plan)  # type: ignore[union-attr]
-        except DBAPIError as error:
-            if _sqlstate(error).startswith(DATA_EXCEPTION):
-                found = None
-            else:
-                raise
+        except Exception as error:
+            if not (isinstance(error, DBAPIError) and _sqlstate(error).startswith(DATA_EXCEPTION)):
+                # As graphql-core reports a resolver's error (a statement timeout, say).
+                field = parent_type.fields[field_details_list[0].node.name.value]
+                self.handle_field_error(error, field.type, field_details_list, path)
+                return None
+            found = None
         if found is None:
             # Nothing found or nothing computable: the resolvers say what that means.
             result = super().execute_field(
