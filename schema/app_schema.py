@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -94,7 +94,11 @@ def build_schema(
         StorableText,
     ]
     if limits is not None:
+        # Its token limit parses each document once and keeps it.
         extensions.extend(limits.extensions())
+    else:
+        # Parsed once all the same: the same document object keys its compiled plans.
+        extensions.append(partial(ParserCache, maxsize=VALIDATED_DOCUMENTS))
     if not introspection:
         extensions.append(AddValidationRules([IntrospectionDisabledRule]))
     if cost is not None:

@@ -143,17 +143,49 @@ def _sqlstate(error: DBAPIError) -> str:
 
 def finish_cursors(plan: Any, value: Any) -> None:
     """Replace the `[id, sort values...]` the statement wrote for each cursor with the
-    cursor itself (resolvers.cursors)."""
+    cursor itself (resolvers.cursors). Only the parts of the answer that hold cursors
+    are walked."""
     if isinstance(plan, p.Lookup):
         _finish_object(plan.row.fields, value)
-    else:
+    elif _has_cursors(plan):
         _finish_list(plan, value)
+
+
+def _has_cursors(node: Any) -> bool:
+    """Whether a plan node's answer holds a cursor (kept per node: plans are kept)."""
+    found = _CURSORS.get(id(node))
+    if found is not None and found[0] is node:
+        return found[1]
+    if isinstance(node, p.EdgeCursor):
+        holds = True
+    elif isinstance(node, p.Counted):
+        holds = node.part in (p.PagePart.START_CURSOR, p.PagePart.END_CURSOR)
+    elif isinstance(node, p.Rows):
+        holds = _has_cursors(node.row)
+    elif isinstance(node, p.ToOne | p.KeyRow):
+        holds = _has_cursors(node.target)
+    elif isinstance(
+        node, p.RowShape | p.Composite | p.ListShape | p.Edges | p.Groups | p.GroupNodes
+    ):
+        holds = any(_has_cursors(part) for _, part in node.fields)
+    else:
+        holds = False
+    if len(_CURSORS) > CURSOR_FACTS_KEPT:
+        _CURSORS.clear()
+    _CURSORS[id(node)] = (node, holds)
+    return holds
+
+
+CURSOR_FACTS_KEPT = 100_000
+_CURSORS: dict[int, tuple[Any, bool]] = {}
 
 
 def _finish_object(fields: p.Fields, value: Any) -> None:
     if value is None:
         return
     for key, node in fields:
+        if not _has_cursors(node):
+            continue
         if isinstance(node, p.ListShape):
             _finish_list(node, value[key])
         elif isinstance(node, p.ToOne):
@@ -165,6 +197,8 @@ def _finish_object(fields: p.Fields, value: Any) -> None:
 def _finish_list(shape: p.ListShape, value: dict[str, Any]) -> None:
     order = shape.request.order
     for key, node in shape.fields:
+        if not _has_cursors(node):
+            continue
         if isinstance(node, p.Rows):
             for row in value[key]:
                 _finish_object(node.row.fields, row)
@@ -175,6 +209,8 @@ def _finish_list(shape: p.ListShape, value: dict[str, Any]) -> None:
                         edge[edge_key] = _cursor(edge[edge_key], order)
                     elif isinstance(part, p.RowShape):
                         _finish_object(part.fields, edge[edge_key])
+        elif isinstance(node, p.Groups):
+            _finish_groups(node, value[key])
         elif isinstance(node, p.Composite):
             info = value[key]
             for info_key, part in node.fields:
@@ -183,6 +219,19 @@ def _finish_list(shape: p.ListShape, value: dict[str, Any]) -> None:
                     p.PagePart.END_CURSOR,
                 ):
                     info[info_key] = _cursor(info[info_key], order)
+
+
+def _finish_groups(groups: p.Groups, value: dict[str, Any]) -> None:
+    """Cursors of lists under a group's merchant or terminal."""
+    for key, node in groups.fields:
+        if isinstance(node, p.GroupNodes) and _has_cursors(node):
+            for group in value[key]:
+                for group_key, part in node.fields:
+                    if isinstance(part, p.Composite) and _has_cursors(part):
+                        keys = group[group_key]
+                        for name, row in part.fields:
+                            if isinstance(row, p.KeyRow):
+                                _finish_object(row.target.fields, keys[name])
 
 
 def _cursor(makings: list[Any] | None, order: Any) -> str | None:

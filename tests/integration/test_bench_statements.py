@@ -2,8 +2,9 @@
 number of SQL statements, whatever the page size: on PostgreSQL each is one compiled
 statement that builds the whole answer (db.compiled_reads); through the resolvers every
 relation of the 100-payment dashboard page and of the 200-row portfolio page comes
-through a per-request loader, and the statement's aggregate is one GROUP BY. This test keeps those counts from regressing
-(`bench/run` measures the time; tests assert counts, not timings).
+through a per-request loader, and the statement's aggregate is one GROUP BY. This test
+keeps those counts from regressing (`bench/run` measures the time; tests assert counts,
+not timings).
 
 The data is the benchmark's shape at a small size: three tenants, partners whose business
 follows 1/rank (so one portfolio fills a page of 200), detail rows and documents on every
