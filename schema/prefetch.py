@@ -26,7 +26,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from graphql.execution.values import get_argument_values, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
 from domain.errors import DomainError
 from domain.paging import ParentPage
@@ -56,7 +56,7 @@ async def prefetch(
                 relations.add(metadata[RELATION])
             elif CHILDREN in metadata:
                 try:
-                    arguments = get_argument_values(field, node, raw.variable_values)
+                    arguments = get_argument_values(field, node, _variables(raw))
                     request = requests.of(context, definition, node, arguments)
                 except (DomainError, GraphQLError):
                     continue  # each row's field reports it
@@ -108,8 +108,17 @@ def _fields_of(info: GraphQLResolveInfo, selections: SelectionSetNode) -> Iterat
 def _included(info: GraphQLResolveInfo, node: Any) -> bool:
     if not node.directives:
         return True
-    skip = get_directive_values(GraphQLSkipDirective, node, info.variable_values)
+    variables = _variables(info)
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
     if skip is not None and skip["if"]:
         return False
-    include = get_directive_values(GraphQLIncludeDirective, node, info.variable_values)
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
     return include is None or bool(include["if"])
+
+
+def _variables(info: GraphQLResolveInfo) -> VariableValues:
+    """The operation's variables as graphql-core's value helpers take them: Strawberry's
+    resolve info holds only their coerced values, a dict, which those helpers cannot
+    read (a `$variable` in an argument or directive under the rows raised)."""
+    values: Any = info.variable_values
+    return values if isinstance(values, VariableValues) else VariableValues({}, values)
