@@ -38,8 +38,10 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.aggregates import measure_statement
@@ -55,6 +57,7 @@ from domain.paging import Keyset, ListRequest, Offset
 
 MAX_CONCAT_ARGUMENTS = 90  # PostgreSQL functions take at most 100 arguments
 STATEMENTS_KEPT = 512
+DATA_EXCEPTION = "22"  # SQLSTATE class: a value the statement could not compute
 
 
 class NotCompiled(Exception):
@@ -308,7 +311,9 @@ class Compiler:
         built = _object(members)
         if page is None:
             return built
-        return select(built).select_from(page).scalar_subquery()
+        # HAVING makes it one group, so one row even when no member aggregates the page
+        # (`pageInfo { hasPreviousPage }` going forward, a `__typename` alone).
+        return select(built).select_from(page).having(true()).scalar_subquery()
 
     def _count(self, table: Any, conditions: list[ColumnElement[bool]]) -> ColumnElement[str]:
         counted = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
@@ -557,11 +562,22 @@ class SqlCompiledReads:
 
     async def fetch(self, root: p.Root) -> Any:
         """The root field's answer as parsed JSON; None when the statement found no row
-        (a lookup of a missing or hidden row)."""
+        (a lookup of a missing or hidden row) or could not compute a value (a sum beyond
+        BigInt): the resolvers then say what that means."""
         statement = _statement_of(root, self._scope)
-        async with self._engine.connect() as connection:
-            text = (await connection.execute(statement)).scalar()
+        try:
+            async with self._engine.connect() as connection:
+                text = (await connection.execute(statement)).scalar()
+        except DBAPIError as error:
+            if _sqlstate(error).startswith(DATA_EXCEPTION):
+                return None
+            raise
         return None if text is None else orjson.loads(text)
+
+
+def _sqlstate(error: DBAPIError) -> str:
+    original = getattr(error, "orig", None)
+    return str(getattr(original, "sqlstate", None) or "")
 
 
 _STATEMENTS: OrderedDict[tuple[int, ReadScope], tuple[p.Root, Select[Any]]] = OrderedDict()

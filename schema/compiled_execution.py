@@ -18,22 +18,20 @@ from typing import Any
 from graphql import GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
-from sqlalchemy.exc import DBAPIError
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain import read_plan as p
 from domain.permissions import allows
 from resolvers.cursors import cursor_of
 from resolvers.nodes import LOADER_OF_TYPE
 from schema.compiled_plan import Planner
-from schema.fast_execution import FastExecutor
 
 PLANS_KEPT = 1024
-DATA_EXCEPTION = "22"  # SQLSTATE class: a value the statement could not compute
 
 _PLANS: OrderedDict[tuple[int, str, str], tuple[Any, p.Root | None]] = OrderedDict()
 
 
-class CompiledExecutor(FastExecutor):
+class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, answering covered root fields with compiled statements."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -83,12 +81,10 @@ class CompiledExecutor(FastExecutor):
         try:
             found = await self._reads.fetch(plan)  # type: ignore[union-attr]
         except Exception as error:
-            if not (isinstance(error, DBAPIError) and _sqlstate(error).startswith(DATA_EXCEPTION)):
-                # As graphql-core reports a resolver's error (a statement timeout, say).
-                field = parent_type.fields[field_details_list[0].node.name.value]
-                self.handle_field_error(error, field.type, field_details_list, path)
-                return None
-            found = None
+            # As graphql-core reports a resolver's error (a statement timeout, say).
+            field = parent_type.fields[field_details_list[0].node.name.value]
+            self.handle_field_error(error, field.type, field_details_list, path)
+            return None
         if found is None:
             # Nothing found or nothing computable: the resolvers say what that means.
             result = super().execute_field(
@@ -131,11 +127,6 @@ class CompiledExecutor(FastExecutor):
 
 def _strawberry_schema(schema: Any) -> Any:
     return schema._strawberry_schema
-
-
-def _sqlstate(error: DBAPIError) -> str:
-    original = getattr(error, "orig", None)
-    return str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
 
 
 # Cursors -----------------------------------------------------------------------------

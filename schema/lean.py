@@ -10,11 +10,8 @@ Strawberry's `Info` both carry, so it runs the same under either. A nested list
 (`ChildList`) converts its arguments to a ListRequest once per field node and request
 instead of once per parent. Fields with permissions or field extensions never qualify.
 
-The lean, Node `id` and attribute resolvers of non-root types are plain (they read
-their root and at most `info.context`), so they are also marked for the executor's
-fast path (`schema.fast_execution`). So are ChildList resolvers, with their arguments:
-they read their root, `info.context`, `info.field_nodes` and the arguments, and reading
-again gives the same page (the loaders cache it per request).
+On PostgreSQL the fields a read catalog covers are compiled instead
+(schema.compiled_execution); these resolvers serve SQLite and the fields that are not.
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ from domain.paging import CountKey, ListRequest, ParentPage
 from resolvers import lists
 from resolvers.cursors import encode
 from schema.connection import Connection
-from schema.fast_plans import mark_fast
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -117,14 +113,8 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
     """Give graphql-core the lean fields' own resolvers, every Node type's `id` the
     direct encoding (our rows are domain entities, never Strawberry Node instances, so
     relay's resolver always takes its slow path to the same string), and every field
-    without a resolver a plain attribute read; the plain ones of these are marked for
-    the executor's fast path."""
+    without a resolver a plain attribute read."""
     requests = ListRequests(schema)
-    roots = (
-        graphql_schema.query_type,
-        graphql_schema.mutation_type,
-        graphql_schema.subscription_type,
-    )
     for type_ in graphql_schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue
@@ -134,25 +124,15 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
             metadata = getattr(definition, "metadata", None) or {}
             if metadata.get(LEAN) or metadata.get(CHILDREN):
                 assert not definition.extensions and not definition.permission_classes, name
-            with_arguments = False
             if metadata.get(LEAN):
                 assert not field.args, name
                 field.resolve = _plain(definition.base_resolver)
-                plain = not definition.base_resolver.is_async
             elif metadata.get(CHILDREN):
                 field.resolve = _child_list(requests, definition)
-                plain = with_arguments = True
             elif is_node and name == "id":
                 field.resolve = global_id(type_.name)
-                plain = True
             elif getattr(field.resolve, "_is_default", False) and _reads_attribute(definition):
                 field.resolve = _attribute(definition.python_name)
-                plain = True
-            else:
-                plain = False
-            # Root fields are guarded afterwards: their resolvers are no longer plain.
-            if plain and type_ not in roots:
-                mark_fast(field, with_arguments=with_arguments)
 
 
 def _reads_attribute(definition: Any) -> bool:
