@@ -29,6 +29,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     FromClause,
+    Integer,
     Numeric,
     Select,
     Text,
@@ -37,6 +38,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    or_,
     select,
     true,
 )
@@ -102,6 +104,13 @@ def _object(members: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[
         parts.append(value)
     parts.append("}")
     return _concat(parts)
+
+
+def _integer(value: int) -> ColumnElement[int]:
+    """A page size or offset written into the statement, not bound: PostgreSQL then
+    plans the statement once for every execution knowing how many rows it takes (a
+    bound LIMIT made its generic plan of the dashboard page ten times slower)."""
+    return literal_column(str(int(value)), Integer)
 
 
 def _constant(value: Any) -> ColumnElement[str]:
@@ -341,10 +350,10 @@ class Compiler:
             select(*table.c, number.label("_n"))
             .where(*conditions, *bounds)
             .order_by(*order_by(table, request.order, reverse=backward))
-            .limit(request.size + 1)
+            .limit(_integer(request.size + 1))
         )
         if isinstance(window, Offset):
-            fetched = fetched.offset(window.offset)
+            fetched = fetched.offset(_integer(window.offset))
         self._names += 1
         return fetched.subquery(f"page_{self._names}")
 
@@ -356,7 +365,7 @@ class Compiler:
         # Rows are numbered before an offset skips some: the page's are the first
         # `size` after the skipped ones.
         skipped = window.offset if isinstance(window, Offset) else 0
-        in_page = page.c._n <= skipped + request.size
+        in_page = page.c._n <= _integer(skipped + request.size)
         order = page.c._n.desc() if backward else page.c._n.asc()
 
         def listed(item: ColumnElement[str]) -> ColumnElement[str]:
@@ -391,7 +400,9 @@ class Compiler:
 
     def _page_flag(self, request: ListRequest, part: p.PagePart) -> ColumnElement[str]:
         window = request.window
-        more = case((func.count() > request.size, _literal("true")), else_=_literal("false"))
+        more = case(
+            (func.count() > _integer(request.size), _literal("true")), else_=_literal("false")
+        )
         if isinstance(window, Offset):
             flags = {p.PagePart.HAS_NEXT: more, p.PagePart.HAS_PREVIOUS: window.offset > 0}
         elif window.backward:
@@ -425,10 +436,15 @@ class Compiler:
         ).subquery()
         last = node.window.offset + node.window.limit
         keys = [measured.c[f"k{i}"] for i in range(len(node.by))]
+        # One object per `nodes` key: aliases may select the groups more than once.
+        shown = [part for _, part in node.fields if isinstance(part, p.GroupNodes)]
         group_rows = select(
             measured.c.grp,
             *keys,
-            self._group_object(measured, node).label("obj"),
+            *(
+                self._group_object(measured, node.by, nodes).label(f"obj{index}")
+                for index, nodes in enumerate(shown)
+            ),
         ).group_by(measured.c.grp, *keys)
         groups = group_rows.subquery()
         members = []
@@ -441,17 +457,17 @@ class Compiler:
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.HAS_PREVIOUS:
                 members.append((key, _literal("true" if node.window.offset > 0 else "false")))
             elif isinstance(part, p.GroupNodes):
-                aggregated = _ordered_agg(groups.c.obj, groups.c.grp.asc(), groups.c.grp <= last)
+                shape = groups.c[f"obj{shown.index(part)}"]
+                aggregated = _ordered_agg(shape, groups.c.grp.asc(), groups.c.grp <= last)
                 found = select(_concat(["[", aggregated, "]"])).select_from(groups)
                 members.append((key, found.scalar_subquery()))
             else:
                 raise NotCompiled(part)
         return _object(members)
 
-    def _group_object(self, measured: FromClause, node: p.Groups) -> ColumnElement[str]:
-        (nodes,) = [part for _, part in node.fields if isinstance(part, p.GroupNodes)] or [None]
-        if nodes is None:
-            return _literal("null")
+    def _group_object(
+        self, measured: FromClause, by: tuple[GroupKey, ...], nodes: p.GroupNodes
+    ) -> ColumnElement[str]:
         members = []
         for key, part in nodes.fields:
             if isinstance(part, p.Constant):
@@ -459,7 +475,7 @@ class Compiler:
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.COUNT:
                 members.append((key, cast(func.sum(measured.c.n), Text)))
             elif isinstance(part, p.Composite):
-                members.append((key, self._group_keys(measured, node.by, part)))
+                members.append((key, self._group_keys(measured, by, part)))
             elif isinstance(part, p.Measures):
                 item = self._measure_object(measured, part)
                 aggregated = _ordered_agg(item, measured.c.code.asc(), None)
@@ -504,7 +520,14 @@ class Compiler:
                 members.append((key, _nullable(value, money)))
             else:
                 raise NotCompiled(part)
-        return _object(members)
+        if measures.measure is not p.Measure.SUM:
+            return _object(members)
+        # The resolvers build a sum's every money field, asked for or not, and refuse the
+        # sum when one is beyond BigInt: so must the statement (`_bounded`'s way).
+        beyond = or_(*(func.abs(measured.c[f"{c}_sum"]) > MAX_MINOR_UNITS for c in MONEY_FIELDS))
+        return case(
+            (beyond, cast(measured.c.n / literal_column("0"), Text)), else_=_object(members)
+        )
 
 
 def _measured(measured: FromClause, column: str, measure: p.Measure) -> ColumnElement[Any]:
