@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
 from functools import cached_property
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, Select, Table, func, select
+from sqlalchemy import ColumnElement, Select, Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import read_models as rm
@@ -23,63 +24,39 @@ from db.aggregates import NO_PARENT, groups_page, measure_statement, measured_ro
 from db.filters import beyond, order_by, where
 from db.read_models import ReadModel
 from db.scopes import visible
+from domain import read_catalog as catalog
 from domain.access import ReadScope
 from domain.aggregates import AggregateKey, Group
 from domain.paging import CountKey, Keyset, ListRequest, Offset, Page, ParentPage
-from domain.statuses import PaymentStatus
 
-# name -> read model, for `<name>` loaders keyed by id
-BY_ID: dict[str, ReadModel] = {
-    "tenant_by_id": rm.TENANT,
-    "payment_by_id": rm.PAYMENT,
-    "partner_by_id": rm.PARTNER,
-    "merchant_by_id": rm.MERCHANT,
-    "terminal_by_id": rm.TERMINAL,
-    "company_by_id": rm.COMPANY,
-    "user_by_id": rm.USER,
-    "address_by_id": rm.ADDRESS,
-    "invoice_by_id": rm.INVOICE,
-    "payment_method_by_id": rm.PAYMENT_METHOD,
-    "payment_detail_by_id": rm.PAYMENT_DETAIL,
-    "payment_document_by_id": rm.PAYMENT_DOCUMENT,
-    "accounting_transaction_by_id": rm.ACCOUNTING_TRANSACTION,
-    "payment_event_by_id": rm.PAYMENT_EVENT,
-    "account_by_id": rm.ACCOUNT,
-    "fx_rate_by_id": rm.FX_RATE,
-}
+# Every loader is derived from the read catalog (domain.read_catalog), named after its
+# entry. Loader name -> read model, for loaders of rows by id:
+BY_ID: dict[str, ReadModel] = {lookup.name: rm.OF_TABLE[lookup.table] for lookup in catalog.LOOKUPS}
 
 # name -> (read model of the children, foreign key column to the parent)
 BY_PARENT: dict[str, tuple[ReadModel, str]] = {
-    "details_by_payment": (rm.PAYMENT_DETAIL, "payment_id"),
-    "documents_by_payment": (rm.PAYMENT_DOCUMENT, "payment_id"),
-    "events_by_payment": (rm.PAYMENT_EVENT, "payment_id"),
-    "ledger_by_payment": (rm.ACCOUNTING_TRANSACTION, "payment_id"),
-    "ledger_by_invoice": (rm.ACCOUNTING_TRANSACTION, "invoice_id"),
-    "accounts_by_reseller": (rm.ACCOUNT, "reseller_id"),
-    "payments_by_invoice": (rm.PAYMENT, "invoice_id"),
-    "payments_by_sender": (rm.PAYMENT, "sender_id"),
-    "payments_by_receiver": (rm.PAYMENT, "receiver_id"),
-    "payments_by_partner": (rm.PAYMENT, "partner_id"),
-    "payments_by_merchant": (rm.PAYMENT, "merchant_id"),
-    "children_by_partner": (rm.PARTNER, "parent_id"),
-    "merchants_by_partner": (rm.MERCHANT, "partner_id"),
-    "terminals_by_merchant": (rm.TERMINAL, "merchant_id"),
+    relation.name: (rm.OF_TABLE[relation.target], relation.foreign_key)
+    for relation in catalog.TO_MANY
 }
 
-# Relations that leave some children out, whatever the filter: an invoice's payments
-# are its live ones (a deleted payment no longer counts towards what it was paid).
-ALWAYS: dict[str, Any] = {
-    "payments_by_invoice": lambda table: table.c.status != PaymentStatus.DELETED.value,
+
+def _excluding(statuses: tuple[Enum, ...]) -> Callable[[Table], ColumnElement[bool]]:
+    def condition(table: Table) -> ColumnElement[bool]:
+        return and_(*(table.c.status != status.value for status in statuses))
+
+    return condition
+
+
+# name -> the condition every row of the relation meets, whatever the filter: the
+# relation leaves out the rows whose status the catalog excludes.
+ALWAYS: dict[str, Callable[[Table], ColumnElement[bool]]] = {
+    relation.name: _excluding(relation.excluded_statuses)
+    for relation in catalog.TO_MANY
+    if relation.excluded_statuses
 }
 
 # name -> read model, for root lists keyed by ListRequest
-ROOTS: dict[str, ReadModel] = {
-    "payments": rm.PAYMENT,
-    "invoices": rm.INVOICE,
-    "addresses": rm.ADDRESS,
-    "partners": rm.PARTNER,
-    "accounting_transactions": rm.ACCOUNTING_TRANSACTION,
-}
+ROOTS: dict[str, ReadModel] = {root.name: rm.OF_TABLE[root.table] for root in catalog.ROOT_LISTS}
 
 
 Batch = Callable[[list[Any]], Awaitable[list[Any]]]
@@ -108,6 +85,10 @@ class SqlReadLoaders:
             raise AttributeError(name)
         setattr(self, name, loader)
         return loader
+
+    def of(self, entry: Any) -> DataLoader:
+        """The loader of a read catalog entry: the attribute named after it."""
+        return getattr(self, entry.name)  # type: ignore[no-any-return]
 
     @cached_property
     def count_of(self) -> DataLoader:

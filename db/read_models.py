@@ -1,5 +1,6 @@
 """Map table rows to the domain's read models: select exactly the entity's columns and
-build the frozen dataclass, converting enum columns on the way."""
+build the frozen dataclass, converting enum columns on the way. Every table of the read
+catalog (domain.read_catalog) has one, found by the table's name."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import Column, Row, Table
 
 from db import models as m
-from domain import entities as e
+from domain import read_catalog as catalog
 
 RowMapper = Callable[[Row[Any]], Any]
 
@@ -51,25 +52,22 @@ def _enum_of(hint: Any) -> type[Enum] | None:
     return None
 
 
-def _read_model(model: type[m.Base], entity: type[Any]) -> ReadModel:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return ReadModel(table, entity)
+def _read_model(table: catalog.Table[Any]) -> ReadModel:
+    found = m.Base.metadata.tables[table.name]
+    return ReadModel(found, table.entity)
 
 
-TENANT = _read_model(m.Tenant, e.Tenant)
-PARTNER = _read_model(m.Partner, e.Partner)
-MERCHANT = _read_model(m.Merchant, e.Merchant)
-TERMINAL = _read_model(m.Terminal, e.Terminal)
-COMPANY = _read_model(m.Company, e.Company)
-USER = _read_model(m.User, e.User)
-ACCOUNT = _read_model(m.Account, e.Account)
-ADDRESS = _read_model(m.Address, e.Address)
-PAYMENT_METHOD = _read_model(m.PaymentMethod, e.PaymentMethod)
-INVOICE = _read_model(m.Invoice, e.Invoice)
-FX_RATE = _read_model(m.FxRate, e.FxRate)
-PAYMENT = _read_model(m.Payment, e.Payment)
-PAYMENT_DETAIL = _read_model(m.PaymentDetail, e.PaymentDetail)
-PAYMENT_DOCUMENT = _read_model(m.PaymentDocument, e.PaymentDocument)
-ACCOUNTING_TRANSACTION = _read_model(m.AccountingTransaction, e.AccountingTransaction)
-PAYMENT_EVENT = _read_model(m.PaymentEvent, e.PaymentEvent)
+# The read model of every table of the read catalog.
+OF_TABLE: dict[catalog.Table[Any], ReadModel] = {
+    table: _read_model(table) for table in catalog.TABLES
+}
+
+# Those the unit of work reads and writes (db.unit_of_work).
+PARTNER = OF_TABLE[catalog.PARTNER]
+USER = OF_TABLE[catalog.USER]
+ADDRESS = OF_TABLE[catalog.ADDRESS]
+PAYMENT_METHOD = OF_TABLE[catalog.PAYMENT_METHOD]
+INVOICE = OF_TABLE[catalog.INVOICE]
+FX_RATE = OF_TABLE[catalog.FX_RATE]
+PAYMENT = OF_TABLE[catalog.PAYMENT]
+PAYMENT_DOCUMENT = OF_TABLE[catalog.PAYMENT_DOCUMENT]

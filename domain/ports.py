@@ -6,14 +6,15 @@ Resolvers depend on these, never on the database package.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 
-from domain import entities as e
 from domain.aggregates import AggregateKey, Group
 from domain.paging import CountKey, ListRequest, Page, ParentPage
+from domain.read_catalog import ById, RootList, ToMany, ToOne
 
 K_contra = TypeVar("K_contra", contravariant=True)
 V_co = TypeVar("V_co", covariant=True)
+T = TypeVar("T")
 
 
 class Loader(Protocol[K_contra, V_co]):
@@ -28,43 +29,21 @@ class CompiledReads(Protocol):
 
 
 class ReadLoaders(Protocol):
-    """One fresh set per request; every lookup is batched and tenant-scoped."""
+    """One fresh set per request; every lookup is batched and tenant-scoped.
 
-    tenant_by_id: Loader[int, e.Tenant | None]
-    payment_by_id: Loader[int, e.Payment | None]
-    partner_by_id: Loader[int, e.Partner | None]
-    merchant_by_id: Loader[int, e.Merchant | None]
-    terminal_by_id: Loader[int, e.Terminal | None]
-    company_by_id: Loader[int, e.Company | None]
-    user_by_id: Loader[int, e.User | None]
-    address_by_id: Loader[int, e.Address | None]
-    invoice_by_id: Loader[int, e.Invoice | None]
-    payment_method_by_id: Loader[int, e.PaymentMethod | None]
-    payment_detail_by_id: Loader[int, e.PaymentDetail | None]
-    payment_document_by_id: Loader[int, e.PaymentDocument | None]
-    accounting_transaction_by_id: Loader[int, e.AccountingTransaction | None]
-    payment_event_by_id: Loader[int, e.PaymentEvent | None]
+    Each entry of the read catalog (domain.read_catalog) has its loader, `of(entry)`; it
+    is also the attribute named after the entry (`loaders.invoice_by_id`), which the
+    resolvers run on every row of a page read without the call."""
 
-    details_by_payment: Loader[ParentPage, Page[e.PaymentDetail]]
-    documents_by_payment: Loader[ParentPage, Page[e.PaymentDocument]]
-    events_by_payment: Loader[ParentPage, Page[e.PaymentEvent]]
-    ledger_by_payment: Loader[ParentPage, Page[e.AccountingTransaction]]
-    payments_by_invoice: Loader[ParentPage, Page[e.Payment]]
-    payments_by_sender: Loader[ParentPage, Page[e.Payment]]
-    payments_by_receiver: Loader[ParentPage, Page[e.Payment]]
-    payments_by_partner: Loader[ParentPage, Page[e.Payment]]
-    payments_by_merchant: Loader[ParentPage, Page[e.Payment]]
-    children_by_partner: Loader[ParentPage, Page[e.Partner]]
-    merchants_by_partner: Loader[ParentPage, Page[e.Merchant]]
-    terminals_by_merchant: Loader[ParentPage, Page[e.Terminal]]
+    @overload
+    def of(self, entry: ById[T] | ToOne[T]) -> Loader[int, T | None]: ...
+    @overload
+    def of(self, entry: ToMany[T]) -> Loader[ParentPage, Page[T]]: ...
+    @overload
+    def of(self, entry: RootList[T]) -> Loader[ListRequest, Page[T]]: ...
 
     count_of: Loader[CountKey, int]
     """Row counts of a relation under a parent (None: a root list), matching a filter."""
 
     aggregate_of: Loader[AggregateKey, Page[Group]]
     """Payment measures of such a list, grouped by some keys, per currency."""
-
-    payments: Loader[ListRequest, Page[e.Payment]]
-    invoices: Loader[ListRequest, Page[e.Invoice]]
-    addresses: Loader[ListRequest, Page[e.Address]]
-    partners: Loader[ListRequest, Page[e.Partner]]

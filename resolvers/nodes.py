@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain import entities as e
+from domain import read_catalog as catalog
 from domain.errors import NotFound, PartnerNotFound
 from domain.statuses import PartnerKind
 from resolvers.cursors import decode_token, parse_row_id
@@ -12,23 +13,12 @@ from resolvers.cursors import decode_token, parse_row_id
 if TYPE_CHECKING:
     from resolvers.context import Context
 
-# GraphQL type name -> id loader name
-LOADER_OF_TYPE = {
-    "Payment": "payment_by_id",
-    "PaymentDetail": "payment_detail_by_id",
-    "PaymentDocument": "payment_document_by_id",
-    "AccountingTransaction": "accounting_transaction_by_id",
-    "PaymentEvent": "payment_event_by_id",
-    "Invoice": "invoice_by_id",
-    "Address": "address_by_id",
-    "Partner": "partner_by_id",
-    "Merchant": "merchant_by_id",
-    "Terminal": "terminal_by_id",
-    "Company": "company_by_id",
-    "User": "user_by_id",
-    "PaymentMethod": "payment_method_by_id",
-    "Account": "account_by_id",
+# GraphQL type name -> the lookup of its rows by id, for every type a global ID may name
+LOOKUP_OF_TYPE: dict[str, catalog.ById[Any]] = {
+    lookup.table.type_name: lookup for lookup in catalog.LOOKUPS if lookup.table.node
 }
+# ... and that lookup's loader name, as schema.compiled_plan names a row's table
+LOADER_OF_TYPE = {type_name: lookup.name for type_name, lookup in LOOKUP_OF_TYPE.items()}
 
 
 def parse_global_id(global_id: str) -> tuple[str, int] | None:
@@ -39,10 +29,10 @@ def parse_global_id(global_id: str) -> tuple[str, int] | None:
 async def node(context: Context, global_id: str) -> Any:
     """The object a global ID names, or NOT_FOUND; another tenant's is not found too."""
     parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] not in LOADER_OF_TYPE:
+    if parsed is None or parsed[0] not in LOOKUP_OF_TYPE:
         raise NotFound(f"No object has the ID {global_id!r}.", field="id")
     type_name, row_id = parsed
-    found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id)
+    found = await context.loaders.of(LOOKUP_OF_TYPE[type_name]).load(row_id)
     if found is None:
         raise NotFound(f"No object has the ID {global_id!r}.", field="id")
     return found
@@ -71,7 +61,8 @@ def row_id(type_name: str, given: str, *, field: str = "id") -> int:
 
 async def by_id(context: Context, type_name: str, given: str) -> Any:
     """A root lookup such as `payment(id)`: takes the global ID or the numeric row id."""
-    found = await getattr(context.loaders, LOADER_OF_TYPE[type_name]).load(row_id(type_name, given))
+    lookup = LOOKUP_OF_TYPE[type_name]
+    found = await context.loaders.of(lookup).load(row_id(type_name, given))
     if found is None:
         not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
         raise not_found(f"No {type_name} has the ID {given!r}.", field="id")
@@ -80,7 +71,8 @@ async def by_id(context: Context, type_name: str, given: str) -> Any:
 
 async def reseller(context: Context, given: str) -> Any:
     """`reseller(id)`: a partner of kind RESELLER in the caller's scope."""
-    found = as_reseller(await context.loaders.partner_by_id.load(row_id("Partner", given)))
+    partner = await context.loaders.of(catalog.PARTNER_BY_ID).load(row_id("Partner", given))
+    found = as_reseller(partner)
     if found is None:
         raise NotFound(f"No reseller has the ID {given!r}.", field="id")
     return found
