@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 from domain import commission
 from domain import entities as e
+from domain import read_catalog as catalog
 from domain.access import visible_payment_kinds
 from domain.commission_workflow import AddedDocument, CommissionWorkflow
 from domain.idempotent import Settled
 from domain.paging import MAX_PAGE_SIZE, Keyset, ListRequest, ParentPage
 from domain.statuses import PaymentKind
 from resolvers.nodes import row_id
-from resolvers.relations import load_one
+from resolvers.relations import load_related
 
 if TYPE_CHECKING:
     from domain.storage import Readable
@@ -112,10 +113,10 @@ async def available_transitions(
         # request's loaders would see no documents and no partner.
         return await context.commission.available(context.principal, payment.id)
     every_document = ListRequest(None, window=Keyset(size=MAX_PAGE_SIZE))
-    documents = await context.loaders.documents_by_payment.load(
+    documents = await context.loaders.of(catalog.DOCUMENTS_OF_PAYMENT).load(
         ParentPage(payment.id, every_document)
     )
-    partner = await load_one(context.loaders.partner_by_id, payment.partner_id)
+    partner = await load_related(context, catalog.PARTNER_OF_PAYMENT, payment)
     case = commission.CommissionCase(
         payment, documents.items, partner.payout_account if partner else None
     )

@@ -15,6 +15,7 @@ from resolvers.cursors import decode, decode_cursor, parse_row_id
 
 if TYPE_CHECKING:
     from domain.ports import Loader
+    from domain.read_catalog import RootList, ToMany
     from resolvers.context import Context
 
 
@@ -82,17 +83,16 @@ def list_request(
 
 
 async def load(
-    context: Context, relation: str, parent_id: int | None, request: ListRequest
+    context: Context,
+    relation: ToMany[Any] | RootList[Any],
+    parent_id: int | None,
+    request: ListRequest,
 ) -> tuple[Page[Any], CountKey]:
     """A page of `relation` (a root list when `parent_id` is None, else one parent's
     children) and the key of the whole list, to count or measure it when selected."""
-    if parent_id is None:
-        roots: Loader[ListRequest, Page[Any]] = getattr(context.loaders, relation)
-        page = await roots.load(request)
-    else:
-        children: Loader[ParentPage, Page[Any]] = getattr(context.loaders, relation)
-        page = await children.load(ParentPage(parent_id, request))
-    return page, CountKey(relation, parent_id, request.where)
+    loader: Loader[Any, Page[Any]] = context.loaders.of(relation)
+    page = await loader.load(request if parent_id is None else ParentPage(parent_id, request))
+    return page, CountKey(relation.name, parent_id, request.where)
 
 
 def counter(context: Context, key: CountKey) -> Callable[[], Awaitable[int]]:

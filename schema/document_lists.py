@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 
+from domain import read_catalog as catalog
 from domain.errors import BadUserInput
 from domain.filtering import sort_direction_named, sort_field_named
 from domain.listings import LISTINGS
@@ -147,10 +148,11 @@ async def portfolio_page(
     request = portfolio_request(
         page, page_size, sort_by, sort_direction, from_date, to_date, status, filter
     )
-    key = CountKey("payments_by_partner", partner_id, request.where)
+    key = CountKey(catalog.PAYMENTS_OF_PARTNER.name, partner_id, request.where)
     rows: list[Any] = []
     if selects(info, "data"):  # a statement's aggregate asks only for the measures
-        found, key = await lists.load(info.context, "payments_by_partner", partner_id, request)
+        relation = catalog.PAYMENTS_OF_PARTNER
+        found, key = await lists.load(info.context, relation, partner_id, request)
         await prefetch(info, "Payment", found.items, ROWS_OF_DATA)
         rows = list(found.items)
     return PortfolioPage(
@@ -190,7 +192,7 @@ async def partner_payments(
     request = partner_payments_request(
         filter, sort_by, sort_type, offset=offset_window(start, length)
     )
-    found, key = await lists.load(info.context, "payments", None, request)
+    found, key = await lists.load(info.context, catalog.PAYMENTS, None, request)
     await prefetch(info, "Payment", found.items, ROWS_OF_DATA)
     return PartnerPaymentList(
         data=list(found.items),

@@ -10,6 +10,7 @@ import strawberry
 from domain.filtering import Filter, all_of
 from domain.listings import LISTINGS
 from domain.paging import ListRequest, Offset
+from domain.read_catalog import RootList, ToMany, ToOne
 from resolvers import lists
 from resolvers.context import Context
 from resolvers.relations import load_now
@@ -136,17 +137,17 @@ def _checked_request(
     )
 
 
-async def paged(info: Info, relation: str, parent_id: int, request: ListRequest) -> Connection[Any]:
+async def paged(
+    info: Info, relation: ToMany[Any], parent_id: int, request: ListRequest
+) -> Connection[Any]:
     """A connection over a parent's children, loaded through the relation's loader."""
     page, key = await lists.load(info.context, relation, parent_id, request)
     return Connection.of(page, request.window, lists.counter(info.context, key), key)
 
 
-async def root_paged(
-    info: Info, type_name: str, relation: str, request: ListRequest
-) -> Connection[Any]:
-    page, key = await lists.load(info.context, relation, None, request)
-    await prefetch(info, type_name, page.items, ROWS_OF_CONNECTION)
+async def root_paged(info: Info, root: RootList[Any], request: ListRequest) -> Connection[Any]:
+    page, key = await lists.load(info.context, root, None, request)
+    await prefetch(info, root.table.type_name, page.items, ROWS_OF_CONNECTION)
     return Connection.of(page, request.window, lists.counter(info.context, key), key)
 
 
@@ -160,9 +161,10 @@ def connection_type(type_name: str, node: Any) -> Any:
     return SPECIAL_CONNECTIONS.get(type_name) or Connection[node]  # type: ignore[valid-type]
 
 
-def child_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
-    """A paged relation field over `type_name` children, with the shared filter, sort and
-    cursor arguments."""
+def child_connection(relation: ToMany[Any], node: Any, description: str) -> Any:
+    """A paged relation field over the relation's children (of GraphQL type `node`), with
+    the shared filter, sort and cursor arguments."""
+    type_name = relation.target.type_name
 
     def request(
         filter: Any = None,
@@ -176,7 +178,7 @@ def child_connection(type_name: str, relation: str, node: Any, description: str)
             type_name, filter, sort, first=first, after=after, last=last, before=before
         )
 
-    children = ChildList(relation, request)
+    children = ChildList(relation.name, request)
 
     def resolve(
         root: Any,
@@ -201,8 +203,10 @@ def child_connection(type_name: str, relation: str, node: Any, description: str)
     )
 
 
-def root_connection(type_name: str, relation: str, node: Any, description: str) -> Any:
-    """A root list: the shared arguments plus document 003's `page` / `perPage`."""
+def root_connection(root: RootList[Any], node: Any, description: str) -> Any:
+    """A root list (of GraphQL type `node`): the shared arguments plus document 003's
+    `page` / `perPage`."""
+    type_name = root.table.type_name
 
     def request(
         filter: Any = None,
@@ -237,7 +241,7 @@ def root_connection(type_name: str, relation: str, node: Any, description: str) 
         per_page: int | None = None,
     ) -> Connection[Any]:
         asked = request(filter, sort, first, after, last, before, page, per_page)
-        return await root_paged(info, type_name, relation, asked)
+        return await root_paged(info, root, asked)
 
     arguments = _list_arguments(type_name)
     arguments.pop("root")
@@ -248,7 +252,7 @@ def root_connection(type_name: str, relation: str, node: Any, description: str) 
         "return": connection_type(type_name, node),
     }
     return strawberry.field(
-        resolver=resolve, description=description, metadata={ROOT_LIST: (relation, request)}
+        resolver=resolve, description=description, metadata={ROOT_LIST: (root.name, request)}
     )
 
 
@@ -283,9 +287,11 @@ def database_id_field() -> Any:
     return lean_field(_database_id, "Numeric id, as the source documents use it.")
 
 
-def to_one(loader: str, key: str, target: Any, description: str) -> Any:
-    """A relation to one row: `root.<key>` looked up through the request's `<loader>`.
-    Resolved at once when a page prefetched it (schema.prefetch), else awaited."""
+def to_one(relation: ToOne[Any], target: Any, description: str) -> Any:
+    """A relation to one row (of GraphQL type `target`, nullable): the row the parent's
+    key names, through the request's loader of the relation. Resolved at once when a page
+    prefetched it (schema.prefetch), else awaited."""
+    loader, key = relation.name, relation.key
 
     def resolve(root: Any, info: Info) -> Any:
         return load_now(getattr(info.context.loaders, loader), getattr(root, key))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
+from domain import read_catalog as catalog
 from resolvers import nodes
 from schema.compiled_plan import LOOKUP
 from schema.document_lists import (
@@ -58,8 +59,7 @@ class Query:
         return await nodes.by_id(info.context, "Payment", id)  # type: ignore[no-any-return]
 
     payments = root_connection(
-        "Payment",
-        "payments",
+        catalog.PAYMENTS,
         Payment,
         "Payments: by cursor, or by `page`/`perPage` (document 003).",
     )
@@ -69,8 +69,7 @@ class Query:
         return await nodes.by_id(info.context, "Invoice", id)  # type: ignore[no-any-return]
 
     invoices = root_connection(
-        "Invoice",
-        "invoices",
+        catalog.INVOICES,
         Invoice,
         "Invoices: by cursor, or by `page`/`perPage` (document 003).",
     )
@@ -80,8 +79,7 @@ class Query:
         return await nodes.by_id(info.context, "Address", id)  # type: ignore[no-any-return]
 
     addresses = root_connection(
-        "Address",
-        "addresses",
+        catalog.ADDRESSES,
         Address,
         "Addresses: by cursor, or by `page`/`perPage` (document 003).",
     )
@@ -91,7 +89,7 @@ class Query:
         return await nodes.by_id(info.context, "Partner", id)  # type: ignore[no-any-return]
 
     partners = root_connection(
-        "Partner", "partners", Partner, "Partners: by cursor, or by `page`/`perPage`."
+        catalog.PARTNERS, Partner, "Partners: by cursor, or by `page`/`perPage`."
     )
 
     @strawberry.field(
@@ -104,8 +102,7 @@ class Query:
         return await nodes.reseller(info.context, id)  # type: ignore[no-any-return]
 
     accounting_transactions = root_connection(
-        "AccountingTransaction",
-        "accounting_transactions",
+        catalog.ACCOUNTING_TRANSACTIONS,
         AccountingTransaction,
         "Ledger lines (document 003's accounting transactions): by cursor, or by "
         "`page`/`perPage`; filter by payment, invoice, account, direction or currency.",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from domain import aggregates as a
+from domain import read_catalog as catalog
 from domain.money import Money as DomainMoney
 from domain.paging import CountKey, Page
 from resolvers.relations import load_one
@@ -111,12 +112,12 @@ class PaymentGroupKeys:
 
     @strawberry.field(description="The merchant (MERCHANT); null for payments without one.")
     async def merchant(self, info: Info) -> MerchantRef | None:
-        loader = info.context.loaders.merchant_by_id
+        loader = info.context.loaders.of(catalog.MERCHANT_BY_ID)
         return await load_one(loader, self.values.get(a.GroupKey.MERCHANT))
 
     @strawberry.field(description="The terminal (TERMINAL); null for payments without one.")
     async def terminal(self, info: Info) -> TerminalRef | None:
-        loader = info.context.loaders.terminal_by_id
+        loader = info.context.loaders.of(catalog.TERMINAL_BY_ID)
         return await load_one(loader, self.values.get(a.GroupKey.TERMINAL))
 
     @strawberry.field(description="ISO 4217 code (CURRENCY).")

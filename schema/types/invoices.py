@@ -9,9 +9,9 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
-from resolvers.relations import load_one
+from domain import read_catalog as catalog
 from schema.enums import InvoiceStatus
-from schema.fields import Info, child_connection, database_id_field, entity_type_check
+from schema.fields import child_connection, database_id_field, entity_type_check, to_one
 from schema.money import Money
 from schema.types.parties import Company
 
@@ -36,16 +36,13 @@ class Address(relay.Node):
     postal_code: str | None = strawberry.field(description="Postal code.")
     country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
 
-    @strawberry.field(description="The company at this address.")
-    async def company(self, info: Info) -> Company | None:
-        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+    company = to_one(catalog.COMPANY_OF_ADDRESS, Company, "The company at this address.")
 
     payments_sent = child_connection(
-        "Payment", "payments_by_sender", PaymentRef, "Payments this address sent (as payer)."
+        catalog.PAYMENTS_OF_SENDER, PaymentRef, "Payments this address sent (as payer)."
     )
     payments_received = child_connection(
-        "Payment",
-        "payments_by_receiver",
+        catalog.PAYMENTS_OF_RECEIVER,
         PaymentRef,
         "Payments this address received (as payee).",
     )
@@ -75,27 +72,17 @@ class Invoice(relay.Node):
     def outstanding(self) -> Money:
         return Money.of(self.outstanding)  # type: ignore[return-value]
 
-    @strawberry.field(description="The issuing address.")
-    async def sender(self, info: Info) -> Address | None:
-        return await load_one(info.context.loaders.address_by_id, self.sender_id)  # type: ignore[attr-defined]
-
-    @strawberry.field(description="The billed address.")
-    async def receiver(self, info: Info) -> Address | None:
-        return await load_one(info.context.loaders.address_by_id, self.receiver_id)  # type: ignore[attr-defined]
-
-    @strawberry.field(description="The billed company.")
-    async def company(self, info: Info) -> Company | None:
-        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+    sender = to_one(catalog.SENDER_OF_INVOICE, Address, "The issuing address.")
+    receiver = to_one(catalog.RECEIVER_OF_INVOICE, Address, "The billed address.")
+    company = to_one(catalog.COMPANY_OF_INVOICE, Company, "The billed company.")
 
     payments = child_connection(
-        "Payment",
-        "payments_by_invoice",
+        catalog.PAYMENTS_OF_INVOICE,
         PaymentRef,
         "Payments recorded against this invoice and not deleted: they sum to `paid`.",
     )
     accounting_transactions = child_connection(
-        "AccountingTransaction",
-        "ledger_by_invoice",
+        catalog.LEDGER_OF_INVOICE,
         AccountingTransactionRef,
         "The invoice's ledger: every line its payments posted, reversals included.",
     )

@@ -10,8 +10,8 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
+from domain import read_catalog as catalog
 from domain.portfolio import DEFAULT_PORTFOLIO_PAGE_SIZE
-from resolvers.relations import load_one
 from schema.compiled_plan import PARTNER_PAGE
 from schema.document_lists import (
     FromDate,
@@ -22,7 +22,14 @@ from schema.document_lists import (
     portfolio_request,
 )
 from schema.enums import PartnerKind, PaymentMethodType, PaymentStatus, UserRole
-from schema.fields import Info, child_connection, database_id_field, entity_type_check, filter_arg
+from schema.fields import (
+    Info,
+    child_connection,
+    database_id_field,
+    entity_type_check,
+    filter_arg,
+    to_one,
+)
 from schema.filters import SortDirection
 from schema.types.portfolio import Portfolio, portfolio_of
 
@@ -53,18 +60,19 @@ class Partner(relay.Node):
     external_ref: str = strawberry.field(description="Identifier in the source system.")
     created_at: datetime = strawberry.field(description="When the partner was created (UTC).")
 
-    @strawberry.field(description="The reseller above this partner in the tree, if any.")
-    async def parent(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.parent_id)  # type: ignore[attr-defined]
+    parent = to_one(
+        catalog.PARENT_OF_PARTNER,
+        PartnerRef,
+        "The reseller above this partner in the tree, if any.",
+    )
 
     children = child_connection(
-        "Partner",
-        "children_by_partner",
+        catalog.CHILDREN_OF_PARTNER,
         PartnerRef,
         "Partners directly below this one in the reseller tree.",
     )
     merchants = child_connection(
-        "Merchant", "merchants_by_partner", MerchantRef, "Merchants that belong to this partner."
+        catalog.MERCHANTS_OF_PARTNER, MerchantRef, "Merchants that belong to this partner."
     )
 
     @strawberry.field(
@@ -72,7 +80,7 @@ class Partner(relay.Node):
             "Document 001: the partner's acquiring payments across all its merchants and "
             "terminals, by 0-based page, newest first unless sorted otherwise."
         ),
-        metadata={PARTNER_PAGE: ("payments_by_partner", portfolio_request)},
+        metadata={PARTNER_PAGE: (catalog.PAYMENTS_OF_PARTNER.name, portfolio_request)},
     )
     async def payments(
         self,
@@ -130,15 +138,13 @@ class Merchant(relay.Node):
     external_ref: str = strawberry.field(description="Identifier in the source system.")
     created_at: datetime = strawberry.field(description="When the merchant was created (UTC).")
 
-    @strawberry.field(description="The partner this merchant belongs to.")
-    async def partner(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+    partner = to_one(catalog.PARTNER_OF_MERCHANT, Partner, "The partner this merchant belongs to.")
 
     terminals = child_connection(
-        "Terminal", "terminals_by_merchant", TerminalRef, "The merchant's terminals."
+        catalog.TERMINALS_OF_MERCHANT, TerminalRef, "The merchant's terminals."
     )
     payments = child_connection(
-        "Payment", "payments_by_merchant", PaymentRef, "Payments taken by this merchant."
+        catalog.PAYMENTS_OF_MERCHANT, PaymentRef, "Payments taken by this merchant."
     )
 
 
@@ -150,9 +156,7 @@ class Terminal(relay.Node):
     serial: str = strawberry.field(description="Serial number or terminal identifier.")
     label: str | None = strawberry.field(description="Human label.")
 
-    @strawberry.field(description="The merchant owning this terminal.")
-    async def merchant(self, info: Info) -> Merchant | None:
-        return await load_one(info.context.loaders.merchant_by_id, self.merchant_id)  # type: ignore[attr-defined]
+    merchant = to_one(catalog.MERCHANT_OF_TERMINAL, Merchant, "The merchant owning this terminal.")
 
 
 @strawberry.type(description="A company: payer, payee or a partner user's employer.")
@@ -174,13 +178,8 @@ class User(relay.Node):
     role: UserRole = strawberry.field(description="ADMIN, PARTNER or MANAGER.")
     locale: str = strawberry.field(description="Preferred language for notifications.")
 
-    @strawberry.field(description="The partner a partner user belongs to.")
-    async def partner(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
-
-    @strawberry.field(description="The user's company.")
-    async def company(self, info: Info) -> Company | None:
-        return await load_one(info.context.loaders.company_by_id, self.company_id)  # type: ignore[attr-defined]
+    partner = to_one(catalog.PARTNER_OF_USER, Partner, "The partner a partner user belongs to.")
+    company = to_one(catalog.COMPANY_OF_USER, Company, "The user's company.")
 
 
 @strawberry.type(description="A way of paying: card, bank transfer, check, cash, wallet.")

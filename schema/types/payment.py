@@ -9,11 +9,12 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
+from domain import read_catalog as catalog
 from domain.paging import ListRequest
 from domain.statuses import PaymentKind as PaymentKindValue
 from resolvers import commission as commission_resolvers
 from resolvers.nodes import as_reseller
-from resolvers.relations import load_one
+from resolvers.relations import load_related
 from schema.compiled_plan import AMOUNTS, MONEY
 from schema.connection import Connection
 from schema.document_lists import (
@@ -84,7 +85,7 @@ def _details_request(
     )
 
 
-DETAILS = ChildList("details_by_payment", _details_request)
+DETAILS = ChildList(catalog.DETAILS_OF_PAYMENT.name, _details_request)
 
 
 @strawberry.type(
@@ -212,25 +213,22 @@ class Payment(relay.Node):
         return DETAILS.page(info.context, self.id, request)  # type: ignore[no-any-return]
 
     documents = child_connection(
-        "PaymentDocument",
-        "documents_by_payment",
+        catalog.DOCUMENTS_OF_PAYMENT,
         PaymentDocument,
         "Documents submitted for review, oldest first.",
     )
     accounting_transactions = child_connection(
-        "AccountingTransaction",
-        "ledger_by_payment",
+        catalog.LEDGER_OF_PAYMENT,
         AccountingTransaction,
         "Ledger lines this payment posted, oldest first.",
     )
     events = child_connection(
-        "PaymentEvent",
-        "events_by_payment",
+        catalog.EVENTS_OF_PAYMENT,
         PaymentEvent,
         "The audit trail of this payment, oldest first.",
     )
 
-    invoice = to_one("invoice_by_id", "invoice_id", Invoice, "The invoice this payment settles.")
+    invoice = to_one(catalog.INVOICE_OF_PAYMENT, Invoice, "The invoice this payment settles.")
 
     @strawberry.field(
         description=(
@@ -239,62 +237,57 @@ class Payment(relay.Node):
         )
     )
     async def invoices(self, info: Info) -> list[Invoice]:
-        invoice = await load_one(info.context.loaders.invoice_by_id, self.invoice_id)  # type: ignore[attr-defined]
+        invoice = await load_related(info.context, catalog.INVOICE_OF_PAYMENT, self)
         return [] if invoice is None else [invoice]
 
     @strawberry.field(description="The reseller whose customer owes this payment (document 002).")
     async def reseller(self, info: Info) -> Reseller | None:
         if self.kind is not PaymentKindValue.RESELLER:  # type: ignore[comparison-overlap]
             return None
-        partner = await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+        partner = await load_related(info.context, catalog.PARTNER_OF_PAYMENT, self)
         return as_reseller(partner)  # type: ignore[return-value]
 
     account = to_one(
-        "account_by_id", "account_id", Account, "The reseller customer's account (document 002)."
+        catalog.ACCOUNT_OF_PAYMENT, Account, "The reseller customer's account (document 002)."
     )
 
-    @strawberry.field(
-        description=(
-            "The rate `amount` was converted at from `originalAmount` (document 003), "
-            "when the payment was made in another currency than its invoice's."
-        )
+    fx_rate = to_one(
+        catalog.FX_RATE_OF_PAYMENT,
+        FxRate,
+        "The rate `amount` was converted at from `originalAmount` (document 003), "
+        "when the payment was made in another currency than its invoice's.",
     )
-    async def fx_rate(self, info: Info) -> FxRate | None:
-        return await load_one(info.context.loaders.fx_rate_by_id, self.fx_rate_id)  # type: ignore[attr-defined]
 
-    sender = to_one("address_by_id", "sender_id", Address, "The paying address.")
+    sender = to_one(catalog.SENDER_OF_PAYMENT, Address, "The paying address.")
 
-    receiver = to_one("address_by_id", "receiver_id", Address, "The receiving address.")
+    receiver = to_one(catalog.RECEIVER_OF_PAYMENT, Address, "The receiving address.")
 
     partner = to_one(
-        "partner_by_id",
-        "partner_id",
+        catalog.PARTNER_OF_PAYMENT,
         Partner,
         "The partner owning the payment (payee of a commission).",
     )
 
-    merchant = to_one(
-        "merchant_by_id", "merchant_id", Merchant, "The merchant that took the payment."
-    )
+    merchant = to_one(catalog.MERCHANT_OF_PAYMENT, Merchant, "The merchant that took the payment.")
 
     terminal = to_one(
-        "terminal_by_id", "terminal_id", Terminal, "The terminal that processed the payment."
+        catalog.TERMINAL_OF_PAYMENT, Terminal, "The terminal that processed the payment."
     )
 
-    company = to_one("company_by_id", "company_id", Company, "The company the payment concerns.")
+    company = to_one(catalog.COMPANY_OF_PAYMENT, Company, "The company the payment concerns.")
 
     payment_method = to_one(
-        "payment_method_by_id", "payment_method_id", PaymentMethod, "The payment method used."
+        catalog.PAYMENT_METHOD_OF_PAYMENT, PaymentMethod, "The payment method used."
     )
 
     authorized_by = to_one(
-        "user_by_id", "authorized_by_id", User, "The user who authorized the payment."
+        catalog.AUTHORIZER_OF_PAYMENT, User, "The user who authorized the payment."
     )
 
-    user = to_one("user_by_id", "user_id", User, "The partner user a commission is paid to.")
+    user = to_one(catalog.USER_OF_PAYMENT, User, "The partner user a commission is paid to.")
 
     manager = to_one(
-        "user_by_id", "manager_id", User, "The reseller manager who completed the payment."
+        catalog.MANAGER_OF_PAYMENT, User, "The reseller manager who completed the payment."
     )
 
     @strawberry.field(

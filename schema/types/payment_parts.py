@@ -9,10 +9,10 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
-from resolvers.relations import load_one
+from domain import read_catalog as catalog
 from schema.compiled_plan import MONEY
 from schema.enums import DocumentStatus, LedgerDirection, PaymentStatus
-from schema.fields import Info, database_id_field, entity_type_check
+from schema.fields import database_id_field, entity_type_check, to_one
 from schema.lean import lean
 from schema.money import Money
 from schema.types.parties import Partner, User
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from schema.types.payment import Payment
 
 PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
-
-
-async def _payment(info: Info, payment_id: int | None) -> e.Payment | None:
-    return await load_one(info.context.loaders.payment_by_id, payment_id)
 
 
 @strawberry.type(description="A detail row of a payment, e.g. one shipment (document 000).")
@@ -41,13 +37,8 @@ class PaymentDetail(relay.Node):
     def amount(self) -> Money:
         return Money.of(self.money)  # type: ignore[return-value]
 
-    @strawberry.field(description="The payment this row belongs to.")
-    async def payment(self, info: Info) -> PaymentRef | None:
-        return await _payment(info, self.payment_id)  # type: ignore[attr-defined, return-value]
-
-    @strawberry.field(description="The partner of this row.")
-    async def partner(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.partner_id)  # type: ignore[attr-defined]
+    payment = to_one(catalog.PAYMENT_OF_DETAIL, PaymentRef, "The payment this row belongs to.")
+    partner = to_one(catalog.PARTNER_OF_DETAIL, Partner, "The partner of this row.")
 
 
 @strawberry.type(description="A document submitted for review before a commission is paid.")
@@ -78,13 +69,8 @@ class PaymentDocument(relay.Node):
             return None
         return f"/documents/{self.id}/content"
 
-    @strawberry.field(description="Who reviewed it.")
-    async def reviewed_by(self, info: Info) -> User | None:
-        return await load_one(info.context.loaders.user_by_id, self.reviewed_by_id)  # type: ignore[attr-defined]
-
-    @strawberry.field(description="The payment this document supports.")
-    async def payment(self, info: Info) -> PaymentRef | None:
-        return await _payment(info, self.payment_id)  # type: ignore[attr-defined, return-value]
+    reviewed_by = to_one(catalog.REVIEWER_OF_DOCUMENT, User, "Who reviewed it.")
+    payment = to_one(catalog.PAYMENT_OF_DOCUMENT, PaymentRef, "The payment this document supports.")
 
 
 @strawberry.type(description="A double-entry ledger line; lines are never changed, only reversed.")
@@ -102,9 +88,9 @@ class AccountingTransaction(relay.Node):
     def amount(self) -> Money:
         return Money.of(self.money)  # type: ignore[return-value]
 
-    @strawberry.field(description="The payment that caused this line.")
-    async def payment(self, info: Info) -> PaymentRef | None:
-        return await _payment(info, self.payment_id)  # type: ignore[attr-defined, return-value]
+    payment = to_one(
+        catalog.PAYMENT_OF_LEDGER_LINE, PaymentRef, "The payment that caused this line."
+    )
 
 
 @strawberry.type(description="An audit record: who changed a payment, when, and how.")
@@ -119,6 +105,4 @@ class PaymentEvent(relay.Node):
     comments: str | None = strawberry.field(description="Comments given with the action.")
     created_at: datetime = strawberry.field(description="When it happened (UTC).")
 
-    @strawberry.field(description="The user who acted, if a user did.")
-    async def actor(self, info: Info) -> User | None:
-        return await load_one(info.context.loaders.user_by_id, self.actor_id)  # type: ignore[attr-defined]
+    actor = to_one(catalog.ACTOR_OF_EVENT, User, "The user who acted, if a user did.")

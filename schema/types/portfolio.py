@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import aggregates as a
+from domain import read_catalog as catalog
 from domain.paging import CountKey
 from domain.portfolio import PortfolioKpis, StatusShare, portfolio_filter, portfolio_kpis
 from resolvers.relations import load_one
@@ -95,7 +96,7 @@ class PortfolioMerchant:
 
     @strawberry.field(description="The merchant; null for payments without one.")
     async def merchant(self, info: Info) -> MerchantRef | None:
-        return await load_one(info.context.loaders.merchant_by_id, self.merchant_id)
+        return await load_one(info.context.loaders.of(catalog.MERCHANT_BY_ID), self.merchant_id)
 
 
 @strawberry.type(description="A page of merchants, by merchant id.")
@@ -166,5 +167,5 @@ def portfolio_of(
     return Portfolio(
         from_date=from_date,
         to_date=to_date,
-        of=CountKey("payments_by_partner", partner_id, where),
+        of=CountKey(catalog.PAYMENTS_OF_PARTNER.name, partner_id, where),
     )

@@ -11,11 +11,12 @@ import strawberry
 from strawberry import relay
 
 from domain import entities as e
+from domain import read_catalog as catalog
 from domain.filtering import Condition, Op
 from domain.statuses import PaymentKind
 from resolvers.cursors import encode
 from resolvers.nodes import as_reseller
-from resolvers.relations import load_one
+from resolvers.relations import load_related
 from schema.fields import (
     After,
     Before,
@@ -57,7 +58,7 @@ class Account(relay.Node):
 
     @strawberry.field(description="The reseller the account belongs to.")
     async def reseller(self, info: Info) -> ResellerRef | None:
-        partner = await load_one(info.context.loaders.partner_by_id, self.reseller_id)  # type: ignore[attr-defined]
+        partner = await load_related(info.context, catalog.RESELLER_OF_ACCOUNT, self)
         return as_reseller(partner)  # type: ignore[return-value]
 
 
@@ -87,11 +88,11 @@ class Reseller:
         description="The reseller above this one, if any (a partner of another kind is not)."
     )
     async def parent(self, info: Info) -> ResellerRef | None:
-        partner = await load_one(info.context.loaders.partner_by_id, self.parent_id)  # type: ignore[attr-defined]
+        partner = await load_related(info.context, catalog.PARENT_OF_PARTNER, self)
         return as_reseller(partner)  # type: ignore[return-value]
 
     accounts = child_connection(
-        "Account", "accounts_by_reseller", AccountRef, "The reseller's customer accounts."
+        catalog.ACCOUNTS_OF_RESELLER, AccountRef, "The reseller's customer accounts."
     )
 
     @strawberry.field(
@@ -117,7 +118,7 @@ class Reseller:
             before=before,
             extra=RESELLER_KIND,
         )
-        return await paged(info, "payments_by_partner", self.id, request)  # type: ignore[attr-defined]
+        return await paged(info, catalog.PAYMENTS_OF_PARTNER, self.id, request)  # type: ignore[attr-defined]
 
 
 @strawberry.type(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from domain import read_catalog as catalog
 from domain.access import visible_payment_kinds
 from domain.principal import Principal
 from resolvers.relations import load_one
@@ -38,19 +39,23 @@ class Viewer:
 
     @strawberry.field(description="The tenant every answer is scoped to.")
     async def tenant(self, info: Info) -> Tenant | None:
-        return await info.context.loaders.tenant_by_id.load(self.principal.tenant_id)  # type: ignore[return-value]
+        tenants = info.context.loaders.of(catalog.TENANT_BY_ID)
+        return await tenants.load(self.principal.tenant_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The calling user: an admin, a partner user or a manager.")
     async def user(self, info: Info) -> User | None:
-        return await load_one(info.context.loaders.user_by_id, self.principal.user_id)  # type: ignore[return-value]
+        users = info.context.loaders.of(catalog.USER_BY_ID)
+        return await load_one(users, self.principal.user_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The partner a partner user is restricted to.")
     async def partner(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.principal.partner_id)  # type: ignore[return-value]
+        partners = info.context.loaders.of(catalog.PARTNER_BY_ID)
+        return await load_one(partners, self.principal.partner_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The reseller a manager's token belongs to.")
     async def reseller(self, info: Info) -> Partner | None:
-        return await load_one(info.context.loaders.partner_by_id, self.principal.reseller_id)  # type: ignore[return-value]
+        partners = info.context.loaders.of(catalog.PARTNER_BY_ID)
+        return await load_one(partners, self.principal.reseller_id)  # type: ignore[return-value]
 
     @strawberry.field(
         description=(
@@ -63,6 +68,5 @@ class Viewer:
     ) -> Connection[Partner] | None:
         if self.principal.partner_scope is None:
             return None
-        return await root_paged(
-            info, "Partner", "partners", request_of("Partner", None, None, first=first, after=after)
-        )
+        request = request_of("Partner", None, None, first=first, after=after)
+        return await root_paged(info, catalog.PARTNERS, request)
