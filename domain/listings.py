@@ -5,7 +5,9 @@ strings. Every sortable field has an index on PostgreSQL (migration 0003)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+from domain import read_catalog as catalog
 from domain.filtering import FieldKind, Listing, Relation, Scalar
 from domain.statuses import (
     DocumentStatus,
@@ -26,8 +28,7 @@ def _id(target: str, description: str, *, nullable: bool = True) -> Scalar:
 
 
 def _listing(
-    name: str,
-    table: str,
+    table: catalog.Table[Any],
     scalars: dict[str, Scalar],
     relations: dict[str, tuple[str, tuple[str, ...], str]] | None = None,
 ) -> Listing:
@@ -37,7 +38,7 @@ def _listing(
         field: Relation(field, target, columns, description)
         for field, (target, columns, description) in (relations or {}).items()
     }
-    return Listing(name, table, filled, links)
+    return Listing(table.type_name, table.name, filled, links)
 
 
 def _own_id(type_name: str) -> Scalar:
@@ -57,8 +58,7 @@ def _text(description: str, *, nullable: bool = False, sortable: bool = False) -
 
 
 PAYMENT = _listing(
-    "Payment",
-    "payment",
+    catalog.PAYMENT,
     {
         "id": _own_id("Payment"),
         "tenant_id": Scalar("", K.ID, "Tenant (document 003's host_id).", target="Tenant"),
@@ -135,8 +135,7 @@ PAYMENT = _listing(
 )
 
 INVOICE = _listing(
-    "Invoice",
-    "invoice",
+    catalog.INVOICE,
     {
         "id": _own_id("Invoice"),
         "number": _text("Invoice number.", sortable=True),
@@ -160,8 +159,7 @@ INVOICE = _listing(
 )
 
 ADDRESS = _listing(
-    "Address",
-    "address",
+    catalog.ADDRESS,
     {
         "id": _own_id("Address"),
         "name": _text("Addressee.", sortable=True),
@@ -176,8 +174,7 @@ ADDRESS = _listing(
 )
 
 PAYMENT_DETAIL = _listing(
-    "PaymentDetail",
-    "payment_detail",
+    catalog.PAYMENT_DETAIL,
     {
         "id": _own_id("PaymentDetail"),
         "partner_id": _id("Partner", "Partner (document 000's partner_id)."),
@@ -192,8 +189,7 @@ PAYMENT_DETAIL = _listing(
 )
 
 PAYMENT_DOCUMENT = _listing(
-    "PaymentDocument",
-    "payment_document",
+    catalog.PAYMENT_DOCUMENT,
     {
         "id": _own_id("PaymentDocument"),
         "document_type": _text("Kind of document.", sortable=True),
@@ -206,8 +202,7 @@ PAYMENT_DOCUMENT = _listing(
 )
 
 PARTNER = _listing(
-    "Partner",
-    "partner",
+    catalog.PARTNER,
     {
         "id": _own_id("Partner"),
         "name": _text("Display name.", sortable=True),
@@ -222,8 +217,7 @@ PARTNER = _listing(
 )
 
 MERCHANT = _listing(
-    "Merchant",
-    "merchant",
+    catalog.MERCHANT,
     {
         "id": _own_id("Merchant"),
         "name": _text("Display name.", sortable=True),
@@ -235,8 +229,7 @@ MERCHANT = _listing(
 )
 
 TERMINAL = _listing(
-    "Terminal",
-    "terminal",
+    catalog.TERMINAL,
     {
         "id": _own_id("Terminal"),
         "serial": _text("Serial number.", sortable=True),
@@ -246,8 +239,7 @@ TERMINAL = _listing(
 )
 
 COMPANY = _listing(
-    "Company",
-    "company",
+    catalog.COMPANY,
     {
         "id": _own_id("Company"),
         "name": _text("Legal or display name.", sortable=True),
@@ -256,8 +248,7 @@ COMPANY = _listing(
 )
 
 USER = _listing(
-    "User",
-    "user_account",
+    catalog.USER,
     {
         "id": _own_id("User"),
         "name": _text("Full name (document 000's name LIKE).", sortable=True),
@@ -269,8 +260,7 @@ USER = _listing(
 )
 
 PAYMENT_METHOD = _listing(
-    "PaymentMethod",
-    "payment_method",
+    catalog.PAYMENT_METHOD,
     {
         "id": _own_id("PaymentMethod"),
         "name": _text("Display name, e.g. `Check`.", sortable=True),
@@ -279,8 +269,7 @@ PAYMENT_METHOD = _listing(
 )
 
 ACCOUNTING_TRANSACTION = _listing(
-    "AccountingTransaction",
-    "accounting_transaction",
+    catalog.ACCOUNTING_TRANSACTION,
     {
         "id": _own_id("AccountingTransaction"),
         "created_at": _created(),
@@ -298,8 +287,7 @@ ACCOUNTING_TRANSACTION = _listing(
 )
 
 ACCOUNT = _listing(
-    "Account",
-    "account",
+    catalog.ACCOUNT,
     {
         "id": _own_id("Account"),
         "created_at": Scalar("", K.DATETIME, "When it was opened (UTC)."),
@@ -307,8 +295,7 @@ ACCOUNT = _listing(
 )
 
 PAYMENT_EVENT = _listing(
-    "PaymentEvent",
-    "payment_event",
+    catalog.PAYMENT_EVENT,
     {"id": _own_id("PaymentEvent"), "created_at": _created()},
 )
 
