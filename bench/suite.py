@@ -314,24 +314,34 @@ def targets_section(
             f"| {workload} statements at {SMALL_PAGE} rows = at {LARGE_PAGE} rows | {small:g} "
             f"vs {large:g} | {verdict} |"
         )
-    for workload in ("W1", "W2"):
-        ours = rate(PAYGRAPH, workload, 16)
-        for peer, wanted in ((NAIVE, 10.0), (POSTGRAPHILE, 0.5)):
-            theirs = rate(peer, workload, 16)
-            if ours is None or not theirs:
-                continue
-            ratio = ours / theirs
-            lines.append(
-                f"| {workload} req/s at c=16 vs {peer} ≥ {wanted:g}{TIMES} | {ratio:.2f}{TIMES} | "
-                f"{'yes' if ratio >= wanted else 'no'} |"
-            )
+    # Issue 18's targets: every read workload at least level with PostGraphile at both
+    # concurrencies (the aim is 1.5x), in one statement, W3 near its SQL floor.
+    for workload in ("W1", "W2", "W3"):
+        for concurrency in (1, 16):
+            ours = rate(PAYGRAPH, workload, concurrency)
+            for peer, wanted in ((NAIVE, 10.0), (POSTGRAPHILE, 1.0)):
+                if peer == NAIVE and (workload == "W3" or concurrency == 1):
+                    continue
+                theirs = rate(peer, workload, concurrency)
+                if ours is None or not theirs:
+                    continue
+                ratio = ours / theirs
+                lines.append(
+                    f"| {workload} req/s at c={concurrency} vs {peer} ≥ {wanted:g}{TIMES} | "
+                    f"{ratio:.2f}{TIMES} | {'yes' if ratio >= wanted else 'no'} |"
+                )
+    for workload, size in (("W1", "large"), ("W2", "page"), ("W3", "page")):
+        count = statements.get((PAYGRAPH, workload, size))
+        if count is not None:
+            met = "yes" if count == 1 else "no"
+            lines.append(f"| {workload}: one SQL statement per request | {count:g} | {met} |")
     ours, theirs = p50(PAYGRAPH, "W3"), p50(FLOOR, "W3")
     if ours and theirs:
         ratio = ours / theirs
         lines.append(
-            f"| W3 p50 at c=1 within 1.5{TIMES} of the SQL floor | {ours:.1f} ms vs "
+            f"| W3 p50 at c=1 within 2{TIMES} of the SQL floor | {ours:.1f} ms vs "
             f"{theirs:.1f} ms "
-            f"= {ratio:.2f}{TIMES} | {'yes' if ratio <= 1.5 else 'no'} |"
+            f"= {ratio:.2f}{TIMES} | {'yes' if ratio <= 2 else 'no'} |"
         )
     if len(exports) == 2:
         small, big = exports
