@@ -58,6 +58,7 @@ from domain.money import MAX_MINOR_UNITS
 from domain.paging import Keyset, ListRequest, Offset
 
 MAX_CONCAT_ARGUMENTS = 90  # PostgreSQL functions take at most 100 arguments
+INT_MAX = 2**62  # TEMP
 STATEMENTS_KEPT = 512
 DATA_EXCEPTION = "22"  # SQLSTATE class: a value the statement could not compute
 
@@ -148,7 +149,11 @@ def _scalar(value: ColumnElement[Any], output: p.Output) -> ColumnElement[str]:
     if output is p.Output.TEXT:
         return _json_text(value)
     if output is p.Output.NUMBER:
-        return func.coalesce(cast(value, Text), NULL)
+        # GraphQL's Int is 32 bits: beyond them graphql-core refuses to write the value
+        # (an error at the field), so the statement fails and the resolvers answer.
+        beyond = or_(value > INT_MAX, value < -INT_MAX - 1)
+        written = func.coalesce(cast(value, Text), NULL)
+        return case((beyond, cast(value / literal_column("0"), Text)), else_=written)
     if output is p.Output.BOOLEAN:
         return case((value.is_(None), NULL), (value, _literal("true")), else_=_literal("false"))
     if output is p.Output.BIG_INT:
@@ -313,6 +318,10 @@ class Compiler:
                 members.append((key, self._count(table, conditions)))
             elif isinstance(node, p.Groups):
                 members.append((key, self._groups(table, conditions, node)))
+            elif isinstance(node, p.Aggregate):
+                members.append((key, self._aggregate(table, conditions, node)))
+            elif _is_meta(node):
+                members.append((key, self._meta(table, conditions, request, node)))
             elif page is not None and _is_row_part(node):
                 members.append((key, self._page_part(page, request, node)))
             else:
@@ -325,8 +334,49 @@ class Compiler:
         return select(built).select_from(page).having(true()).scalar_subquery()
 
     def _count(self, table: Any, conditions: list[ColumnElement[bool]]) -> ColumnElement[str]:
-        counted = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
-        return cast(counted, Text)
+        return cast(self._counted(table, conditions), Text)
+
+    def _counted(self, table: Any, conditions: list[ColumnElement[bool]]) -> ColumnElement[int]:
+        return select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+
+    def _meta(
+        self,
+        table: Any,
+        conditions: list[ColumnElement[bool]],
+        request: ListRequest,
+        meta: p.Composite,
+    ) -> ColumnElement[str]:
+        """Document 003's `meta`, as schema.connection.Connection.meta writes it."""
+        window = request.window
+        if isinstance(window, Offset):
+            current, per_page = window.offset // window.limit + 1, window.limit
+        else:
+            current, per_page = None, window.size
+        members = []
+        for key, part in meta.fields:
+            if isinstance(part, p.Constant):
+                members.append((key, _constant(part.value)))
+            elif part.part is p.PagePart.CURRENT_PAGE:
+                members.append((key, _constant(current)))
+            elif part.part is p.PagePart.PER_PAGE:
+                members.append((key, _constant(per_page)))
+            elif part.part is p.PagePart.TOTAL_COUNT:
+                members.append((key, self._count(table, conditions)))
+            elif per_page:  # total pages: the count over the page size, rounded up
+                rounded_up = self._counted(table, conditions) + _integer(per_page - 1)
+                pages = func.div(rounded_up, _integer(per_page))  # integer quotient
+                members.append((key, cast(pages, Text)))
+            else:
+                members.append((key, _constant(0)))
+        return _object(members)
+
+    def _aggregate(
+        self, table: Any, conditions: list[ColumnElement[bool]], node: p.Aggregate
+    ) -> ColumnElement[str]:
+        """`aggregate`: the list's rows measured per currency, as one group."""
+        measured = measure_statement(table, None, conditions, (), None, "postgresql").subquery()
+        built = self._group_object(measured, (), p.GroupNodes(node.fields))
+        return select(built).select_from(measured).scalar_subquery()
 
     def _page(
         self,
@@ -473,7 +523,8 @@ class Compiler:
             if isinstance(part, p.Constant):
                 members.append((key, _constant(part.value)))
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.COUNT:
-                members.append((key, cast(func.sum(measured.c.n), Text)))
+                # No rows at all (an aggregate of an empty list) count 0.
+                members.append((key, cast(func.coalesce(func.sum(measured.c.n), 0), Text)))
             elif isinstance(part, p.Composite):
                 members.append((key, self._group_keys(measured, by, part)))
             elif isinstance(part, p.Measures):
@@ -563,9 +614,21 @@ def _cursor_value(column: Any) -> ColumnElement[str]:
     return _json_text(column)
 
 
+META_PARTS = frozenset(
+    {p.PagePart.CURRENT_PAGE, p.PagePart.PER_PAGE, p.PagePart.TOTAL_COUNT, p.PagePart.TOTAL_PAGES}
+)
+
+
+def _is_meta(node: Any) -> bool:
+    return isinstance(node, p.Composite) and any(
+        isinstance(part, p.Counted) and part.part in META_PARTS for _, part in node.fields
+    )
+
+
 def _is_row_part(node: Any) -> bool:
     return isinstance(node, p.Rows | p.Edges) or (
         isinstance(node, p.Composite)
+        and not _is_meta(node)
         and all(isinstance(part, p.Counted | p.Constant) for _, part in node.fields)
     )
 

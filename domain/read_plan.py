@@ -96,6 +96,8 @@ class ToOne:
 
 
 class PagePart(Enum):
+    CURRENT_PAGE = "current_page"  # document 003's meta: 1-based page, null by cursor
+    PER_PAGE = "per_page"
     HAS_NEXT = "has_next"
     HAS_PREVIOUS = "has_previous"
     START_CURSOR = "start_cursor"
@@ -206,6 +208,14 @@ class GroupNodes:
 
 
 @dataclass(frozen=True, slots=True)
+class Aggregate:
+    """`aggregate`: every row of the list measured as one group; fields as a group's
+    (`GroupNodes`), without keys."""
+
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
 class ListShape:
     """A paged list: a root list (`parent_key` None) or a parent row's children through
     `relation`, with the caller's `request` (filter, order, window). Its fields are
@@ -239,6 +249,7 @@ Node: TypeAlias = (
     | Counted
     | ListShape
     | Groups
+    | Aggregate
     | GroupNodes
     | GroupCounted
     | KeyValue

@@ -41,6 +41,7 @@ MONEY = "paygraph.money"  # (amount column, currency column): a Money field
 AMOUNTS = "paygraph.amounts"  # {field: (amount column, currency column)}: PaymentAmounts
 PARTNER_PAGE = "paygraph.partner_page"  # (relation, request(**arguments)): document 001
 GROUPS = "paygraph.groups"  # (by, window) of (**arguments): groupBy
+AGGREGATE = "paygraph.aggregate"  # a list's `aggregate`
 
 SCALARS = {
     "String": p.Output.TEXT,
@@ -266,11 +267,34 @@ class Planner:
                 return p.Composite(self._page_info(_object(field.type), details))
             if name == "totalCount":
                 return p.Counted(p.PagePart.TOTAL_COUNT)
-            if name == "groupBy" and GROUPS in _metadata(field):
-                return self._groups(field, details)
-            raise Uncovered(name)
+            if name == "meta":
+                return p.Composite(self._meta(_object(field.type), details))
+            return self._measured_list(name, field, details)
 
         return self._fields(connection, details, plan_field)
+
+    def _measured_list(self, name: str, field: GraphQLField, details: FieldDetailsList) -> p.Node:
+        """`groupBy` and `aggregate`, on any list that measures itself."""
+        if name == "groupBy" and GROUPS in _metadata(field):
+            return self._groups(field, details)
+        if name == "aggregate" and AGGREGATE in _metadata(field):
+            return p.Aggregate(self._group_fields(_object(field.type), details, keys=False))
+        raise Uncovered(name)
+
+    def _meta(self, meta: GraphQLObjectType, details: FieldDetailsList) -> p.Fields:
+        parts = {
+            "currentPage": p.PagePart.CURRENT_PAGE,
+            "perPage": p.PagePart.PER_PAGE,
+            "totalCount": p.PagePart.TOTAL_COUNT,
+            "totalPages": p.PagePart.TOTAL_PAGES,
+        }
+
+        def plan_field(name: str, field: GraphQLField, details: FieldDetailsList) -> p.Node:
+            if name in parts:
+                return p.Counted(parts[name])
+            raise Uncovered(name)
+
+        return self._fields(meta, details, plan_field)
 
     def _partner_page(
         self, page: GraphQLObjectType, details: FieldDetailsList, arguments: Mapping[str, Any]
@@ -285,9 +309,7 @@ class Planner:
                 return p.Constant(arguments["page_size"])
             if name == "total":
                 return p.Counted(p.PagePart.TOTAL_COUNT)
-            if name == "groupBy" and GROUPS in _metadata(field):
-                return self._groups(field, details)
-            raise Uncovered(name)
+            return self._measured_list(name, field, details)
 
         return self._fields(page, details, plan_field)
 
@@ -320,15 +342,22 @@ class Planner:
             if name == "hasPreviousPage":
                 return p.GroupCounted(p.GroupPart.HAS_PREVIOUS)
             if name == "nodes":
-                return p.GroupNodes(
-                    self._fields(_object(field.type, lists=True), details, group_field)
-                )
+                group = _object(field.type, lists=True)
+                return p.GroupNodes(self._group_fields(group, details, keys=True))
             raise Uncovered(name)
+
+        return p.Groups(by, window, self._fields(_object(field.type), details, page_field))
+
+    def _group_fields(
+        self, group: GraphQLObjectType, details: FieldDetailsList, *, keys: bool
+    ) -> p.Fields:
+        """A group's fields (or, without `keys`, an aggregate's): its count, keys and
+        measures."""
 
         def group_field(name: str, field: GraphQLField, details: FieldDetailsList) -> p.Node:
             if name == "count":
                 return p.GroupCounted(p.GroupPart.COUNT)
-            if name == "keys":
+            if name == "keys" and keys:
                 return p.Composite(self._fields(_object(field.type), details, key_field))
             if name in MEASURES:
                 measure = MEASURES[name]
@@ -360,7 +389,7 @@ class Planner:
                 return p.MeasuredMoney(MEASURED_COLUMNS[name], fields)
             raise Uncovered(name)
 
-        return p.Groups(by, window, self._fields(_object(field.type), details, page_field))
+        return self._fields(group, details, group_field)
 
     # Arguments ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from domain import read_catalog as catalog
 from domain.money import Money as DomainMoney
 from domain.paging import CountKey, Page
 from resolvers.relations import load_one
-from schema.compiled_plan import GROUPS
+from schema.compiled_plan import AGGREGATE, GROUPS
 from schema.enums import PaymentKind, PaymentStatus
 from schema.fields import Info
 from schema.money import Money
@@ -205,7 +205,8 @@ class MeasuredList:
         description=(
             "Count, sum, average, minimum and maximum of the money fields over every "
             "payment of this list (not only this page), per currency."
-        )
+        ),
+        metadata={AGGREGATE: True},
     )
     async def aggregate(self, info: Info) -> PaymentAggregate:
         return await aggregate_of(info, self.list_key)
