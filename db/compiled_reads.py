@@ -58,7 +58,7 @@ from domain.money import MAX_MINOR_UNITS
 from domain.paging import Keyset, ListRequest, Offset
 
 MAX_CONCAT_ARGUMENTS = 90  # PostgreSQL functions take at most 100 arguments
-INT_MAX = 2**62  # TEMP
+INT_MAX = 2**31 - 1  # GraphQL's Int
 STATEMENTS_KEPT = 512
 DATA_EXCEPTION = "22"  # SQLSTATE class: a value the statement could not compute
 
