@@ -376,7 +376,8 @@ class Compiler:
         """`aggregate`: the list's rows measured per currency, as one group."""
         measured = measure_statement(table, None, conditions, (), None, "postgresql").subquery()
         built = self._group_object(measured, (), p.GroupNodes(node.fields))
-        return select(built).select_from(measured).scalar_subquery()
+        # One group, so one row even when nothing is measured (`aggregate { __typename }`).
+        return select(built).select_from(measured).having(true()).scalar_subquery()
 
     def _page(
         self,
