@@ -9,8 +9,8 @@ table and key, `db.scopes.visible` for the caller, `db.filters` for the filter, 
 and cursor bounds, and the same window; `groupBy` is `db.aggregates.measure_statement`
 itself. Every value is written as the resolver path writes it (global IDs, enum names,
 BigInt as a string, `datetime.isoformat`, the currency's precision and numeric code),
-so the answers are the same (tests/integration/test_compiled_reads.py holds them
-together). Cursors are the one exception: the statement returns each cursor's row id
+so the answers are the same (tests/integration/test_compiled_differential.py holds
+them together). Cursors are the one exception: the statement returns each cursor's row id
 and sort-key values, and `finish_cursors` encodes them as resolvers.cursors does.
 
 The statement of a plan is built once per caller scope and kept; SQLAlchemy keeps its
