@@ -4,8 +4,9 @@ graphql-core as it is, once the schema is built.
 Strawberry wraps every resolver in a per-call layer (an Info object, argument
 conversion, the field-extension chain) that costs more than these resolvers themselves,
 and a page of rows resolves thousands of them: every row's global `id`, `databaseId`,
-amounts, to-one relations and nested lists. A lean resolver takes `(root, info)` and
-uses nothing of `info` but `info.context`, which graphql-core's resolve info and
+amounts, to-one relations and nested lists. A lean resolver takes its parent, then
+`info` if it needs it, as graphql-core passes them (`root, info`), and uses nothing
+of `info` but `info.context`, which graphql-core's resolve info and
 Strawberry's `Info` both carry, so it runs the same under either. A nested list
 (`ChildList`) converts its arguments to a ListRequest once per field node and request
 instead of once per parent. Fields with permissions or field extensions never qualify.
@@ -19,16 +20,20 @@ from __future__ import annotations
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from graphql import FieldNode, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
 from domain.paging import CountKey, ListRequest, ParentPage
 from resolvers import lists
 from resolvers.cursors import encode
 from schema.connection import Connection
+from schema.field_decorators import Resolver
+from schema.field_decorators import field as resolved_field
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -39,10 +44,11 @@ CHILDREN = "paygraph.children"  # field metadata: a ChildList
 DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's origin
 
 
-def lean(description: str, **metadata: Any) -> Any:
-    """Decorates a resolver taking `(self)` or `(self, info)` that graphql-core calls
-    directly; `metadata` tells the read catalog what it reads (schema.compiled_plan)."""
-    return strawberry.field(description=description, metadata={LEAN: True, **metadata})
+def lean(description: str, **metadata: Any) -> Callable[[Resolver], StrawberryField]:
+    """Decorates a resolver taking its parent (`self` or a `strawberry.Parent`), or its
+    parent and `info`, that graphql-core calls directly; `metadata` tells the read
+    catalog what it reads (schema.compiled_plan)."""
+    return resolved_field(description=description, metadata={LEAN: True, **metadata})
 
 
 def lean_field(resolver: Callable[..., Any], description: str, **metadata: Any) -> Any:
@@ -50,6 +56,10 @@ def lean_field(resolver: Callable[..., Any], description: str, **metadata: Any) 
     return strawberry.field(
         resolver=resolver, description=description, metadata={LEAN: True, **metadata}
     )
+
+
+# A connection, or an awaitable of it when its page is not loaded yet.
+PageOrPending: TypeAlias = "Connection[Any] | Awaitable[Connection[Any]]"
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ class ChildList:
     relation: str
     request: Callable[..., ListRequest]
 
-    def page(self, context: Context, parent_id: int, request: ListRequest) -> Any:
+    def page(self, context: Context, parent_id: int, request: ListRequest) -> PageOrPending:
         """The parent's connection, at once when its page is loaded (prefetched), else
         an awaitable of it."""
         pending = getattr(context.loaders, self.relation).load(ParentPage(parent_id, request))
@@ -120,12 +130,14 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
             continue
         is_node = any(interface.name == "Node" for interface in type_.interfaces)
         for name, field in type_.fields.items():
-            definition = (field.extensions or {}).get(DEFINITION)
-            metadata = getattr(definition, "metadata", None) or {}
+            definition: StrawberryField | None = (field.extensions or {}).get(DEFINITION)
+            if definition is None:
+                continue  # not a field Strawberry built: left as it is
+            metadata: Mapping[Any, Any] = definition.metadata or {}
             if metadata.get(LEAN) or metadata.get(CHILDREN):
                 assert not definition.extensions and not definition.permission_classes, name
             if metadata.get(LEAN):
-                assert not field.args, name
+                assert not field.args and definition.base_resolver is not None, name
                 field.resolve = _plain(definition.base_resolver)
             elif metadata.get(CHILDREN):
                 field.resolve = _child_list(requests, definition)
@@ -135,7 +147,7 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
                 field.resolve = _attribute(definition.python_name)
 
 
-def _reads_attribute(definition: Any) -> bool:
+def _reads_attribute(definition: StrawberryField) -> bool:
     """A field without resolver that reads its attribute the default way."""
     return definition.is_basic_field and definition.default_resolver is getattr
 
@@ -148,17 +160,25 @@ def _attribute(name: str) -> Callable[[Any, Any], Any]:
     return resolve
 
 
-def _plain(resolver: Any) -> Callable[[Any, Any], Any]:
-    function = resolver.wrapped_func
-    if resolver.info_parameter is not None:
-        return function  # type: ignore[no-any-return]
-    return lambda root, _info: function(root)
+def _plain(resolver: StrawberryResolver[Any]) -> Callable[[Any, Any], Any]:
+    """The resolver as graphql-core calls it, `(root, info)`: its parent (`self`, `root`
+    or a `strawberry.Parent`) comes first, then `info` if it takes it."""
+    function = resolver.wrapped_func  # a static method is bound (a function) by now
+    assert not isinstance(function, staticmethod | classmethod), resolver.name
+    parameters = list(resolver.signature.parameters.values())
+    parent = resolver.parent_parameter or resolver.root_parameter or resolver.self_parameter
+    assert parameters[:1] == [parent], f"{resolver.name}: its parent comes first"
+    if resolver.info_parameter is None:
+        assert len(parameters) == 1, resolver.name
+        return lambda root, _info: function(root)
+    assert parameters[1:] == [resolver.info_parameter], f"{resolver.name}: then info"
+    return function
 
 
 def _child_list(requests: ListRequests, definition: Any) -> Callable[..., Awaitable[Any] | Any]:
     children: ChildList = definition.metadata[CHILDREN]
 
-    def resolve(root: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    def resolve(root: Any, info: GraphQLResolveInfo[Context], **arguments: Any) -> Any:
         request = requests.of(info.context, definition, info.field_nodes[0], arguments)
         return children.page(info.context, root.id, request)
 
