@@ -1,4 +1,9 @@
-"""The domain's enumerations exposed as GraphQL enums (names in UPPER_SNAKE)."""
+"""The domain's enumerations exposed as GraphQL enums (names in UPPER_SNAKE).
+
+`strawberry.enum` marks the domain's enum class itself as a GraphQL enum (and returns
+it), so each name here is the domain's class: resolvers return domain values, and mypy
+reads `PaymentKind` as a type, which it cannot when it is `strawberry.enum(...)`'s
+result."""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ import strawberry
 
 from domain import commission, principal, statuses
 
-PaymentKind = strawberry.enum(
-    statuses.PaymentKind, description="Which lifecycle a payment follows."
-)
-PaymentStatus = strawberry.enum(
-    statuses.PaymentStatus,
+PaymentKind = statuses.PaymentKind
+strawberry.enum(PaymentKind, description="Which lifecycle a payment follows.")
+
+PaymentStatus = statuses.PaymentStatus
+strawberry.enum(
+    PaymentStatus,
     description=(
         "Status of a payment. Commission payouts: GENERATED .. PAID / MANUALLY_PAID "
         "(PAYOUT_IN_PROGRESS while the payout provider's answer is not recorded); "
@@ -18,38 +24,50 @@ PaymentStatus = strawberry.enum(
         "WAITING_FOR_PAYMENT, EXPIRED, COMPLETED, CANCELLED; invoice: RECORDED, DELETED."
     ),
 )
-DocumentStatus = strawberry.enum(
-    statuses.DocumentStatus, description="Review state of a payment document."
-)
-InvoiceStatus = strawberry.enum(
-    statuses.InvoiceStatus, description="Settlement state of an invoice."
-)
-PartnerKind = strawberry.enum(statuses.PartnerKind, description="What kind of partner this is.")
-UserRole = strawberry.enum(statuses.UserRole, description="What a user is to PayGraph.")
-PaymentMethodType = strawberry.enum(
-    statuses.PaymentMethodType, description="The family of a payment method."
-)
-LedgerDirection = strawberry.enum(
-    statuses.LedgerDirection, description="Side of a double-entry ledger line."
-)
-Credential = strawberry.enum(
-    principal.Credential,
+
+DocumentStatus = statuses.DocumentStatus
+strawberry.enum(DocumentStatus, description="Review state of a payment document.")
+
+InvoiceStatus = statuses.InvoiceStatus
+strawberry.enum(InvoiceStatus, description="Settlement state of an invoice.")
+
+PartnerKind = statuses.PartnerKind
+strawberry.enum(PartnerKind, description="What kind of partner this is.")
+
+UserRole = statuses.UserRole
+strawberry.enum(UserRole, description="What a user is to PayGraph.")
+
+PaymentMethodType = statuses.PaymentMethodType
+strawberry.enum(PaymentMethodType, description="The family of a payment method.")
+
+LedgerDirection = statuses.LedgerDirection
+strawberry.enum(LedgerDirection, description="Side of a double-entry ledger line.")
+
+Credential = principal.Credential
+strawberry.enum(
+    Credential,
     description="How the caller authenticated: a bearer JWT or a manager's X-Api-Token.",
 )
-AccessScope = strawberry.enum(
-    principal.AccessScope,
+
+AccessScope = principal.AccessScope
+strawberry.enum(
+    AccessScope,
     description=(
         "Which rows the caller sees: the whole TENANT, one PARTNER's (a partner user), or "
         "a RESELLER_TREE (a manager: its reseller and every reseller below it)."
     ),
 )
-CommissionAction = strawberry.enum(
-    commission.Action,
+
+CommissionAction = commission.Action
+strawberry.enum(
+    CommissionAction,
     name="CommissionAction",
     description="An action of the commission payout workflow (document 000).",
 )
-TransitionBlock = strawberry.enum(
-    commission.Block,
+
+TransitionBlock = commission.Block
+strawberry.enum(
+    TransitionBlock,
     name="TransitionBlock",
     description="Why a workflow action is not available to the viewer right now.",
 )
