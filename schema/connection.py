@@ -9,6 +9,7 @@ import strawberry
 
 from domain.paging import CountKey, Offset, Page, Window
 from resolvers.cursors import encode_cursor
+from schema.field_decorators import field
 
 NodeT = TypeVar("NodeT")
 
@@ -33,11 +34,11 @@ class PageMeta:
     per_page: int = strawberry.field(description="Rows per page.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="Rows in the whole list; counted only when asked.")
+    @field(description="Rows in the whole list; counted only when asked.")
     async def total_count(self) -> int:
         return await self.count()
 
-    @strawberry.field(description="Pages in the whole list at this page size.")
+    @field(description="Pages in the whole list at this page size.")
     async def total_pages(self) -> int:
         total = await self.count()
         return -(-total // self.per_page) if self.per_page else 0
@@ -65,18 +66,21 @@ class _Edge:
 
 @strawberry.type(description="A page of a list, with cursors to move through it.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]] = strawberry.field(description="The rows with their cursors.")
+    # Rows with a cursor encoded only when selected (`_Edge`), as GraphQL's `Edge`s.
+    edges: list[_Edge] = strawberry.field(
+        description="The rows with their cursors.", graphql_type=list[Edge[NodeT]]
+    )
     nodes: list[NodeT] = strawberry.field(description="The rows, without cursors.")
     page_info: PageInfo = strawberry.field(description="Paging state of this page.")
     window: strawberry.Private[Window]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
-    list_key: strawberry.Private[CountKey | None]
+    list_key: strawberry.Private[CountKey]
 
-    @strawberry.field(description="Number of rows in the whole list; counted only when asked.")
+    @field(description="Number of rows in the whole list; counted only when asked.")
     async def total_count(self) -> int:
         return await self.count()
 
-    @strawberry.field(description="Page numbers of this list (document 003's `meta`).")
+    @field(description="Page numbers of this list (document 003's `meta`).")
     def meta(self) -> PageMeta:
         window = self.window
         if isinstance(window, Offset):
@@ -93,12 +97,12 @@ class Connection(Generic[NodeT]):
         page: Page[Any],
         window: Window,
         count: Callable[[], Awaitable[int]],
-        list_key: CountKey | None = None,
+        list_key: CountKey,
     ) -> Connection[Any]:
         items, order = page.items, page.order
         return cls(
             # Cursors are encoded only when selected: most nested lists never ask.
-            edges=[_Edge(item, order) for item in items],  # type: ignore[misc]
+            edges=[_Edge(item, order) for item in items],
             nodes=list(items),
             page_info=PageInfo(
                 has_next_page=page.has_next,

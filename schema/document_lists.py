@@ -3,6 +3,7 @@ results, over the shared list machinery."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
@@ -17,6 +18,7 @@ from domain.paging import CountKey, ListRequest, Offset
 from domain.portfolio import DEFAULT_PORTFOLIO_PAGE_SIZE, commission_filter, portfolio_filter
 from domain.statuses import PaymentStatus
 from resolvers import lists
+from schema.field_decorators import field
 from schema.fields import Info, request_of
 from schema.filters import SortDirection
 from schema.prefetch import ROWS_OF_DATA, prefetch, selects
@@ -84,11 +86,11 @@ class PartnerPaymentList(MeasuredList):
     data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
     start: int = strawberry.field(description="Offset of the first row.")
     length: int = strawberry.field(description="Page size asked for.")
-    count: strawberry.Private[Any]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="Payments matching the filter; counted only when asked.")
+    @field(description="Payments matching the filter; counted only when asked.")
     async def total(self) -> int:
-        return await self.count()  # type: ignore[no-any-return]
+        return await self.count()
 
 
 @strawberry.type(description="Document 001's page of a partner's payments.")
@@ -96,11 +98,11 @@ class PortfolioPage(MeasuredList):
     data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
     page: int = strawberry.field(description="0-based page number.")
     page_size: int = strawberry.field(description="Page size asked for.")
-    count: strawberry.Private[Any]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="Payments matching the filters; counted only when asked.")
+    @field(description="Payments matching the filters; counted only when asked.")
     async def total(self) -> int:
-        return await self.count()  # type: ignore[no-any-return]
+        return await self.count()
 
 
 @strawberry.enum(description="What document 001's partner payment list sorts by.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from types import GenericAlias
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeAlias
 
 import strawberry
@@ -55,15 +56,19 @@ DEFAULT_PER_PAGE = 25
 
 
 def filter_arg(type_name: str) -> Any:
+    """The `filter` argument of a list of `type_name` rows: its input type is built from
+    the listing (schema.filters), so to mypy the argument is any value; a module declares
+    its alias as `Any` under TYPE_CHECKING and as this otherwise."""
     return Annotated[
-        FILTERS[type_name] | None,  # type: ignore[valid-type]
+        FILTERS[type_name] | None,
         strawberry.argument(description=f"Which rows to list (see `{type_name}Filter`)."),
     ]
 
 
 def sort_arg(type_name: str) -> Any:
+    """The `sort` argument of a list of `type_name` rows (see `filter_arg`)."""
     return Annotated[
-        list[SORTS[type_name]] | None,  # type: ignore[valid-type]
+        GenericAlias(list, (SORTS[type_name],)) | None,  # list[<the listing's sort input>]
         strawberry.argument(
             description="Sort keys, the first deciding first; `id` ascending breaks ties last."
         ),
@@ -158,7 +163,7 @@ SPECIAL_CONNECTIONS: dict[str, Any] = {
 
 
 def connection_type(type_name: str, node: Any) -> Any:
-    return SPECIAL_CONNECTIONS.get(type_name) or Connection[node]  # type: ignore[valid-type]
+    return SPECIAL_CONNECTIONS.get(type_name) or Connection[node]
 
 
 def child_connection(relation: ToMany[Any], node: Any, description: str) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import overload
+
 import strawberry
 
 from domain.money import Money as DomainMoney
@@ -13,8 +15,9 @@ from schema.scalars import BigInt
     description="An exact amount of money: an integer number of minor units in one currency."
 )
 class Money:
-    amount: BigInt = strawberry.field(
-        description="Amount in minor units of the currency (cents for USD, yen for JPY)."
+    amount: int = strawberry.field(
+        description="Amount in minor units of the currency (cents for USD, yen for JPY).",
+        graphql_type=BigInt,
     )
     currency: str = strawberry.field(description="ISO 4217 alphabetic code, e.g. `USD`.")
     precision: int = strawberry.field(
@@ -28,8 +31,17 @@ class Money:
         # Formatted only when asked for: most pages of amounts never show it.
         return self.source.format()
 
+    @overload
+    @classmethod
+    def of(cls, money: DomainMoney) -> Money: ...
+
+    @overload
+    @classmethod
+    def of(cls, money: DomainMoney | None) -> Money | None: ...
+
     @classmethod
     def of(cls, money: DomainMoney | None) -> Money | None:
+        """The view of `money`; None for None."""
         if money is None:
             return None
         info = money.currency_info
@@ -44,7 +56,7 @@ class Money:
 
 @strawberry.type(description="An amount as document 001 writes it.")
 class CurrencyAmount:
-    amount: BigInt = strawberry.field(description="Minor units.")
+    amount: int = strawberry.field(description="Minor units.", graphql_type=BigInt)
     amount_precision: int = strawberry.field(description="Decimal places of the currency.")
     currency_id: int = strawberry.field(description="ISO 4217 numeric code, e.g. 840.")
 
@@ -56,11 +68,20 @@ class PaymentAmount:
     )
     money: Money = strawberry.field(description="The same amount as Money.")
 
+    @overload
+    @classmethod
+    def of(cls, money: DomainMoney) -> PaymentAmount: ...
+
+    @overload
+    @classmethod
+    def of(cls, money: DomainMoney | None) -> PaymentAmount | None: ...
+
     @classmethod
     def of(cls, money: DomainMoney | None) -> PaymentAmount | None:
-        view = Money.of(money)
-        if view is None:
+        """The view of `money`; None for None."""
+        if money is None:
             return None
+        view = Money.of(money)
         shape = CurrencyAmount(
             amount=view.amount, amount_precision=view.precision, currency_id=view.currency_numeric
         )

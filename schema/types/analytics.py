@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from domain import aggregates as a
+from domain import entities as e
 from domain import read_catalog as catalog
 from domain.money import Money as DomainMoney
 from domain.paging import CountKey, Page
 from resolvers.relations import load_one
 from schema.compiled_plan import AGGREGATE, GROUPS
 from schema.enums import PaymentKind, PaymentStatus
+from schema.field_decorators import field
 from schema.fields import Info
 from schema.money import Money
 
@@ -29,8 +31,9 @@ if TYPE_CHECKING:
 MerchantRef = Annotated["Merchant", strawberry.lazy("schema.types.parties")]
 TerminalRef = Annotated["Terminal", strawberry.lazy("schema.types.parties")]
 
-PaymentGroupKey = strawberry.enum(
-    a.GroupKey,
+PaymentGroupKey = a.GroupKey
+strawberry.enum(
+    PaymentGroupKey,
     name="PaymentGroupKey",
     description=(
         "What payments can be grouped by. DAY and MONTH are the UTC day and month of `createdAt`."
@@ -85,23 +88,23 @@ def _measure(group: a.Group, pick: Any) -> list[CurrencyMeasure]:
 class PaymentAggregate:
     group: strawberry.Private[a.Group]
 
-    @strawberry.field(description="Payments measured, all currencies together.")
+    @field(description="Payments measured, all currencies together.")
     def count(self) -> int:
         return self.group.count
 
-    @strawberry.field(description="Totals, per currency.")
+    @field(description="Totals, per currency.")
     def sum(self) -> list[CurrencyMeasure]:
         return _measure(self.group, lambda m: m.sum)
 
-    @strawberry.field(description="Means in minor units (half to even), per currency.")
+    @field(description="Means in minor units (half to even), per currency.")
     def avg(self) -> list[CurrencyMeasure]:
         return _measure(self.group, lambda m: m.avg)
 
-    @strawberry.field(description="Smallest values, per currency.")
+    @field(description="Smallest values, per currency.")
     def min(self) -> list[CurrencyMeasure]:
         return _measure(self.group, lambda m: m.min)
 
-    @strawberry.field(description="Largest values, per currency.")
+    @field(description="Largest values, per currency.")
     def max(self) -> list[CurrencyMeasure]:
         return _measure(self.group, lambda m: m.max)
 
@@ -110,40 +113,46 @@ class PaymentAggregate:
 class PaymentGroupKeys:
     values: strawberry.Private[dict[a.GroupKey, Any]]
 
-    @strawberry.field(description="The merchant (MERCHANT); null for payments without one.")
-    async def merchant(self, info: Info) -> MerchantRef | None:
+    @field(
+        description="The merchant (MERCHANT); null for payments without one.",
+        graphql_type=MerchantRef | None,
+    )
+    async def merchant(self, info: Info) -> e.Merchant | None:
         loader = info.context.loaders.of(catalog.MERCHANT_BY_ID)
         return await load_one(loader, self.values.get(a.GroupKey.MERCHANT))
 
-    @strawberry.field(description="The terminal (TERMINAL); null for payments without one.")
-    async def terminal(self, info: Info) -> TerminalRef | None:
+    @field(
+        description="The terminal (TERMINAL); null for payments without one.",
+        graphql_type=TerminalRef | None,
+    )
+    async def terminal(self, info: Info) -> e.Terminal | None:
         loader = info.context.loaders.of(catalog.TERMINAL_BY_ID)
         return await load_one(loader, self.values.get(a.GroupKey.TERMINAL))
 
-    @strawberry.field(description="ISO 4217 code (CURRENCY).")
+    @field(description="ISO 4217 code (CURRENCY).")
     def currency(self) -> str | None:
         return self.values.get(a.GroupKey.CURRENCY)
 
-    @strawberry.field(description="Status (STATUS).")
+    @field(description="Status (STATUS).")
     def status(self) -> PaymentStatus | None:
         return self.values.get(a.GroupKey.STATUS)
 
-    @strawberry.field(description="Lifecycle (KIND).")
+    @field(description="Lifecycle (KIND).")
     def kind(self) -> PaymentKind | None:
         return self.values.get(a.GroupKey.KIND)
 
-    @strawberry.field(description="UTC day of creation (DAY).")
+    @field(description="UTC day of creation (DAY).")
     def day(self) -> date | None:
         return self.values.get(a.GroupKey.DAY)
 
-    @strawberry.field(description="UTC month of creation as `YYYY-MM` (MONTH).")
+    @field(description="UTC month of creation as `YYYY-MM` (MONTH).")
     def month(self) -> str | None:
         return self.values.get(a.GroupKey.MONTH)
 
 
 @strawberry.type(description="Payments sharing the same key values, with their measures.")
 class PaymentGroup(PaymentAggregate):
-    @strawberry.field(description="The values this group's payments share.")
+    @field(description="The values this group's payments share.")
     def keys(self) -> PaymentGroupKeys:
         return PaymentGroupKeys(values=dict(self.group.keys))
 
@@ -187,7 +196,7 @@ async def groups_of(
 
 
 GroupBy = Annotated[
-    list[PaymentGroupKey],  # type: ignore[valid-type]
+    list[PaymentGroupKey],
     strawberry.argument(description="Keys to group by, at least one and at most four."),
 ]
 GroupFirst = Annotated[int, strawberry.argument(description="Groups per page, at most 200.")]
@@ -201,7 +210,7 @@ class MeasuredList:
 
     list_key: strawberry.Private[CountKey]
 
-    @strawberry.field(
+    @field(
         description=(
             "Count, sum, average, minimum and maximum of the money fields over every "
             "payment of this list (not only this page), per currency."
@@ -211,7 +220,7 @@ class MeasuredList:
     async def aggregate(self, info: Info) -> PaymentAggregate:
         return await aggregate_of(info, self.list_key)
 
-    @strawberry.field(
+    @field(
         name="groupBy",
         description=(
             "The list's payments grouped by the keys, each group with the same measures "

@@ -11,6 +11,7 @@ from strawberry import relay
 from domain import entities as e
 from domain import read_catalog as catalog
 from schema.enums import InvoiceStatus
+from schema.field_decorators import field
 from schema.fields import child_connection, database_id_field, entity_type_check, to_one
 from schema.money import Money
 from schema.types.parties import Company
@@ -60,17 +61,20 @@ class Invoice(relay.Node):
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
     updated_at: datetime = strawberry.field(description="Last change (UTC).")
 
-    @strawberry.field(description="Invoice total.")
-    def total(self) -> Money:
-        return Money.of(self.total)  # type: ignore[return-value]
+    @field(description="Invoice total.")
+    @staticmethod
+    def total(invoice: strawberry.Parent[e.Invoice]) -> Money:
+        return Money.of(invoice.total)
 
-    @strawberry.field(description="Sum of the invoice's live payments, in its currency.")
-    def paid(self) -> Money:
-        return Money.of(self.paid)  # type: ignore[return-value]
+    @field(description="Sum of the invoice's live payments, in its currency.")
+    @staticmethod
+    def paid(invoice: strawberry.Parent[e.Invoice]) -> Money:
+        return Money.of(invoice.paid)
 
-    @strawberry.field(description="What is still owed: total minus paid.")
-    def outstanding(self) -> Money:
-        return Money.of(self.outstanding)  # type: ignore[return-value]
+    @field(description="What is still owed: total minus paid.")
+    @staticmethod
+    def outstanding(invoice: strawberry.Parent[e.Invoice]) -> Money:
+        return Money.of(invoice.outstanding)
 
     sender = to_one(catalog.SENDER_OF_INVOICE, Address, "The issuing address.")
     receiver = to_one(catalog.RECEIVER_OF_INVOICE, Address, "The billed address.")

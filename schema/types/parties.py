@@ -4,7 +4,7 @@ and payment methods."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -22,6 +22,7 @@ from schema.document_lists import (
     portfolio_request,
 )
 from schema.enums import PartnerKind, PaymentMethodType, PaymentStatus, UserRole
+from schema.field_decorators import field
 from schema.fields import (
     Info,
     child_connection,
@@ -40,7 +41,11 @@ PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
 PartnerRef = Annotated["Partner", strawberry.lazy("schema.types.parties")]
 MerchantRef = Annotated["Merchant", strawberry.lazy("schema.types.parties")]
 TerminalRef = Annotated["Terminal", strawberry.lazy("schema.types.parties")]
-PortfolioFilterArg = filter_arg("Payment")
+# Inputs built from the listings when the schema is: any value to mypy (filter_arg).
+if TYPE_CHECKING:
+    PortfolioFilterArg: TypeAlias = Any
+else:
+    PortfolioFilterArg = filter_arg("Payment")
 
 
 @strawberry.type(description="A tenant domain; every business row belongs to exactly one.")
@@ -75,15 +80,16 @@ class Partner(relay.Node):
         catalog.MERCHANTS_OF_PARTNER, MerchantRef, "Merchants that belong to this partner."
     )
 
-    @strawberry.field(
+    @field(
         description=(
             "Document 001: the partner's acquiring payments across all its merchants and "
             "terminals, by 0-based page, newest first unless sorted otherwise."
         ),
         metadata={PARTNER_PAGE: (catalog.PAYMENTS_OF_PARTNER.name, portfolio_request)},
     )
+    @staticmethod
     async def payments(
-        self,
+        partner: strawberry.Parent[e.Partner],
         info: Info,
         page: Annotated[int, strawberry.argument(description="0-based page number.")] = 0,
         page_size: Annotated[
@@ -104,7 +110,7 @@ class Partner(relay.Node):
     ) -> PortfolioPage:
         return await portfolio_page(
             info,
-            self.id,
+            partner.id,
             page,
             page_size,
             sort_by,
@@ -115,18 +121,19 @@ class Partner(relay.Node):
             filter,
         )
 
-    @strawberry.field(
+    @field(
         description=(
             "Document 001's portfolio KPIs over the partner's acquiring payments created "
             "between `fromDate` and `toDate` (inclusive; INVALID_DATE_RANGE when reversed)."
         )
     )
+    @staticmethod
     def portfolio(
-        self,
+        partner: strawberry.Parent[e.Partner],
         from_date: FromDate = None,
         to_date: ToDate = None,
     ) -> Portfolio:
-        return portfolio_of(self.id, from_date, to_date)
+        return portfolio_of(partner.id, from_date, to_date)
 
 
 @strawberry.type(description="A merchant processing payments under a partner.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -11,7 +11,6 @@ from strawberry import relay
 from domain import entities as e
 from domain import read_catalog as catalog
 from domain.paging import ListRequest
-from domain.statuses import PaymentKind as PaymentKindValue
 from resolvers import commission as commission_resolvers
 from resolvers.nodes import as_reseller
 from resolvers.relations import load_related
@@ -27,6 +26,7 @@ from schema.document_lists import (
     offset_window,
 )
 from schema.enums import CommissionAction, PaymentKind, PaymentStatus, TransitionBlock
+from schema.field_decorators import field
 from schema.fields import (
     After,
     Before,
@@ -41,7 +41,7 @@ from schema.fields import (
     sort_arg,
     to_one,
 )
-from schema.lean import CHILDREN, ChildList, lean
+from schema.lean import CHILDREN, ChildList, PageOrPending, lean
 from schema.money import Money, PaymentAmount, PaymentAmounts
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
@@ -53,8 +53,13 @@ from schema.types.payment_parts import (
 )
 from schema.types.resellers import Account, FxRate, Reseller
 
-DetailFilterArg = filter_arg("PaymentDetail")
-DetailSortArg = sort_arg("PaymentDetail")
+# Inputs built from the listings when the schema is: any value to mypy (filter_arg).
+if TYPE_CHECKING:
+    DetailFilterArg: TypeAlias = Any
+    DetailSortArg: TypeAlias = Any
+else:
+    DetailFilterArg = filter_arg("PaymentDetail")
+    DetailSortArg = sort_arg("PaymentDetail")
 
 
 def _details_request(
@@ -147,8 +152,9 @@ class Payment(relay.Node):
     updated_at: datetime = strawberry.field(description="Last change (UTC).")
 
     @lean("Requested amount (the payment total).", **{MONEY: ("amount", "currency")})
-    def amount(self) -> Money:
-        return Money.of(self.requested)  # type: ignore[attr-defined, return-value]
+    @staticmethod
+    def amount(payment: strawberry.Parent[e.Payment]) -> Money:
+        return Money.of(payment.requested)
 
     @lean(
         "Requested, paid and settleable amounts (document 001).",
@@ -160,41 +166,48 @@ class Payment(relay.Node):
             }
         },
     )
-    def amounts(self) -> PaymentAmounts:
+    @staticmethod
+    def amounts(payment: strawberry.Parent[e.Payment]) -> PaymentAmounts:
         return PaymentAmounts(
-            requested=PaymentAmount.of(self.requested),  # type: ignore[arg-type, attr-defined]
-            paid=PaymentAmount.of(self.paid),  # type: ignore[attr-defined]
-            settleable=PaymentAmount.of(self.settleable),  # type: ignore[attr-defined]
+            requested=PaymentAmount.of(payment.requested),
+            paid=PaymentAmount.of(payment.paid),
+            settleable=PaymentAmount.of(payment.settleable),
         )
 
     @lean("Amount actually paid, when known.", **{MONEY: ("paid_amount", "currency")})
-    def paid_amount(self) -> Money | None:
-        return Money.of(self.paid)  # type: ignore[attr-defined]
+    @staticmethod
+    def paid_amount(payment: strawberry.Parent[e.Payment]) -> Money | None:
+        return Money.of(payment.paid)
 
     @lean(
         "Amount that can be settled to the merchant, when known.",
         **{MONEY: ("settleable_amount", "currency")},
     )
-    def settleable_amount(self) -> Money | None:
-        return Money.of(self.settleable)  # type: ignore[attr-defined]
+    @staticmethod
+    def settleable_amount(payment: strawberry.Parent[e.Payment]) -> Money | None:
+        return Money.of(payment.settleable)
 
     @lean("Discount granted, when any.", **{MONEY: ("discount_amount", "currency")})
-    def discount_amount(self) -> Money | None:
-        return Money.of(self.discount)  # type: ignore[attr-defined]
+    @staticmethod
+    def discount_amount(payment: strawberry.Parent[e.Payment]) -> Money | None:
+        return Money.of(payment.discount)
 
     @lean("The amount as entered, in its own currency, before conversion (003).")
-    def original_amount(self) -> Money | None:
-        return Money.of(self.original)  # type: ignore[attr-defined]
+    @staticmethod
+    def original_amount(payment: strawberry.Parent[e.Payment]) -> Money | None:
+        return Money.of(payment.original)
 
-    @strawberry.field(
+    @field(
         description=(
             "Detail rows (e.g. shipments; document 000's /details). Pages by cursor, or by "
             "`start`/`length` offsets with `sortBy`/`sortType` as the document does."
         ),
         metadata={CHILDREN: DETAILS},
+        graphql_type=Connection[PaymentDetail],
     )
+    @staticmethod
     def details(
-        self,
+        payment: strawberry.Parent[e.Payment],
         info: Info,
         filter: DetailFilterArg = None,
         sort: DetailSortArg = None,
@@ -206,11 +219,11 @@ class Payment(relay.Node):
         length: Length = None,
         sort_by: SortBy = None,
         sort_type: SortType = None,
-    ) -> Connection[PaymentDetail]:
+    ) -> PageOrPending:
         request = _details_request(
             filter, sort, first, after, last, before, start, length, sort_by, sort_type
         )
-        return DETAILS.page(info.context, self.id, request)  # type: ignore[no-any-return]
+        return DETAILS.page(info.context, payment.id, request)
 
     documents = child_connection(
         catalog.DOCUMENTS_OF_PAYMENT,
@@ -230,22 +243,28 @@ class Payment(relay.Node):
 
     invoice = to_one(catalog.INVOICE_OF_PAYMENT, Invoice, "The invoice this payment settles.")
 
-    @strawberry.field(
+    @field(
         description=(
             "Document 002's `invoices` relationship: the invoice this payment settles, "
             "as a list (empty when there is none)."
-        )
+        ),
+        graphql_type=list[Invoice],
     )
-    async def invoices(self, info: Info) -> list[Invoice]:
-        invoice = await load_related(info.context, catalog.INVOICE_OF_PAYMENT, self)
+    @staticmethod
+    async def invoices(payment: strawberry.Parent[e.Payment], info: Info) -> list[e.Invoice]:
+        invoice = await load_related(info.context, catalog.INVOICE_OF_PAYMENT, payment)
         return [] if invoice is None else [invoice]
 
-    @strawberry.field(description="The reseller whose customer owes this payment (document 002).")
-    async def reseller(self, info: Info) -> Reseller | None:
-        if self.kind is not PaymentKindValue.RESELLER:  # type: ignore[comparison-overlap]
+    @field(
+        description="The reseller whose customer owes this payment (document 002).",
+        graphql_type=Reseller | None,
+    )
+    @staticmethod
+    async def reseller(payment: strawberry.Parent[e.Payment], info: Info) -> e.Partner | None:
+        if payment.kind is not PaymentKind.RESELLER:
             return None
-        partner = await load_related(info.context, catalog.PARTNER_OF_PAYMENT, self)
-        return as_reseller(partner)  # type: ignore[return-value]
+        partner = await load_related(info.context, catalog.PARTNER_OF_PAYMENT, payment)
+        return as_reseller(partner)
 
     account = to_one(
         catalog.ACCOUNT_OF_PAYMENT, Account, "The reseller customer's account (document 002)."
@@ -290,20 +309,23 @@ class Payment(relay.Node):
         catalog.MANAGER_OF_PAYMENT, User, "The reseller manager who completed the payment."
     )
 
-    @strawberry.field(
+    @field(
         description=(
             "Commission payments: each workflow action with whether the viewer may take it "
             "now and, if not, why. Empty for other kinds."
         )
     )
-    async def available_transitions(self, info: Info) -> list[AvailableTransition]:
-        options = await commission_resolvers.available_transitions(info.context, self)  # type: ignore[arg-type]
+    @staticmethod
+    async def available_transitions(
+        payment: strawberry.Parent[e.Payment], info: Info
+    ) -> list[AvailableTransition]:
+        options = await commission_resolvers.available_transitions(info.context, payment)
         return [
             AvailableTransition(
-                action=option.action,  # type: ignore[arg-type]
+                action=option.action,
                 mutation=option.operation.partition(".")[2],
                 allowed=option.allowed,
-                reason=option.blocked_by,  # type: ignore[arg-type]
+                reason=option.blocked_by,
             )
             for option in options
         ]

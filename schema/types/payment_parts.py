@@ -12,6 +12,7 @@ from domain import entities as e
 from domain import read_catalog as catalog
 from schema.compiled_plan import MONEY
 from schema.enums import DocumentStatus, LedgerDirection, PaymentStatus
+from schema.field_decorators import field
 from schema.fields import database_id_field, entity_type_check, to_one
 from schema.lean import lean
 from schema.money import Money
@@ -34,8 +35,9 @@ class PaymentDetail(relay.Node):
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
 
     @lean("Amount of this row.", **{MONEY: ("amount", "currency")})
-    def amount(self) -> Money:
-        return Money.of(self.money)  # type: ignore[return-value]
+    @staticmethod
+    def amount(detail: strawberry.Parent[e.PaymentDetail]) -> Money:
+        return Money.of(detail.money)
 
     payment = to_one(catalog.PAYMENT_OF_DETAIL, PaymentRef, "The payment this row belongs to.")
     partner = to_one(catalog.PARTNER_OF_DETAIL, Partner, "The partner of this row.")
@@ -57,17 +59,18 @@ class PaymentDocument(relay.Node):
     sha256: str | None = strawberry.field(description="SHA-256 of the file, hex.")
     created_at: datetime = strawberry.field(description="Upload time (UTC).")
 
-    @strawberry.field(
+    @field(
         description=(
             "Where to download the file: a path on this server that answers only callers "
             "who may read this document, with the same credentials as /graphql. Null until "
             "a file is uploaded."
         )
     )
-    def download_path(self) -> str | None:
-        if self.storage_key is None:  # type: ignore[attr-defined]
+    @staticmethod
+    def download_path(document: strawberry.Parent[e.PaymentDocument]) -> str | None:
+        if document.storage_key is None:
             return None
-        return f"/documents/{self.id}/content"
+        return f"/documents/{document.id}/content"
 
     reviewed_by = to_one(catalog.REVIEWER_OF_DOCUMENT, User, "Who reviewed it.")
     payment = to_one(catalog.PAYMENT_OF_DOCUMENT, PaymentRef, "The payment this document supports.")
@@ -85,8 +88,9 @@ class AccountingTransaction(relay.Node):
     created_at: datetime = strawberry.field(description="Posting time (UTC).")
 
     @lean("Amount of the line (always positive).", **{MONEY: ("amount", "currency")})
-    def amount(self) -> Money:
-        return Money.of(self.money)  # type: ignore[return-value]
+    @staticmethod
+    def amount(line: strawberry.Parent[e.AccountingTransaction]) -> Money:
+        return Money.of(line.money)
 
     payment = to_one(
         catalog.PAYMENT_OF_LEDGER_LINE, PaymentRef, "The payment that caused this line."

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import aggregates as a
+from domain import entities as e
 from domain import read_catalog as catalog
 from domain.paging import CountKey
 from domain.portfolio import PortfolioKpis, StatusShare, portfolio_filter, portfolio_kpis
 from resolvers.relations import load_one
 from schema.enums import PaymentStatus
+from schema.field_decorators import field
 from schema.fields import Info
 from schema.money import Money
 from schema.types.analytics import (
@@ -94,9 +96,13 @@ class PortfolioMerchant:
     count: int = strawberry.field(description="Its payments.")
     volume: list[PortfolioVolume] = strawberry.field(description="Its volume per currency.")
 
-    @strawberry.field(description="The merchant; null for payments without one.")
-    async def merchant(self, info: Info) -> MerchantRef | None:
-        return await load_one(info.context.loaders.of(catalog.MERCHANT_BY_ID), self.merchant_id)
+    @field(
+        description="The merchant; null for payments without one.",
+        graphql_type=MerchantRef | None,
+    )
+    async def merchant(self, info: Info) -> e.Merchant | None:
+        merchants = info.context.loaders.of(catalog.MERCHANT_BY_ID)
+        return await load_one(merchants, self.merchant_id)
 
 
 @strawberry.type(description="A page of merchants, by merchant id.")
@@ -120,27 +126,25 @@ class Portfolio:
         page = await measured(info, a.AggregateKey(self.of, (a.GroupKey.STATUS,)))
         return portfolio_kpis(page.items)
 
-    @strawberry.field(description="Payments in the window.")
+    @field(description="Payments in the window.")
     async def count(self, info: Info) -> int:
         return (await self._kpis(info)).total.count
 
-    @strawberry.field(description="Volume, count and average ticket per currency.")
+    @field(description="Volume, count and average ticket per currency.")
     async def volume(self, info: Info) -> list[PortfolioVolume]:
         return volumes((await self._kpis(info)).total)
 
-    @strawberry.field(description="Every status present, in lifecycle order.")
+    @field(description="Every status present, in lifecycle order.")
     async def status_mix(self, info: Info) -> list[PortfolioStatus]:
         kpis = await self._kpis(info)
         return [PortfolioStatus.of(share) for share in kpis.status_mix]
 
-    @strawberry.field(
-        description="Document 001's exception monitoring: INVALID and UNDERPAID, always both."
-    )
+    @field(description="Document 001's exception monitoring: INVALID and UNDERPAID, always both.")
     async def exceptions(self, info: Info) -> list[PortfolioStatus]:
         kpis = await self._kpis(info)
         return [PortfolioStatus.of(share) for share in kpis.exceptions]
 
-    @strawberry.field(description="The same measures per merchant, paged in merchant id order.")
+    @field(description="The same measures per merchant, paged in merchant id order.")
     async def merchants(
         self, info: Info, first: GroupFirst = DEFAULT_GROUPS, offset: GroupOffset = 0
     ) -> PortfolioMerchantPage:

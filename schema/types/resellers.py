@@ -5,7 +5,7 @@ document 003's payments."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -17,6 +17,8 @@ from domain.statuses import PaymentKind
 from resolvers.cursors import encode
 from resolvers.nodes import as_reseller
 from resolvers.relations import load_related
+from schema.connection import Connection
+from schema.field_decorators import field
 from schema.fields import (
     After,
     Before,
@@ -43,8 +45,13 @@ PaymentConnectionRef = Annotated[
 ]
 ResellerRef = Annotated["Reseller", strawberry.lazy("schema.types.resellers")]
 AccountRef = Annotated["Account", strawberry.lazy("schema.types.resellers")]
-PaymentFilterArg = filter_arg("Payment")
-PaymentSortArg = sort_arg("Payment")
+# Inputs built from the listings when the schema is: any value to mypy (filter_arg).
+if TYPE_CHECKING:
+    PaymentFilterArg: TypeAlias = Any
+    PaymentSortArg: TypeAlias = Any
+else:
+    PaymentFilterArg = filter_arg("Payment")
+    PaymentSortArg = sort_arg("Payment")
 RESELLER_KIND = Condition("kind", Op.EQ, PaymentKind.RESELLER.value)
 
 
@@ -56,10 +63,11 @@ class Account(relay.Node):
     name: str = strawberry.field(description="Display name.")
     created_at: datetime = strawberry.field(description="When it was opened (UTC).")
 
-    @strawberry.field(description="The reseller the account belongs to.")
-    async def reseller(self, info: Info) -> ResellerRef | None:
-        partner = await load_related(info.context, catalog.RESELLER_OF_ACCOUNT, self)
-        return as_reseller(partner)  # type: ignore[return-value]
+    @field(description="The reseller the account belongs to.", graphql_type=ResellerRef | None)
+    @staticmethod
+    async def reseller(account: strawberry.Parent[e.Account], info: Info) -> e.Partner | None:
+        partner = await load_related(info.context, catalog.RESELLER_OF_ACCOUNT, account)
+        return as_reseller(partner)
 
 
 @strawberry.type(
@@ -72,34 +80,41 @@ class Reseller:
     name: str = strawberry.field(description="Display name.")
     external_ref: str = strawberry.field(description="Identifier in the source system.")
 
-    @strawberry.field(description="The global ID of the reseller's Partner.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode("Partner", self.id))  # type: ignore[attr-defined]
+    @field(description="The global ID of the reseller's Partner.")
+    @staticmethod
+    def id(reseller: strawberry.Parent[e.Partner]) -> strawberry.ID:
+        return strawberry.ID(encode("Partner", reseller.id))
 
-    @strawberry.field(description="Numeric id, as document 002's reseller_id.")
-    def database_id(self) -> int:
-        return int(self.id)  # type: ignore[attr-defined]
+    @field(description="Numeric id, as document 002's reseller_id.")
+    @staticmethod
+    def database_id(reseller: strawberry.Parent[e.Partner]) -> int:
+        return int(reseller.id)
 
-    @strawberry.field(description="The same row as a Partner (merchants, portfolio).")
-    def partner(self) -> Partner:
-        return self  # type: ignore[return-value]
+    @field(description="The same row as a Partner (merchants, portfolio).", graphql_type=Partner)
+    @staticmethod
+    def partner(reseller: strawberry.Parent[e.Partner]) -> e.Partner:
+        return reseller
 
-    @strawberry.field(
-        description="The reseller above this one, if any (a partner of another kind is not)."
+    @field(
+        description="The reseller above this one, if any (a partner of another kind is not).",
+        graphql_type=ResellerRef | None,
     )
-    async def parent(self, info: Info) -> ResellerRef | None:
-        partner = await load_related(info.context, catalog.PARENT_OF_PARTNER, self)
-        return as_reseller(partner)  # type: ignore[return-value]
+    @staticmethod
+    async def parent(reseller: strawberry.Parent[e.Partner], info: Info) -> e.Partner | None:
+        partner = await load_related(info.context, catalog.PARENT_OF_PARTNER, reseller)
+        return as_reseller(partner)
 
     accounts = child_connection(
         catalog.ACCOUNTS_OF_RESELLER, AccountRef, "The reseller's customer accounts."
     )
 
-    @strawberry.field(
-        description="The reseller's customers' payments (kind RESELLER), oldest first."
+    @field(
+        description="The reseller's customers' payments (kind RESELLER), oldest first.",
+        graphql_type=PaymentConnectionRef,
     )
+    @staticmethod
     async def payments(
-        self,
+        reseller: strawberry.Parent[e.Partner],
         info: Info,
         filter: PaymentFilterArg = None,
         sort: PaymentSortArg = None,
@@ -107,7 +122,7 @@ class Reseller:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> PaymentConnectionRef:
+    ) -> Connection[Any]:
         request = request_of(
             "Payment",
             filter,
@@ -118,7 +133,7 @@ class Reseller:
             before=before,
             extra=RESELLER_KIND,
         )
-        return await paged(info, catalog.PAYMENTS_OF_PARTNER, self.id, request)  # type: ignore[attr-defined]
+        return await paged(info, catalog.PAYMENTS_OF_PARTNER, reseller.id, request)
 
 
 @strawberry.type(
@@ -132,13 +147,15 @@ class FxRate:
     quote_currency: str = strawberry.field(description="ISO 4217 code converted to.")
     effective_on: date = strawberry.field(description="First day the rate applies.")
 
-    @strawberry.field(description="Numeric id of the stored rate.")
-    def database_id(self) -> int:
-        return int(self.id)  # type: ignore[attr-defined]
+    @field(description="Numeric id of the stored rate.")
+    @staticmethod
+    def database_id(rate: strawberry.Parent[e.FxRate]) -> int:
+        return int(rate.id)
 
-    @strawberry.field(description="Quote units per base unit, e.g. `1.083400`; exact.")
-    def rate(self) -> str:
-        value, scale = self.rate_value, self.rate_scale  # type: ignore[attr-defined]
+    @field(description="Quote units per base unit, e.g. `1.083400`; exact.")
+    @staticmethod
+    def rate(rate: strawberry.Parent[e.FxRate]) -> str:
+        value, scale = rate.rate_value, rate.rate_scale
         if scale == 0:
             return str(value)
         whole, fraction = divmod(value, 10**scale)
