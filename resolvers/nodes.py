@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain import entities as e
 from domain import read_catalog as catalog
@@ -12,6 +12,8 @@ from resolvers.cursors import decode_token, parse_row_id
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+
+T = TypeVar("T")
 
 # GraphQL type name -> the lookup of its rows by id, for every type a global ID may name
 LOOKUP_OF_TYPE: dict[str, catalog.ById[Any]] = {
@@ -26,13 +28,14 @@ def parse_global_id(global_id: str) -> tuple[str, int] | None:
     return decode_token(global_id)
 
 
-async def node(context: Context, global_id: str) -> Any:
-    """The object a global ID names, or NOT_FOUND; another tenant's is not found too."""
+async def node(context: Context, global_id: str) -> object:
+    """The object a global ID names (an entity of any Node type), or NOT_FOUND; another
+    tenant's is not found too."""
     parsed = parse_global_id(global_id)
     if parsed is None or parsed[0] not in LOOKUP_OF_TYPE:
         raise NotFound(f"No object has the ID {global_id!r}.", field="id")
     type_name, row_id = parsed
-    found = await context.loaders.of(LOOKUP_OF_TYPE[type_name]).load(row_id)
+    found: object = await context.loaders.of(LOOKUP_OF_TYPE[type_name]).load(row_id)
     if found is None:
         raise NotFound(f"No object has the ID {global_id!r}.", field="id")
     return found
@@ -59,9 +62,9 @@ def row_id(type_name: str, given: str, *, field: str = "id") -> int:
     raise not_found(f"No {type_name} has the ID {given!r}.", field=field)
 
 
-async def by_id(context: Context, type_name: str, given: str) -> Any:
+async def by_id(context: Context, lookup: catalog.ById[T], given: str) -> T:
     """A root lookup such as `payment(id)`: takes the global ID or the numeric row id."""
-    lookup = LOOKUP_OF_TYPE[type_name]
+    type_name = lookup.table.type_name
     found = await context.loaders.of(lookup).load(row_id(type_name, given))
     if found is None:
         not_found = NOT_FOUND_OF_TYPE.get(type_name, NotFound)
@@ -69,7 +72,7 @@ async def by_id(context: Context, type_name: str, given: str) -> Any:
     return found
 
 
-async def reseller(context: Context, given: str) -> Any:
+async def reseller(context: Context, given: str) -> e.Partner:
     """`reseller(id)`: a partner of kind RESELLER in the caller's scope."""
     partner = await context.loaders.of(catalog.PARTNER_BY_ID).load(row_id("Partner", given))
     found = as_reseller(partner)

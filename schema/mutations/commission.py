@@ -5,14 +5,16 @@ top-level GraphQL errors with `extensions.code` (INVALID_STATE carries the curre
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import strawberry
 from strawberry.file_uploads import Upload
 
 from domain import entities as e
 from domain.idempotent import Settled
+from domain.storage import Readable
 from resolvers import commission as resolve
+from schema.field_decorators import mutation
 from schema.fields import Info
 from schema.types.payment import Payment
 from schema.types.payment_parts import PaymentDocument
@@ -38,9 +40,19 @@ KeyArg = Annotated[
 ]
 
 
+class UploadedFile(Protocol):
+    """An Upload argument's value: the file Starlette parsed (its UploadFile), where
+    Strawberry types the scalar as bytes."""
+
+    @property
+    def file(self) -> Readable: ...
+
+
 @strawberry.type(description="The payment after a workflow transition.")
 class PaymentTransitionPayload:
-    payment: Payment = strawberry.field(description="The payment as it now is.")
+    payment: e.Payment = strawberry.field(
+        description="The payment as it now is.", graphql_type=Payment
+    )
     success: bool = strawberry.field(default=True, description="Always true (documents 000, 002).")
 
 
@@ -48,7 +60,9 @@ class PaymentTransitionPayload:
     description=("The payment after an idempotent mutation: a payout, a completion or a recording.")
 )
 class PaymentSettlementPayload:
-    payment: Payment = strawberry.field(description="The payment as it now is.")
+    payment: e.Payment = strawberry.field(
+        description="The payment as it now is.", graphql_type=Payment
+    )
     replayed: bool = strawberry.field(
         description="True when this answer replays an earlier request with the same key."
     )
@@ -57,22 +71,26 @@ class PaymentSettlementPayload:
 
 @strawberry.type(description="The uploaded document and its payment.")
 class AddPaymentDocumentPayload:
-    payment: Payment = strawberry.field(description="The payment as it now is.")
-    document: PaymentDocument = strawberry.field(description="The document holding the file.")
+    payment: e.Payment = strawberry.field(
+        description="The payment as it now is.", graphql_type=Payment
+    )
+    document: e.PaymentDocument = strawberry.field(
+        description="The document holding the file.", graphql_type=PaymentDocument
+    )
     success: bool = strawberry.field(default=True, description="Always true.")
 
 
 def moved(payment: e.Payment) -> PaymentTransitionPayload:
-    return PaymentTransitionPayload(payment=payment)  # type: ignore[arg-type]
+    return PaymentTransitionPayload(payment=payment)
 
 
 def settled(settled: Settled) -> PaymentSettlementPayload:
-    return PaymentSettlementPayload(payment=settled.payment, replayed=settled.replayed)  # type: ignore[arg-type]
+    return PaymentSettlementPayload(payment=settled.payment, replayed=settled.replayed)
 
 
 @strawberry.type
 class CommissionMutations:
-    @strawberry.mutation(
+    @mutation(
         description=(
             "A partner user requests the payout of its own commission payment: "
             "GENERATED -> PAYMENT_REQUESTED, once every required document is uploaded."
@@ -83,7 +101,7 @@ class CommissionMutations:
     ) -> PaymentTransitionPayload:
         return moved(await resolve.request_partner_payment(info.context, id))
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "A partner user uploads a document (PDF, PNG or JPEG, recognised by its first "
             "bytes; a file name of at most 255 characters) for review, as a GraphQL "
@@ -99,7 +117,10 @@ class CommissionMutations:
             str,
             strawberry.argument(description="invoice, tax_certificate or bank_statement."),
         ],
-        file: Annotated[Upload, strawberry.argument(description="The file (multipart).")],
+        file: Annotated[
+            UploadedFile,
+            strawberry.argument(description="The file (multipart).", graphql_type=Upload),
+        ],
     ) -> AddPaymentDocumentPayload:
         # The spooled file Starlette parsed the upload into (on disk past 1 MB), read from
         # there a chunk at a time: the upload is never held in memory whole.
@@ -107,13 +128,13 @@ class CommissionMutations:
             info.context,
             payment_id,
             document_type,
-            file.file,  # type: ignore[attr-defined]
+            file.file,
             file_name=getattr(file, "filename", None) or "document",
             content_type=getattr(file, "content_type", None) or "application/octet-stream",
         )
-        return AddPaymentDocumentPayload(payment=added.payment, document=added.document)  # type: ignore[arg-type]
+        return AddPaymentDocumentPayload(payment=added.payment, document=added.document)
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Approve a document (document 000: needs view-partner-payments). Allowed while "
             "the payment is PAYMENT_REQUESTED, DOCUMENTS_REJECTED, UNDER_REVIEW or "
@@ -126,7 +147,7 @@ class CommissionMutations:
     ) -> PaymentTransitionPayload:
         return moved(await resolve.approve_payment_document(info.context, payment_id, document_id))
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Reject a document with a reason (required, not blank); the payment becomes "
             "DOCUMENTS_REJECTED and the partner user gets an e-mail in its language."
@@ -147,7 +168,7 @@ class CommissionMutations:
             )
         )
 
-    @strawberry.mutation(
+    @mutation(
         description="Send a payment to internal review (UNDER_REVIEW); comments are required."
     )
     async def send_payment_to_internal_review(
@@ -158,7 +179,7 @@ class CommissionMutations:
     ) -> PaymentTransitionPayload:
         return moved(await resolve.send_to_internal_review(info.context, id, comments))
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Execute the commission payout through the payout provider: only from "
             "APPROVED_FOR_PAYMENT with every required document approved, a payout "
@@ -183,7 +204,7 @@ class CommissionMutations:
             await resolve.pay_partner_payment(info.context, id, comments, idempotency_key)
         )
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Reject the payout after approval (same eligibility as paying): -> "
             "DOCUMENTS_REJECTED, approval cleared, reviewed documents back to PENDING, and "
@@ -200,7 +221,7 @@ class CommissionMutations:
     ) -> PaymentTransitionPayload:
         return moved(await resolve.reject_partner_payment(info.context, id, comments))
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Record a payout made outside PayGraph: -> MANUALLY_PAID at `paidAt` (ISO-8601, "
             "not in the future), with ledger lines and a Slack 'commissions paid'. Refused "

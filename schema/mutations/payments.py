@@ -11,6 +11,7 @@ import strawberry
 
 from resolvers import payments as resolve
 from resolvers.payments import PaymentFields
+from schema.field_decorators import mutation
 from schema.fields import Info
 from schema.mutations.commission import (
     KeyArg,
@@ -132,7 +133,7 @@ def _fields(data: Any) -> PaymentFields:
 
 @strawberry.type
 class PaymentMutations:
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Document 002: complete a reseller customer's payment by its number, when it "
             "was paid elsewhere. For managers (X-Api-Token) and tenant admins with "
@@ -166,7 +167,7 @@ class PaymentMutations:
             )
         )
 
-    @strawberry.mutation(description="Document 002: complete a reseller payment by its id.")
+    @mutation(description="Document 002: complete a reseller payment by its id.")
     async def complete_payment_by_id(
         self,
         info: Info,
@@ -182,7 +183,7 @@ class PaymentMutations:
             )
         )
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Document 003: record a payment against an invoice, with its ledger posting; "
             "the invoice's paid amount and status follow."
@@ -202,9 +203,7 @@ class PaymentMutations:
             )
         )
 
-    @strawberry.mutation(
-        description="Document 003's nested create: a payment against the given invoice."
-    )
+    @mutation(description="Document 003's nested create: a payment against the given invoice.")
     async def create_invoice_payment(
         self,
         info: Info,
@@ -220,7 +219,7 @@ class PaymentMutations:
             )
         )
 
-    @strawberry.mutation(description="Document 003: change an invoice payment.")
+    @mutation(description="Document 003: change an invoice payment.")
     async def update_payment(
         self,
         info: Info,
@@ -231,7 +230,7 @@ class PaymentMutations:
     ) -> PaymentTransitionPayload:
         return moved(await resolve.update_payment(info.context, id, _fields(input)))
 
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Document 003: delete an invoice payment. It stays readable as DELETED with its "
             "ledger, whose posting is reversed; the invoice no longer counts it."
@@ -240,8 +239,6 @@ class PaymentMutations:
     async def delete_payment(self, info: Info, id: PaymentIdArg) -> PaymentTransitionPayload:
         return moved(await resolve.delete_payment(info.context, id))
 
-    @strawberry.mutation(
-        description="Document 003: authorize an invoice payment, recording who and when."
-    )
+    @mutation(description="Document 003: authorize an invoice payment, recording who and when.")
     async def authorize_payment(self, info: Info, id: PaymentIdArg) -> PaymentTransitionPayload:
         return moved(await resolve.authorize_payment(info.context, id))
