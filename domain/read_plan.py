@@ -242,6 +242,7 @@ Node: TypeAlias = (
     | Constant
     | MoneyShape
     | Composite
+    | RowShape  # an edge's `node`
     | ToOne
     | Rows
     | Edges
