@@ -33,5 +33,6 @@ def load_now(loader: Loader[int, T | None], key: int | None) -> T | Awaitable[T 
         return None
     pending = loader.load(key)
     if isinstance(pending, Future) and pending.done():
-        return pending.result()  # type: ignore[no-any-return]
+        found: T | None = pending.result()
+        return found
     return pending

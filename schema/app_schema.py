@@ -87,6 +87,7 @@ class KnownDocuments(SchemaExtension):
             _VALIDATED.move_to_end(key)
             errors = found[1]
         else:
+            assert document is not None  # parsed: validation runs after parsing succeeds
             errors = validate_document(context.schema._schema, document, rules)
             _VALIDATED[key] = (document, errors)
             if len(_VALIDATED) > VALIDATED_DOCUMENTS:

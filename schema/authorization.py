@@ -6,11 +6,14 @@ need no check because every row they load is limited by the caller's read scope.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo, GraphQLSchema, default_field_resolver
 
 from domain.permissions import OPERATIONS, authorize
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
 
 
 class UnguardedOperation(RuntimeError):
@@ -34,7 +37,7 @@ def guard_root_fields(graphql_schema: GraphQLSchema) -> None:
 
 
 def _guarded(resolve: Callable[..., Any], operation: str) -> Callable[..., Any]:
-    def guarded(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    def guarded(source: Any, info: GraphQLResolveInfo[Context], **arguments: Any) -> Any:
         authorize(info.context.principal, operation)
         return resolve(source, info, **arguments)
 

@@ -78,8 +78,10 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
+        reads = self._reads
+        assert reads is not None  # a field is planned only when there is a reader
         try:
-            found = await self._reads.fetch(plan)  # type: ignore[union-attr]
+            found = await reads.fetch(plan)
         except Exception as error:
             # As graphql-core reports a resolver's error (a statement timeout, say).
             field = parent_type.fields[field_details_list[0].node.name.value]

@@ -30,6 +30,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import StrawberryObjectDefinition
 
 from domain.errors import BadUserInput
 from domain.filtering import Filter, SortKey
@@ -227,7 +228,9 @@ def _exported_field(
     coerced = get_variable_values(graphql_schema, operation.variable_definitions or (), variables)
     if isinstance(coerced, list):
         raise BadUserInput(f"`variables`: {coerced[0].message}", field="variables")
-    definition = graphql_schema.query_type.fields[name]  # type: ignore[union-attr]
+    query_type = graphql_schema.query_type
+    assert query_type is not None  # a schema always has one
+    definition = query_type.fields[name]
     raw = get_argument_values(definition, node, coerced)
     # `partnerPayments` fills in `start` and `length` by default: only a given one counts.
     given = [
@@ -239,7 +242,10 @@ def _exported_field(
         raise BadUserInput(
             f"An export streams every matching row: drop `{given[0]}`.", field=given[0]
         )
-    strawberry_field = schema.get_type_by_name("Query").get_field(_python_name(name))  # type: ignore[union-attr]
+    query_definition = schema.get_type_by_name("Query")
+    assert isinstance(query_definition, StrawberryObjectDefinition)
+    strawberry_field = query_definition.get_field(_python_name(name))
+    assert strawberry_field is not None, name
     arguments = convert_arguments(
         raw,
         strawberry_field.arguments,

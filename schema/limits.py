@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -40,7 +41,10 @@ class RequestLimits:
 
     def extensions(self) -> list[Any]:
         """Extension factories (Strawberry builds a fresh one for every request)."""
-        rules = [depth_rule(self.max_depth), alias_rule(self.max_aliases)]
+        rules: list[type[ASTValidationRule]] = [
+            depth_rule(self.max_depth),
+            alias_rule(self.max_aliases),
+        ]
         return [partial(TokenLimit, self.max_tokens), partial(AddValidationRules, rules)]
 
 
@@ -55,8 +59,11 @@ class TokenLimit(SchemaExtension):
         self.max_tokens = max_tokens
 
     def on_operation(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_lexical_tokens"] = self.max_tokens  # type: ignore[typeddict-unknown-key]
-        self.execution_context.parse_options["max_comments"] = self.max_tokens  # type: ignore[typeddict-unknown-key]
+        # Strawberry's ParseOptions names only `max_tokens`; graphql-core's `parse`, which
+        # they are passed to, takes these too.
+        options = cast("dict[str, Any]", self.execution_context.parse_options)
+        options["max_lexical_tokens"] = self.max_tokens
+        options["max_comments"] = self.max_tokens
         yield
 
     def on_parse(self) -> Iterator[None]:
@@ -112,7 +119,7 @@ class _Measure:
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
                 below = selection.selection_set
-                values.append(self.at_field(selection, lambda s=below: self.of(s, seen)))
+                values.append(self.at_field(selection, partial(self.of, below, seen)))
             elif isinstance(selection, InlineFragmentNode):
                 values.append(self.of(selection.selection_set, seen))
             elif isinstance(selection, FragmentSpreadNode):

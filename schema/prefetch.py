@@ -11,7 +11,7 @@ read once per list, not per row.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from typing import Any
 
 import strawberry
@@ -41,12 +41,13 @@ async def prefetch(
 ) -> None:
     """Load the to-one relations of `rows` (of GraphQL type `type_name`) that the
     selection under `paths` from the current field asks for."""
-    raw: GraphQLResolveInfo = info._raw_info
+    raw: GraphQLResolveInfo[Any] = info._raw_info
     row_type = raw.schema.type_map[type_name]
     if not rows or not isinstance(row_type, GraphQLObjectType):
         return
     context, requests = info.context, ListRequests(info.schema)
-    relations, pending = set(), []
+    relations: set[tuple[str, str]] = set()
+    pending: list[Awaitable[Any]] = []
     for path in paths:
         for node in _fields_at(raw, raw.field_nodes, path):
             field = row_type.fields.get(node.name.value)
@@ -73,12 +74,12 @@ async def prefetch(
 
 def selects(info: strawberry.Info, name: str) -> bool:
     """Whether the current field's selection asks for `name` (through fragments)."""
-    raw: GraphQLResolveInfo = info._raw_info
+    raw: GraphQLResolveInfo[Any] = info._raw_info
     return any(node.name.value == name for node in _fields_at(raw, raw.field_nodes, ()))
 
 
 def _fields_at(
-    info: GraphQLResolveInfo, nodes: Iterable[FieldNode], path: tuple[str, ...]
+    info: GraphQLResolveInfo[Any], nodes: Iterable[FieldNode], path: tuple[str, ...]
 ) -> Iterator[FieldNode]:
     """The fields selected under `path` from `nodes`, through fragments."""
     for node in nodes:
@@ -91,7 +92,7 @@ def _fields_at(
                 yield from _fields_at(info, [child], path[1:])
 
 
-def _fields_of(info: GraphQLResolveInfo, selections: SelectionSetNode) -> Iterator[FieldNode]:
+def _fields_of(info: GraphQLResolveInfo[Any], selections: SelectionSetNode) -> Iterator[FieldNode]:
     for selection in selections.selections:
         if not _included(info, selection):
             continue
@@ -105,7 +106,7 @@ def _fields_of(info: GraphQLResolveInfo, selections: SelectionSetNode) -> Iterat
                 yield from _fields_of(info, fragment.selection_set)
 
 
-def _included(info: GraphQLResolveInfo, node: Any) -> bool:
+def _included(info: GraphQLResolveInfo[Any], node: Any) -> bool:
     if not node.directives:
         return True
     variables = _variables(info)
@@ -116,7 +117,7 @@ def _included(info: GraphQLResolveInfo, node: Any) -> bool:
     return include is None or bool(include["if"])
 
 
-def _variables(info: GraphQLResolveInfo) -> VariableValues:
+def _variables(info: GraphQLResolveInfo[Any]) -> VariableValues:
     """The operation's variables as graphql-core's value helpers take them: Strawberry's
     resolve info holds only their coerced values, a dict, which those helpers cannot
     read (a `$variable` in an argument or directive under the rows raised)."""

@@ -34,10 +34,10 @@ def _parse_big_int(value: Any) -> int:
             raise ValueError(NOT_AN_INTEGER)
         if len(value.lstrip("-").lstrip("0")) > MAX_DIGITS:
             raise ValueError("BigInt is outside the signed 64-bit range")
-        value = int(value)
-    if abs(value) > MAX_MINOR_UNITS:
+    number: int = int(value) if isinstance(value, str) else value
+    if abs(number) > MAX_MINOR_UNITS:
         raise ValueError("BigInt is outside the signed 64-bit range")
-    return value
+    return number
 
 
 def _parse_date(value: Any) -> dt.date:
@@ -56,7 +56,7 @@ def _parse_datetime(value: Any) -> dt.datetime:
     if not isinstance(value, str):
         raise ValueError("DateTime takes an ISO-8601 date and time")
     try:
-        moment = dateutil.parser.isoparse(value)
+        moment: dt.datetime = dateutil.parser.isoparse(value)
     except (ValueError, OverflowError):
         raise ValueError(f"DateTime takes an ISO-8601 date and time, not {value!r}") from None
     if as_utc(moment) is None:
@@ -117,4 +117,9 @@ UPLOAD = ScalarDefinition(
     parse_literal=None,
 )
 
-SCALAR_MAP = {BigInt: BIG_INT, dt.date: DATE, dt.datetime: DATE_TIME, Upload: UPLOAD}
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    BigInt: BIG_INT,
+    dt.date: DATE,
+    dt.datetime: DATE_TIME,
+    Upload: UPLOAD,
+}
