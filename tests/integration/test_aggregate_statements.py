@@ -22,7 +22,7 @@ from db import models as m
 from domain.permissions import VIEW_PARTNER_PAYMENTS, VIEW_PAYMENTS
 from domain.principal import Credential, Principal
 from tests.factories import Factory, payment_row, unique
-from tests.graphql import admin, count_statements, execute, global_id
+from tests.graphql import admin, compiling, count_statements, execute, global_id
 
 PAYMENT = m.Base.metadata.tables["payment"]
 CURRENCIES = ("USD", "EUR", "JPY")
@@ -106,7 +106,8 @@ ROOT_AGGREGATES = f"""
   }}
 }}
 """
-# The payments page, the aggregate, the groups, and the groups' merchants.
+# Through the resolvers: the payments page, the aggregate, the groups, and the groups'
+# merchants (two of them GROUP BY statements). Compiled (PostgreSQL): one statement.
 ROOT_STATEMENTS = 4
 
 
@@ -140,8 +141,11 @@ async def test_root_aggregate_and_groups_cost_the_same_statements_for_10_or_200_
     assert all(
         group["keys"]["merchant"] is None or group["keys"]["merchant"]["name"] for group in groups
     )
-    assert len(counted) == ROOT_STATEMENTS, counted.statements
-    assert len(grouped_statements(counted.statements)) == 2, counted.statements
+    if compiling(engine):
+        assert len(counted) == 1, counted.statements
+    else:
+        assert len(counted) == ROOT_STATEMENTS, counted.statements
+        assert len(grouped_statements(counted.statements)) == 2, counted.statements
 
 
 NESTED_AGGREGATES = """
@@ -162,8 +166,9 @@ NESTED_AGGREGATES = """
   }
 }
 """
-# Partners, their merchants, the merchants' payment pages, one aggregate statement and
-# one groups statement for every merchant at once.
+# Through the resolvers: partners, their merchants, the merchants' payment pages, one
+# aggregate statement and one groups statement for every merchant at once. Compiled
+# (PostgreSQL): one statement.
 NESTED_STATEMENTS = 5
 
 
@@ -185,6 +190,9 @@ async def test_every_merchants_aggregate_is_one_statement_for_2_or_12_partners(
         assert payments["aggregate"]["count"] == expected, merchant
         assert sum(e["count"] for e in payments["aggregate"]["sum"]) == expected, merchant
         assert sum(g["count"] for g in payments["groupBy"]["nodes"]) == expected, merchant
+    if compiling(engine):
+        assert len(counted) == 1, counted.statements
+        return
     assert len(counted) == NESTED_STATEMENTS, counted.statements
     aggregates = grouped_statements(counted.statements)
     assert len(aggregates) == 2, aggregates

@@ -23,7 +23,7 @@ from db import models as m
 from db.engine import write_engine
 from domain.principal import Principal
 from tests.factories import BASE_TIME, Factory, payment_row, unique
-from tests.graphql import admin, count_statements, execute
+from tests.graphql import admin, compiling, count_statements, execute
 from tests.workflow import invoice_payments, reseller_payments
 
 
@@ -405,5 +405,5 @@ async def test_ledger_lines_with_their_payment_and_invoice_cost_a_fixed_number_o
         result = await execute(engine, LEDGER, admin(tenant, user))
     assert result.errors is None, result.errors
     assert result.data["accountingTransactions"]["totalCount"] == rows
-    # the lines, their count, their payments, the payments' invoices
-    assert len(counted) == 4, counted.statements
+    # the lines, their count, their payments, the payments' invoices; compiled, one
+    assert len(counted) == (1 if compiling(engine) else 4), counted.statements
