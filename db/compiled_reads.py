@@ -498,23 +498,31 @@ class Compiler:
             ),
         ).group_by(measured.c.grp, *keys)
         groups = group_rows.subquery()
+        # One aggregate over the groups builds the whole page: PostgreSQL runs a derived
+        # table once per subquery naming it, and measuring is the statement's main cost.
         members = []
+        over_groups = False
         for key, part in node.fields:
             if isinstance(part, p.Constant):
                 members.append((key, _constant(part.value)))
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.HAS_NEXT:
-                more = select(case((func.max(groups.c.grp) > last, "true"), else_="false"))
-                members.append((key, more.select_from(groups).scalar_subquery()))
+                more = func.max(groups.c.grp) > _integer(last)
+                members.append((key, case((more, _literal("true")), else_=_literal("false"))))
+                over_groups = True
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.HAS_PREVIOUS:
                 members.append((key, _literal("true" if node.window.offset > 0 else "false")))
             elif isinstance(part, p.GroupNodes):
                 shape = groups.c[f"obj{shown.index(part)}"]
-                aggregated = _ordered_agg(shape, groups.c.grp.asc(), groups.c.grp <= last)
-                found = select(_concat(["[", aggregated, "]"])).select_from(groups)
-                members.append((key, found.scalar_subquery()))
+                in_page = groups.c.grp <= _integer(last)
+                aggregated = _ordered_agg(shape, groups.c.grp.asc(), in_page)
+                members.append((key, _concat(["[", aggregated, "]"])))
+                over_groups = True
             else:
                 raise NotCompiled(part)
-        return _object(members)
+        built = _object(members)
+        if not over_groups:
+            return built
+        return select(built).select_from(groups).scalar_subquery()
 
     def _group_object(
         self, measured: FromClause, by: tuple[GroupKey, ...], nodes: p.GroupNodes
