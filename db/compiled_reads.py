@@ -19,7 +19,6 @@ compiled form and asyncpg its prepared statement.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +53,7 @@ from domain import read_plan as p
 from domain.access import ReadScope
 from domain.aggregates import MONEY_FIELDS, GroupKey
 from domain.currencies import ISO_4217
+from domain.kept import KeptPerObject
 from domain.money import MAX_MINOR_UNITS
 from domain.paging import Keyset, ListRequest, Offset
 
@@ -275,15 +275,15 @@ class Compiler:
 
     def _source(
         self, shape: p.ListShape, parent: FromClause | None
-    ) -> tuple[Any, list[ColumnElement[bool]], ColumnElement[Any] | None]:
-        """The list's table (aliased), the conditions choosing its rows (scope, parent,
-        filter, the relation's own) and the parent column, as the loaders apply them."""
+    ) -> tuple[Any, list[ColumnElement[bool]]]:
+        """The list's table (aliased) and the conditions choosing its rows (scope,
+        parent, filter, the relation's own), as the loaders apply them."""
         if parent is None:
             model = ROOTS.get(shape.relation)
             if model is None:
                 raise NotCompiled(shape.relation)
             table = self._alias(model.table)
-            return table, self._matching(table, shape.request), None
+            return table, self._matching(table, shape.request)
         if shape.relation not in BY_PARENT or shape.parent_key is None:
             raise NotCompiled(shape.relation)
         model, foreign_key = BY_PARENT[shape.relation]
@@ -295,7 +295,7 @@ class Compiler:
             *self._matching(table, shape.request),
             *([always(table)] if always else []),
         ]
-        return table, conditions, table.c[foreign_key]
+        return table, conditions
 
     def _matching(self, table: Any, request: ListRequest) -> list[ColumnElement[bool]]:
         return [visible(table, self._scope), where(table, request.where, self._scope)]
@@ -303,10 +303,10 @@ class Compiler:
     def _list(self, shape: p.ListShape, parent: FromClause | None) -> ColumnElement[str]:
         """The list's object: built by one aggregate over its page of rows when it
         shows rows (counts and groups are subqueries of it), else from subqueries."""
-        table, conditions, _ = self._source(shape, parent)
+        table, conditions = self._source(shape, parent)
         request = shape.request
         page = (
-            self._page(table, conditions, request, parent)
+            self._page(table, conditions, request)
             if any(_is_row_part(node) for _, node in shape.fields)
             else None
         )
@@ -384,7 +384,6 @@ class Compiler:
         table: Any,
         conditions: list[ColumnElement[bool]],
         request: ListRequest,
-        parent: FromClause | None,
     ) -> FromClause:
         """The window's rows (one more than its size, to tell whether more follow),
         numbered `_n` in the order they were fetched."""
@@ -660,6 +659,8 @@ class SqlCompiledReads:
         (a lookup of a missing or hidden row) or could not compute a value (a sum beyond
         BigInt): the resolvers then say what that means."""
         statement = _statement_of(root, self._scope)
+        if statement is None:
+            return None
         try:
             async with self._engine.connect() as connection:
                 text = (await connection.execute(statement)).scalar()
@@ -675,17 +676,17 @@ def _sqlstate(error: DBAPIError) -> str:
     return str(getattr(original, "sqlstate", None) or "")
 
 
-_STATEMENTS: OrderedDict[tuple[int, ReadScope], tuple[p.Root, Select[Any]]] = OrderedDict()
+_STATEMENTS: KeptPerObject[Select[Any] | None] = KeptPerObject(STATEMENTS_KEPT)
 
 
-def _statement_of(root: p.Root, scope: ReadScope) -> Select[Any]:
-    key = (id(root), scope)
-    found = _STATEMENTS.get(key)
-    if found is not None and found[0] is root:
-        _STATEMENTS.move_to_end(key)
-        return found[1]
-    statement = Compiler(scope).statement(root)
-    _STATEMENTS[key] = (root, statement)
-    if len(_STATEMENTS) > STATEMENTS_KEPT:
-        _STATEMENTS.popitem(last=False)
-    return statement
+def _statement_of(root: p.Root, scope: ReadScope) -> Select[Any] | None:
+    """The plan's statement for the scope; None when the plan names something the
+    compiler cannot build (the resolvers answer it then, as for any uncovered field)."""
+
+    def compiled() -> Select[Any] | None:
+        try:
+            return Compiler(scope).statement(root)
+        except NotCompiled:
+            return None
+
+    return _STATEMENTS.get_or_make(root, scope, compiled)

@@ -4,7 +4,6 @@ in-process tests."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -16,6 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from domain.kept import KeptPerObject
 from schema.authorization import guard_root_fields
 from schema.compiled_execution import CompiledExecutor
 from schema.errors import ErrorCodes, InputErrorCodes
@@ -81,22 +81,14 @@ class KnownDocuments(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         rules = tuple(context.validation_rules)
-        key = (id(document), rules)
-        found = _VALIDATED.get(key)
-        if found is not None and found[0] is document:
-            _VALIDATED.move_to_end(key)
-            errors = found[1]
-        else:
-            assert document is not None  # parsed: validation runs after parsing succeeds
-            errors = validate_document(context.schema._schema, document, rules)
-            _VALIDATED[key] = (document, errors)
-            if len(_VALIDATED) > VALIDATED_DOCUMENTS:
-                _VALIDATED.popitem(last=False)
-        context.pre_execution_errors = errors
+        assert document is not None  # parsed: validation runs after parsing succeeds
+        context.pre_execution_errors = _VALIDATED.get_or_make(
+            document, rules, lambda: validate_document(context.schema._schema, document, rules)
+        )
         yield
 
 
-_VALIDATED: OrderedDict[tuple[int, tuple[Any, ...]], tuple[Any, Any]] = OrderedDict()
+_VALIDATED: KeptPerObject[list[GraphQLError]] = KeptPerObject(VALIDATED_DOCUMENTS)
 
 
 class IntrospectionDisabledRule(NoSchemaIntrospectionCustomRule):

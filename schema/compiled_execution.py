@@ -12,7 +12,6 @@ error at its path.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from graphql import GraphQLObjectType, OperationType
@@ -21,6 +20,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain import read_plan as p
+from domain.kept import KeptPerObject
 from domain.permissions import allows
 from resolvers.cursors import cursor_of
 from resolvers.nodes import LOADER_OF_TYPE
@@ -28,7 +28,7 @@ from schema.compiled_plan import Planner
 
 PLANS_KEPT = 1024
 
-_PLANS: OrderedDict[tuple[int, str, str], tuple[Any, p.Root | None]] = OrderedDict()
+_PLANS: KeptPerObject[p.Root | None] = KeptPerObject(PLANS_KEPT)
 
 
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -100,21 +100,16 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         self, root_type: GraphQLObjectType, details: FieldDetailsList, key: str | int
     ) -> p.Root | None:
         variables = repr(sorted(self.variable_values.coerced.items()))
-        cache_key = (id(self.operation), str(key), variables)
-        found = _PLANS.get(cache_key)
-        if found is not None and found[0] is self.operation:
-            _PLANS.move_to_end(cache_key)
-            return found[1]
-        field = root_type.fields.get(details[0].node.name.value)
-        plan = None if field is None else self._planner_of().root(field, details)
-        _PLANS[cache_key] = (self.operation, plan)
-        if len(_PLANS) > PLANS_KEPT:
-            _PLANS.popitem(last=False)
-        return plan
+
+        def plan() -> p.Root | None:
+            field = root_type.fields.get(details[0].node.name.value)
+            return None if field is None else self._planner_of().root(field, details)
+
+        return _PLANS.get_or_make(self.operation, (str(key), variables), plan)
 
     def _planner_of(self) -> Planner:
         if self._planner is None:
-            strawberry_schema = self.context_value and _strawberry_schema(self.schema)
+            strawberry_schema = _strawberry_schema(self.schema)
             self._planner = Planner(
                 self.schema,
                 self.fragments,
@@ -146,9 +141,10 @@ def finish_cursors(plan: Any, value: Any) -> None:
 
 def _has_cursors(node: Any) -> bool:
     """Whether a plan node's answer holds a cursor (kept per node: plans are kept)."""
-    found = _CURSORS.get(id(node))
-    if found is not None and found[0] is node:
-        return found[1]
+    return _CURSORS.get_or_make(node, None, lambda: _holds_cursors(node))
+
+
+def _holds_cursors(node: Any) -> bool:
     if isinstance(node, p.EdgeCursor):
         holds = True
     elif isinstance(node, p.Counted):
@@ -163,14 +159,11 @@ def _has_cursors(node: Any) -> bool:
         holds = any(_has_cursors(part) for _, part in node.fields)
     else:
         holds = False
-    if len(_CURSORS) > CURSOR_FACTS_KEPT:
-        _CURSORS.clear()
-    _CURSORS[id(node)] = (node, holds)
     return holds
 
 
 CURSOR_FACTS_KEPT = 100_000
-_CURSORS: dict[int, tuple[Any, bool]] = {}
+_CURSORS: KeptPerObject[bool] = KeptPerObject(CURSOR_FACTS_KEPT)
 
 
 def _finish_object(fields: p.Fields, value: Any) -> None:
