@@ -13,15 +13,17 @@ so the answers are the same (tests/integration/test_compiled_differential.py hol
 them together). Cursors are the one exception: the statement returns each cursor's row id
 and sort-key values, and `finish_cursors` encodes them as resolvers.cursors does.
 
-The statement of a plan is built once per caller scope and kept; SQLAlchemy keeps its
-compiled form and asyncpg its prepared statement.
+The statement of a plan is built once per caller scope and kept; SQLAlchemy renders it
+once, and asyncpg runs what SQLAlchemy sent from then on, prepared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import (
     ColumnElement,
@@ -43,9 +45,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.aggregates import measure_statement
+from db.engine import QUERY_CANCELED, STATEMENT_TIMED_OUT
 from db.filters import beyond, order_by, where
 from db.loaders import ALWAYS, BY_ID, BY_PARENT, ROOTS
 from db.scopes import visible
@@ -53,6 +56,7 @@ from domain import read_plan as p
 from domain.access import ReadScope
 from domain.aggregates import MONEY_FIELDS, GroupKey
 from domain.currencies import ISO_4217
+from domain.errors import RequestTimedOut
 from domain.kept import KeptPerObject
 from domain.money import MAX_MINOR_UNITS
 from domain.paging import Keyset, ListRequest, Offset
@@ -663,12 +667,71 @@ class SqlCompiledReads:
             return None
         try:
             async with self._engine.connect() as connection:
-                text = (await connection.execute(statement)).scalar()
+                if statement.sent is None:
+                    text = await _first_run(connection, statement)
+                else:
+                    text = await _replay(connection, statement.sent)
         except DBAPIError as error:
             if _sqlstate(error).startswith(DATA_EXCEPTION):
                 return None
             raise
+        except asyncpg.PostgresError as error:
+            if error.sqlstate == QUERY_CANCELED:
+                raise RequestTimedOut(STATEMENT_TIMED_OUT) from error
+            if str(error.sqlstate or "").startswith(DATA_EXCEPTION):
+                return None
+            raise
         return None if text is None else orjson.loads(text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A statement as SQLAlchemy handed it to asyncpg: its text and its parameters."""
+
+    text: str
+    parameters: tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class _Statement:
+    """A plan's statement for one scope, and once it ran, what SQLAlchemy sent for it.
+
+    SQLAlchemy renders the statement the first time (its text, the bound values through
+    their types); after that the same text and values go to asyncpg directly, which
+    keeps it prepared. Working out SQLAlchemy's cache key for a statement this size, and
+    its execution context and result, cost more than half of a one-statement read's time
+    in the database driver (W3: ~0.9 ms of CPU per request through SQLAlchemy, ~0.4 ms
+    directly)."""
+
+    select: Select[Any]
+    sent: _Sent | None = None
+
+
+async def _first_run(connection: AsyncConnection, statement: _Statement) -> str | None:
+    result = await connection.execute(statement.select)
+    context = result.context
+    statement.sent = _Sent(context.statement, tuple(context.parameters[0]))
+    text: str | None = result.scalar()
+    return text
+
+
+async def _replay(connection: AsyncConnection, sent: _Sent) -> str | None:
+    """`sent` on the connection's asyncpg connection. Listeners of SQLAlchemy's
+    before_cursor_execute (the statement counters of tests and benchmarks) hear of it as
+    of any statement SQLAlchemy runs."""
+    sync = connection.sync_connection
+    assert sync is not None  # a connection that has started
+    for listener in sync.dispatch.before_cursor_execute:
+        listener(sync, None, sent.text, sent.parameters, None, False)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a pooled connection that is open
+    try:
+        text: str | None = await driver.fetchval(sent.text, *sent.parameters)
+    except (asyncpg.InterfaceError, OSError):
+        # The connection broke under the statement: the pool must not hand it out again.
+        await connection.invalidate()
+        raise
+    return text
 
 
 def _sqlstate(error: DBAPIError) -> str:
@@ -676,16 +739,16 @@ def _sqlstate(error: DBAPIError) -> str:
     return str(getattr(original, "sqlstate", None) or "")
 
 
-_STATEMENTS: KeptPerObject[Select[Any] | None] = KeptPerObject(STATEMENTS_KEPT)
+_STATEMENTS: KeptPerObject[_Statement | None] = KeptPerObject(STATEMENTS_KEPT)
 
 
-def _statement_of(root: p.Root, scope: ReadScope) -> Select[Any] | None:
+def _statement_of(root: p.Root, scope: ReadScope) -> _Statement | None:
     """The plan's statement for the scope; None when the plan names something the
     compiler cannot build (the resolvers answer it then, as for any uncovered field)."""
 
-    def compiled() -> Select[Any] | None:
+    def compiled() -> _Statement | None:
         try:
-            return Compiler(scope).statement(root)
+            return _Statement(Compiler(scope).statement(root))
         except NotCompiled:
             return None
 

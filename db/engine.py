@@ -31,6 +31,7 @@ def async_url(url: str | URL) -> URL:
 POOL_SIZE = 20
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or a cancel request).
 QUERY_CANCELED = "57014"
+STATEMENT_TIMED_OUT = "The request took longer than the database allows a statement."
 
 
 def create_engine(
@@ -69,7 +70,7 @@ def _statement_timed_out(context: Any) -> BaseException | None:
     """A statement PostgreSQL cancelled (statement_timeout) is the request's deadline at
     work, not a server fault: it becomes RequestTimedOut, which has a code."""
     if getattr(context.original_exception, "sqlstate", None) == QUERY_CANCELED:
-        return RequestTimedOut("The request took longer than the database allows a statement.")
+        return RequestTimedOut(STATEMENT_TIMED_OUT)
     return None
 
 
