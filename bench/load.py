@@ -60,6 +60,33 @@ def ensure_wrk() -> str:
     return found
 
 
+def combined(turns: list[LoadResult]) -> LoadResult:
+    """Several runs against one server as one: their responses over their time, and the
+    median of their p50, p90 and p99 (wrk reports percentiles, not the latencies)."""
+    if not turns:
+        raise ValueError("no runs to combine")
+    requests = sum(t.requests for t in turns)
+    duration = sum(t.duration_s for t in turns)
+
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        if len(ordered) % 2:
+            return ordered[middle]
+        return (ordered[middle - 1] + ordered[middle]) / 2
+
+    return LoadResult(
+        requests=requests,
+        duration_s=duration,
+        requests_per_s=requests / duration if duration else 0.0,
+        p50_ms=median([t.p50_ms for t in turns]),
+        p90_ms=median([t.p90_ms for t in turns]),
+        p99_ms=median([t.p99_ms for t in turns]),
+        errors=sum(t.errors for t in turns),
+        socket_errors=sum(t.socket_errors for t in turns),
+    )
+
+
 def run_wrk(
     url: str,
     body: bytes | list[bytes],

@@ -7,7 +7,8 @@ For each server and read workload (W1-W3, `bench/queries/`):
 2. one answer checked (no errors; as many rows as PayGraph; the naive server's answer
    identical to PayGraph's, since it serves the same documents);
 3. requests/s and p50/p99 latency from `wrk` at concurrency 1 and 16, after a warm-up,
-   on a fresh server process whose peak RSS (VmHWM) is read afterwards.
+   on fresh server processes (one per server, started together) that take turns under
+   the load (`measure_loads`); each one's peak RSS (VmHWM) is read afterwards.
 Then the SQL floor replays PayGraph's own statements with asyncpg, W4 approves documents
 on a fresh copy of the dataset, and W5 exports 10,000 and 1,000,000 rows from fresh
 servers. The markdown table and the PNG chart go to `bench/results/`.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -151,39 +153,64 @@ def check_answers(contenders: tuple[Contender, ...], cluster: ds.Cluster, at: Ta
         _say(f"{read.name}: every server answers {expected} rows")
 
 
-def measure_load(
-    contender: Contender,
+def measure_loads(
+    contenders: tuple[Contender, ...],
     cluster: ds.Cluster,
     read: Read,
-    statements: float | None,
+    statements: dict[tuple[str, str, str], float],
     duration_s: float,
     concurrencies: tuple[int, ...],
+    rounds: int,
 ) -> list[Measurement]:
-    """A fresh server for this workload: warm-up, then each concurrency; its peak RSS."""
+    """Every contender's fresh server for this workload, all started together and warmed
+    up; then, at each concurrency, `rounds` turns of `duration_s / rounds` seconds each,
+    the servers taking turns (in alternating order). This machine's speed drifts by tens
+    of percent within minutes (a shared host): measured one after the other, one server
+    could be given a fast minute and the next a slow one; taking turns, both see the
+    same drift. Per server and concurrency: requests/s over all its turns, the median of
+    its turns' p50 and p99, and its peak RSS (VmHWM)."""
+    turn_s = max(1.0, duration_s / rounds)
+    with contextlib.ExitStack() as stack:
+        servers = [(c, stack.enter_context(c.serve(cluster.dsn()))) for c in contenders]
+        targets = {
+            c.name: (
+                f"{server.url}/graphql",
+                json.dumps(c.body(read)).encode(),
+                c.headers(server),
+            )
+            for c, server in servers
+        }
+        for url, body, headers in targets.values():
+            load.run_wrk(url, body, headers, connections=max(concurrencies), duration_s=3)
+        runs: dict[tuple[str, int], list[load.LoadResult]] = {}
+        for concurrency in concurrencies:
+            for turn in range(rounds):
+                order = servers if turn % 2 == 0 else servers[::-1]
+                for contender, _ in order:
+                    url, body, headers = targets[contender.name]
+                    run = load.run_wrk(url, body, headers, concurrency, turn_s)
+                    runs.setdefault((contender.name, concurrency), []).append(run)
+        peaks = {c.name: server.rss_mib("VmHWM") for c, server in servers}
     results = []
-    with contender.serve(cluster.dsn()) as server:
-        body = json.dumps(contender.body(read)).encode()
-        url, headers = f"{server.url}/graphql", contender.headers(server)
-        load.run_wrk(url, body, headers, connections=max(concurrencies), duration_s=3)
-        runs = {c: load.run_wrk(url, body, headers, c, duration_s) for c in concurrencies}
-        peak = server.rss_mib("VmHWM")
-    for concurrency, run in runs.items():
+    for (name, concurrency), turns in runs.items():
+        run = load.combined(turns)
         results.append(
             Measurement(
-                contender.name,
+                name,
                 read.name,
                 concurrency,
                 run.requests_per_s,
                 run.p50_ms,
                 run.p99_ms,
-                statements,
-                peak,
+                statements.get((name, read.name, "page")),
+                peaks[name],
                 run.errors + run.socket_errors,
             )
         )
         _say(
-            f"{contender.name} {read.name} c={concurrency}: {run.requests_per_s:.1f} req/s, "
-            f"p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, {run.errors} errors"
+            f"{name} {read.name} c={concurrency}: {run.requests_per_s:.1f} req/s over "
+            f"{len(turns)} turns, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+            f"{run.errors} errors"
         )
     return results
 
@@ -392,6 +419,7 @@ class Options:
     workloads: tuple[str, ...]
     rebuild: bool
     stem: str
+    rounds: int
 
 
 def _options() -> Options:
@@ -404,7 +432,15 @@ def _options() -> Options:
         help="the dataset's database (created, loaded and reused); env BENCH_DATABASE_URL",
     )
     parser.add_argument("--payments", type=int, default=200_000)
-    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    parser.add_argument(
+        "--duration", type=float, default=10, help="seconds per server and concurrency"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="turns the servers take at each concurrency (each duration/rounds, at least 1 s)",
+    )
     parser.add_argument("--concurrency", default="1,16")
     parser.add_argument("--servers", default="paygraph,naive,postgraphile")
     parser.add_argument("--workloads", default="W1,W2,W3,W4,W5")
@@ -420,6 +456,7 @@ def _options() -> Options:
         workloads=tuple(args.workloads.upper().split(",")),
         rebuild=args.rebuild,
         stem=args.stem,
+        rounds=max(1, args.rounds),
     )
 
 
@@ -457,11 +494,15 @@ def main() -> None:
         statements = count_statements(contenders, cluster, at)
         check_answers(contenders, cluster, at)
         for read in reads:
-            for contender in contenders:
-                counted = statements.get((contender.name, read.name, "page"))
-                measurements += measure_load(
-                    contender, cluster, read, counted, options.duration, options.concurrency
-                )
+            measurements += measure_loads(
+                contenders,
+                cluster,
+                read,
+                statements,
+                options.duration,
+                options.concurrency,
+                options.rounds,
+            )
         measurements += [
             m
             for m in measure_floor(cluster, at, options.duration, options.concurrency)
@@ -474,7 +515,9 @@ def main() -> None:
         exports = measure_export(cluster, options.payments, options.rebuild)
     context = _machine(cluster) | {
         "dataset": f"paygraph demo --scale bench --payments {options.payments:,}",
-        "load": f"wrk, {options.duration:g} s per run after a 3 s warm-up; one process each",
+        "load": f"wrk, {options.duration:g} s per server and concurrency, in "
+        f"{options.rounds} turns taken by the servers in alternating order, after a 3 s "
+        "warm-up; one process each (p50 and p99: the median of the turns')",
         "W2/W3 partner": f"{at.partner} ({at.acquiring:,} acquiring payments; W3 month "
         f"{at.month_from[:7]})",
     }

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.load import run_wrk
+from bench.load import LoadResult, combined, run_wrk
 from bench.pgcount import Counts, FrontendStream, Tally, is_transaction_control, split_statements
 from bench.report import TIMES, Measurement, chart, markdown, write
 
@@ -301,3 +301,35 @@ def test_run_wrk_refuses_arguments_it_cannot_honour(
     # wrk gives each thread connections // threads and would drop the remainder
     with pytest.raises(ValueError):
         run_wrk("http://127.0.0.1:1/", body, {}, connections, 1, threads)
+
+
+# --- turns of one server's load ------------------------------------------------------------
+
+
+def turn(requests: int, seconds: float, p50: float, errors: int = 0) -> LoadResult:
+    return LoadResult(
+        requests=requests,
+        duration_s=seconds,
+        requests_per_s=requests / seconds,
+        p50_ms=p50,
+        p90_ms=p50 * 2,
+        p99_ms=p50 * 3,
+        errors=errors,
+        socket_errors=0,
+    )
+
+
+def test_turns_combine_into_their_responses_over_their_time_and_median_latencies() -> None:
+    turns = [turn(100, 1.0, 4.0), turn(300, 1.0, 2.0, errors=1), turn(200, 2.0, 3.0)]
+
+    whole = combined(turns)
+
+    assert (whole.requests, whole.duration_s, whole.requests_per_s) == (600, 4.0, 150.0)
+    assert (whole.p50_ms, whole.p90_ms, whole.p99_ms) == (3.0, 6.0, 9.0)
+    assert whole.errors == 1
+    assert combined([turn(10, 1.0, 1.0), turn(10, 1.0, 2.0)]).p50_ms == 1.5
+
+
+def test_no_turns_are_no_result() -> None:
+    with pytest.raises(ValueError, match="no runs"):
+        combined([])
