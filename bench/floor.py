@@ -22,6 +22,7 @@ class FloorResult:
     requests: int
     duration_s: float
     p50_ms: float
+    p90_ms: float
     p99_ms: float
 
     @property
@@ -67,5 +68,6 @@ async def replay(
         requests=len(ordered),
         duration_s=elapsed,
         p50_ms=statistics.median(ordered) * 1000,
+        p90_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))] * 1000,
         p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
     )

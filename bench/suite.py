@@ -8,10 +8,12 @@ For each server and read workload (W1-W3, `bench/queries/`):
    identical to PayGraph's, since it serves the same documents);
 3. requests/s and p50/p99 latency from `wrk` at concurrency 1 and 16, after a warm-up,
    on fresh server processes (one per server, started together) that take turns under
-   the load (`measure_loads`); each one's peak RSS (VmHWM) is read afterwards.
-Then the SQL floor replays PayGraph's own statements with asyncpg, W4 approves documents
-on a fresh copy of the dataset, and W5 exports 10,000 and 1,000,000 rows from fresh
-servers. The markdown table and the PNG chart go to `bench/results/`.
+   the load (`measure_loads`), the SQL floor (PayGraph's own statements replayed with
+   asyncpg) taking its turns with them; each server's peak RSS (VmHWM) is read
+   afterwards.
+Then W4 approves documents on a fresh copy of the dataset, and W5 exports 10,000 and
+1,000,000 rows from fresh servers. The markdown table and the PNG chart go to
+`bench/results/`.
 """
 
 from __future__ import annotations
@@ -153,6 +155,10 @@ def check_answers(contenders: tuple[Contender, ...], cluster: ds.Cluster, at: Ta
         _say(f"{read.name}: every server answers {expected} rows")
 
 
+FLOOR_NOTE = "asyncpg in one process, no HTTP"
+Turn = Callable[[int, float], load.LoadResult]  # (concurrency, seconds) -> one run
+
+
 def measure_loads(
     contenders: tuple[Contender, ...],
     cluster: ds.Cluster,
@@ -163,37 +169,31 @@ def measure_loads(
     rounds: int,
 ) -> list[Measurement]:
     """Every contender's fresh server for this workload, all started together and warmed
-    up; then, at each concurrency, `rounds` turns of `duration_s / rounds` seconds each,
-    the servers taking turns (in alternating order). This machine's speed drifts by tens
-    of percent within minutes (a shared host): measured one after the other, one server
-    could be given a fast minute and the next a slow one; taking turns, both see the
-    same drift. Per server and concurrency: requests/s over all its turns, the median of
-    its turns' p50 and p99, and its peak RSS (VmHWM)."""
+    up, and the SQL floor (PayGraph's statements replayed by asyncpg here); then, at each
+    concurrency, `rounds` turns of `duration_s / rounds` seconds each, taken in turn (in
+    alternating order). This machine's speed drifts by tens of percent within minutes (a
+    shared host): measured one after the other, one server could be given a fast minute
+    and the next a slow one; taking turns, all see the same drift. Per server and
+    concurrency: requests/s over all its turns, the median of its turns' p50 and p99, and
+    its peak RSS (VmHWM)."""
     turn_s = max(1.0, duration_s / rounds)
+    captured = asyncio.run(floor.capture(cluster.sqlalchemy_url(), read))
     with contextlib.ExitStack() as stack:
         servers = [(c, stack.enter_context(c.serve(cluster.dsn()))) for c in contenders]
-        targets = {
-            c.name: (
-                f"{server.url}/graphql",
-                json.dumps(c.body(read)).encode(),
-                c.headers(server),
-            )
-            for c, server in servers
-        }
-        for url, body, headers in targets.values():
-            load.run_wrk(url, body, headers, connections=max(concurrencies), duration_s=3)
+        turns: list[tuple[str, Turn]] = [(c.name, _wrk_turn(c, s, read)) for c, s in servers]
+        for _, take in turns:
+            take(max(concurrencies), 3)  # warm-up
+        turns.append((FLOOR, _floor_turn(cluster.dsn(), captured)))
         runs: dict[tuple[str, int], list[load.LoadResult]] = {}
         for concurrency in concurrencies:
-            for turn in range(rounds):
-                order = servers if turn % 2 == 0 else servers[::-1]
-                for contender, _ in order:
-                    url, body, headers = targets[contender.name]
-                    run = load.run_wrk(url, body, headers, concurrency, turn_s)
-                    runs.setdefault((contender.name, concurrency), []).append(run)
+            for round_ in range(rounds):
+                for name, take in turns if round_ % 2 == 0 else turns[::-1]:
+                    runs.setdefault((name, concurrency), []).append(take(concurrency, turn_s))
         peaks = {c.name: server.rss_mib("VmHWM") for c, server in servers}
+    counted = {c.name: statements.get((c.name, read.name, "page")) for c in contenders}
     results = []
-    for (name, concurrency), turns in runs.items():
-        run = load.combined(turns)
+    for (name, concurrency), taken in runs.items():
+        run = load.combined(taken)
         results.append(
             Measurement(
                 name,
@@ -202,43 +202,41 @@ def measure_loads(
                 run.requests_per_s,
                 run.p50_ms,
                 run.p99_ms,
-                statements.get((name, read.name, "page")),
-                peaks[name],
+                counted[name] if name in counted else len(captured),
+                peaks.get(name),
                 run.errors + run.socket_errors,
+                FLOOR_NOTE if name == FLOOR else "",
             )
         )
         _say(
             f"{name} {read.name} c={concurrency}: {run.requests_per_s:.1f} req/s over "
-            f"{len(turns)} turns, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+            f"{len(taken)} turns, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
             f"{run.errors} errors"
         )
     return results
 
 
-def measure_floor(
-    cluster: ds.Cluster, at: Targets, duration_s: float, concurrencies: tuple[int, ...]
-) -> list[Measurement]:
-    results = []
-    for read in workloads.reads(at):
-        statements = asyncio.run(floor.capture(cluster.sqlalchemy_url(), read))
-        for concurrency in concurrencies:
-            run = asyncio.run(floor.replay(cluster.dsn(), statements, concurrency, duration_s))
-            results.append(
-                Measurement(
-                    FLOOR,
-                    read.name,
-                    concurrency,
-                    run.requests_per_s,
-                    run.p50_ms,
-                    run.p99_ms,
-                    len(statements),
-                    None,
-                    0,
-                    "asyncpg in one process, no HTTP",
-                )
-            )
-            _say(f"floor {read.name} c={concurrency}: {run.requests_per_s:.1f} req/s")
-    return results
+def _wrk_turn(contender: Contender, server: Server, read: Read) -> Turn:
+    url, headers = f"{server.url}/graphql", contender.headers(server)
+    body = json.dumps(contender.body(read)).encode()
+    return lambda concurrency, seconds: load.run_wrk(url, body, headers, concurrency, seconds)
+
+
+def _floor_turn(dsn: str, statements: list[Any]) -> Turn:
+    def take(concurrency: int, seconds: float) -> load.LoadResult:
+        run = asyncio.run(floor.replay(dsn, statements, concurrency, seconds))
+        return load.LoadResult(
+            requests=run.requests,
+            duration_s=run.duration_s,
+            requests_per_s=run.requests_per_s,
+            p50_ms=run.p50_ms,
+            p90_ms=run.p90_ms,
+            p99_ms=run.p99_ms,
+            errors=0,
+            socket_errors=0,
+        )
+
+    return take
 
 
 def measure_writes(
@@ -503,11 +501,6 @@ def main() -> None:
                 options.concurrency,
                 options.rounds,
             )
-        measurements += [
-            m
-            for m in measure_floor(cluster, at, options.duration, options.concurrency)
-            if m.workload in options.workloads
-        ]
     if "W4" in options.workloads:
         measurements += measure_writes(cluster, options.duration, options.concurrency)
     exports = []
