@@ -5,8 +5,8 @@ Everything else is derived from these declarations: db.loaders builds each entry
 per-request loader (named after the entry, e.g. `invoice_by_id`) and db.compiled_reads
 its SQL; domain.ports.ReadLoaders hands out the loader of an entry (`loaders.of(entry)`);
 the schema's `to_one`, `child_connection` and `root_connection` take the entry, which
-schema.prefetch and schema.compiled_plan then read off the field; resolvers.nodes finds
-the lookup behind a global ID here.
+schema.speedups.prefetch and schema.compiled_plan then read off the field;
+resolvers.nodes finds the lookup behind a global ID here.
 
 Adding a relation is one declaration here and one line in the schema type, e.g. a
 to-one relation

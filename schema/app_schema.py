@@ -19,12 +19,13 @@ from domain.kept import KeptPerObject
 from schema.authorization import guard_root_fields
 from schema.compiled_execution import CompiledExecutor
 from schema.errors import ErrorCodes, InputErrorCodes
-from schema.lean import use_lean_resolvers
 from schema.limits import RequestLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.query_cost import CostLimit, QueryCost
 from schema.scalars import SCALAR_MAP
+from schema.speedups import enabled_by_environment
+from schema.speedups.lean import use_lean_resolvers
 from schema.storable_text import StorableText
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
@@ -59,9 +60,12 @@ VALIDATED_DOCUMENTS = 256  # distinct documents whose validation is kept
 
 
 class PayGraphSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, speedups: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        use_lean_resolvers(self, self._schema)
+        # The resolver path's speed-ups (schema.speedups): off, plain Strawberry.
+        self.speedups = speedups
+        if speedups:
+            use_lean_resolvers(self, self._schema)
         guard_root_fields(self._schema)
 
     def process_errors(
@@ -109,7 +113,10 @@ def build_schema(
     *,
     introspection: bool = True,
     cost: CostLimit | None = None,
+    speedups: bool | None = None,
 ) -> PayGraphSchema:
+    """The schema with these limits; `speedups` (schema.speedups) as
+    PAYGRAPH_RESOLVER_SPEEDUPS says unless given."""
     # Factories, not instances: Strawberry builds each extension afresh per request.
     extensions: list[Any] = [
         partial(ErrorCodes, hide_suggestions=limits.hide_suggestions if limits else False),
@@ -140,6 +147,7 @@ def build_schema(
         # Answers covered root fields with one compiled statement each (when the
         # context has a compiled reader), the rest through the resolvers.
         execution_context_class=CompiledExecutor,
+        speedups=enabled_by_environment() if speedups is None else speedups,
     )
 
 

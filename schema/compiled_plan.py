@@ -33,7 +33,7 @@ from strawberry.types.arguments import convert_arguments
 from domain import aggregates as a
 from domain import read_plan as p
 from domain.errors import DomainError
-from schema.lean import CHILDREN, DEFINITION, RELATION
+from schema.field_kinds import CHILDREN, DEFINITION, RELATION, reads_attribute
 
 ROOT_LIST = "paygraph.root_list"  # (relation, request(**arguments)): schema.fields
 LOOKUP = "paygraph.lookup"  # (id loader, row id(**arguments)): schema.query
@@ -209,7 +209,7 @@ class Planner:
             return self._money(amount, currency, _object(field.type), details)
         if AMOUNTS in metadata:
             return self._amounts(metadata[AMOUNTS], _object(field.type), details)
-        if definition is None or not _reads_attribute(definition) or field.args:
+        if definition is None or not reads_attribute(definition) or field.args:
             raise Uncovered(field)
         return self._column(definition.python_name, field.type)
 
@@ -410,10 +410,6 @@ def _metadata(field: GraphQLField) -> Mapping[str, Any]:
 
 def _definition(field: GraphQLField) -> Any:
     return (field.extensions or {}).get(DEFINITION)
-
-
-def _reads_attribute(definition: Any) -> bool:
-    return bool(definition.is_basic_field) and definition.default_resolver is getattr
 
 
 def _named(output_type: Any, *, lists: bool = False) -> Any:

@@ -21,7 +21,8 @@ from resolvers import lists
 from schema.field_decorators import field
 from schema.fields import Info, request_of
 from schema.filters import SortDirection
-from schema.prefetch import ROWS_OF_DATA, prefetch, selects
+from schema.selections import selects
+from schema.speedups.prefetch import ROWS_OF_DATA, prefetch
 from schema.types.analytics import MeasuredList
 
 if TYPE_CHECKING:

@@ -17,9 +17,9 @@ from resolvers.context import Context
 from resolvers.relations import load_now
 from schema.compiled_plan import ROOT_LIST
 from schema.connection import Connection
+from schema.field_kinds import CHILDREN, RELATION, ChildList, lean_field
 from schema.filters import FILTERS, SORTS, plain, sort_keys
-from schema.lean import CHILDREN, RELATION, ChildList, lean_field
-from schema.prefetch import ROWS_OF_CONNECTION, prefetch
+from schema.speedups.prefetch import ROWS_OF_CONNECTION, prefetch
 
 if TYPE_CHECKING:
     from schema.types.payment_connection import PaymentConnection
@@ -295,7 +295,7 @@ def database_id_field() -> Any:
 def to_one(relation: ToOne[Any], target: Any, description: str) -> Any:
     """A relation to one row (of GraphQL type `target`, nullable): the row the parent's
     key names, through the request's loader of the relation. Resolved at once when a page
-    prefetched it (schema.prefetch), else awaited."""
+    prefetched it (schema.speedups.prefetch), else awaited."""
     loader, key = relation.name, relation.key
 
     def resolve(root: Any, info: Info) -> Any:

@@ -7,7 +7,7 @@ from typing import overload
 import strawberry
 
 from domain.money import Money as DomainMoney
-from schema.lean import lean
+from schema.field_kinds import lean
 from schema.scalars import BigInt
 
 

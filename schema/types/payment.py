@@ -27,6 +27,7 @@ from schema.document_lists import (
 )
 from schema.enums import CommissionAction, PaymentKind, PaymentStatus, TransitionBlock
 from schema.field_decorators import field
+from schema.field_kinds import CHILDREN, ChildList, PageOrPending, lean
 from schema.fields import (
     After,
     Before,
@@ -41,7 +42,6 @@ from schema.fields import (
     sort_arg,
     to_one,
 )
-from schema.lean import CHILDREN, ChildList, PageOrPending, lean
 from schema.money import Money, PaymentAmount, PaymentAmounts
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User

@@ -13,8 +13,8 @@ from domain import read_catalog as catalog
 from schema.compiled_plan import MONEY
 from schema.enums import DocumentStatus, LedgerDirection, PaymentStatus
 from schema.field_decorators import field
+from schema.field_kinds import lean
 from schema.fields import database_id_field, entity_type_check, to_one
-from schema.lean import lean
 from schema.money import Money
 from schema.types.parties import Partner, User
 

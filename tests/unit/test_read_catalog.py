@@ -16,7 +16,7 @@ from db.models import Base
 from domain import read_catalog as catalog
 from domain.listings import LISTINGS
 from schema.app_schema import schema
-from schema.lean import CHILDREN, DEFINITION, RELATION
+from schema.field_kinds import CHILDREN, DEFINITION, RELATION
 
 
 def _columns(table: catalog.Table[Any]) -> set[str]:

@@ -4,23 +4,18 @@ graphql-core as it is, once the schema is built.
 Strawberry wraps every resolver in a per-call layer (an Info object, argument
 conversion, the field-extension chain) that costs more than these resolvers themselves,
 and a page of rows resolves thousands of them: every row's global `id`, `databaseId`,
-amounts, to-one relations and nested lists. A lean resolver takes its parent, then
-`info` if it needs it, as graphql-core passes them (`root, info`), and uses nothing
-of `info` but `info.context`, which graphql-core's resolve info and
+amounts, to-one relations and nested lists. A lean resolver (schema.field_kinds) takes
+its parent, then `info` if it needs it, as graphql-core passes them (`root, info`), and
+uses nothing of `info` but `info.context`, which graphql-core's resolve info and
 Strawberry's `Info` both carry, so it runs the same under either. A nested list
 (`ChildList`) converts its arguments to a ListRequest once per field node and request
 instead of once per parent. Fields with permissions or field extensions never qualify.
-
-On PostgreSQL the fields a read catalog covers are compiled instead
-(schema.compiled_execution); these resolvers serve SQLite and the fields that are not.
 """
 
 from __future__ import annotations
 
-from asyncio import Future
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import FieldNode, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
@@ -28,61 +23,12 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
-from domain.paging import CountKey, ListRequest, ParentPage
-from resolvers import lists
+from domain.paging import ListRequest
 from resolvers.cursors import encode
-from schema.connection import Connection
-from schema.field_decorators import Resolver
-from schema.field_decorators import field as resolved_field
+from schema.field_kinds import CHILDREN, DEFINITION, LEAN, ChildList, reads_attribute
 
 if TYPE_CHECKING:
     from resolvers.context import Context
-
-LEAN = "paygraph.lean"  # field metadata: the resolver takes only (root, info)
-RELATION = "paygraph.relation"  # field metadata: (id loader, attribute holding the key)
-CHILDREN = "paygraph.children"  # field metadata: a ChildList
-DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's origin
-
-
-def lean(description: str, **metadata: Any) -> Callable[[Resolver], StrawberryField]:
-    """Decorates a resolver taking its parent (`self` or a `strawberry.Parent`), or its
-    parent and `info`, that graphql-core calls directly; `metadata` tells the read
-    catalog what it reads (schema.compiled_plan)."""
-    return resolved_field(description=description, metadata={LEAN: True, **metadata})
-
-
-def lean_field(resolver: Callable[..., Any], description: str, **metadata: Any) -> Any:
-    """A field whose `resolver(root, info)` graphql-core calls directly."""
-    return strawberry.field(
-        resolver=resolver, description=description, metadata={LEAN: True, **metadata}
-    )
-
-
-# A connection, or an awaitable of it when its page is not loaded yet.
-PageOrPending: TypeAlias = "Connection[Any] | Awaitable[Connection[Any]]"
-
-
-@dataclass(frozen=True)
-class ChildList:
-    """A paged relation: `request` turns the field's (Python-named) arguments into the
-    ListRequest of every parent's page of `relation`."""
-
-    relation: str
-    request: Callable[..., ListRequest]
-
-    def page(self, context: Context, parent_id: int, request: ListRequest) -> PageOrPending:
-        """The parent's connection, at once when its page is loaded (prefetched), else
-        an awaitable of it."""
-        pending = getattr(context.loaders, self.relation).load(ParentPage(parent_id, request))
-        key = CountKey(self.relation, parent_id, request.where)
-        count = lists.counter(context, key)
-        if isinstance(pending, Future) and pending.done():
-            return Connection.of(pending.result(), request.window, count, key)
-
-        async def later() -> Connection[Any]:
-            return Connection.of(await pending, request.window, count, key)
-
-        return later()
 
 
 class ListRequests:
@@ -143,13 +89,8 @@ def use_lean_resolvers(schema: strawberry.Schema, graphql_schema: GraphQLSchema)
                 field.resolve = _child_list(requests, definition)
             elif is_node and name == "id":
                 field.resolve = global_id(type_.name)
-            elif getattr(field.resolve, "_is_default", False) and _reads_attribute(definition):
+            elif getattr(field.resolve, "_is_default", False) and reads_attribute(definition):
                 field.resolve = _attribute(definition.python_name)
-
-
-def _reads_attribute(definition: StrawberryField) -> bool:
-    """A field without resolver that reads its attribute the default way."""
-    return definition.is_basic_field and definition.default_resolver is getattr
 
 
 def _attribute(name: str) -> Callable[[Any, Any], Any]:
