@@ -102,8 +102,18 @@ def _concat(parts: Sequence[ColumnElement[Any] | str]) -> ColumnElement[str]:
     return func.concat(*elements, type_=Text)
 
 
-def _object(members: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[str]:
-    parts: list[ColumnElement[Any] | str] = ["{"]
+# Every object the statement writes opens with one of these instead of `{`: control
+# characters, which JSON text never holds raw (a string escapes them), so counting them
+# counts the answer's objects, which is what the query cost counts, without parsing it
+# (an object's `{` could not be told from one in a string). fetch puts `{` back.
+OBJECT = "\x02"
+AGGREGATE_OBJECT = "\x03"  # `aggregate` and a `groupBy` page, which cost more
+
+
+def _object(
+    members: Sequence[tuple[str, ColumnElement[Any]]], opener: str = OBJECT
+) -> ColumnElement[str]:
+    parts: list[ColumnElement[Any] | str] = [opener]
     for index, (key, value) in enumerate(members):
         parts.append(("," if index else "") + orjson.dumps(key).decode() + ":")
         parts.append(value)
@@ -119,6 +129,8 @@ def _integer(value: int) -> ColumnElement[int]:
 
 
 def _constant(value: Any) -> ColumnElement[str]:
+    if isinstance(value, dict | list):
+        raise NotCompiled("a constant object or list")  # its objects would not be counted
     return _literal(orjson.dumps(value).decode())
 
 
@@ -379,7 +391,7 @@ class Compiler:
     ) -> ColumnElement[str]:
         """`aggregate`: the list's rows measured per currency, as one group."""
         measured = measure_statement(table, None, conditions, (), None, "postgresql").subquery()
-        built = self._group_object(measured, (), p.GroupNodes(node.fields))
+        built = self._group_object(measured, (), p.GroupNodes(node.fields), AGGREGATE_OBJECT)
         # One group, so one row even when nothing is measured (`aggregate { __typename }`).
         return select(built).select_from(measured).having(true()).scalar_subquery()
 
@@ -522,13 +534,17 @@ class Compiler:
                 over_groups = True
             else:
                 raise NotCompiled(part)
-        built = _object(members)
+        built = _object(members, AGGREGATE_OBJECT)
         if not over_groups:
             return built
         return select(built).select_from(groups).scalar_subquery()
 
     def _group_object(
-        self, measured: FromClause, by: tuple[GroupKey, ...], nodes: p.GroupNodes
+        self,
+        measured: FromClause,
+        by: tuple[GroupKey, ...],
+        nodes: p.GroupNodes,
+        opener: str = OBJECT,
     ) -> ColumnElement[str]:
         members = []
         for key, part in nodes.fields:
@@ -545,7 +561,7 @@ class Compiler:
                 members.append((key, _concat(["[", aggregated, "]"])))
             else:
                 raise NotCompiled(part)
-        return _object(members)
+        return _object(members, opener)
 
     def _group_keys(
         self, measured: FromClause, by: tuple[GroupKey, ...], keys: p.Composite
@@ -658,10 +674,10 @@ class SqlCompiledReads:
         self._engine = engine
         self._scope = scope
 
-    async def fetch(self, root: p.Root) -> Any:
-        """The root field's answer as parsed JSON; None when the statement found no row
-        (a lookup of a missing or hidden row) or could not compute a value (a sum beyond
-        BigInt): the resolvers then say what that means."""
+    async def fetch(self, root: p.Root) -> p.Answer | None:
+        """The root field's answer; None when the statement found no row (a lookup of a
+        missing or hidden row) or could not compute a value (a sum beyond BigInt): the
+        resolvers then say what that means."""
         statement = _statement_of(root, self._scope)
         if statement is None:
             return None
@@ -681,7 +697,16 @@ class SqlCompiledReads:
             if str(error.sqlstate or "").startswith(DATA_EXCEPTION):
                 return None
             raise
-        return None if text is None else orjson.loads(text)
+        return None if text is None else _answer(text)
+
+
+def _answer(text: str) -> p.Answer:
+    """The statement's text with its objects counted and their `{` put back."""
+    objects, aggregates = text.count(OBJECT), text.count(AGGREGATE_OBJECT)
+    text = text.replace(OBJECT, "{")
+    if aggregates:
+        text = text.replace(AGGREGATE_OBJECT, "{")
+    return p.Answer(text, objects, aggregates)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,12 @@ key holds; `Fields` keeps the keys in response order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeAlias
+
+import orjson
 
 from domain.aggregates import GroupKey, GroupWindow
 from domain.paging import ListRequest
@@ -262,3 +265,36 @@ Node: TypeAlias = (
 Fields: TypeAlias = tuple[tuple[str, Node], ...]
 MoneyFields: TypeAlias = tuple[tuple[str, "MoneyPart | Constant | Composite"], ...]
 Root: TypeAlias = ListShape | Lookup
+
+
+class Answer(Mapping[str, Any]):
+    """A root field's answer as the statement wrote it: JSON text, and how many objects
+    it holds (`aggregates` of them an aggregate's: `aggregate`, a `groupBy` page), which
+    is what the query cost counts. The text goes into the response as it is; it is
+    parsed only when something reads it as a mapping (a test, say)."""
+
+    __slots__ = ("_value", "aggregates", "objects", "text")
+
+    def __init__(self, text: str, objects: int, aggregates: int) -> None:
+        self.text = text
+        self.objects = objects
+        self.aggregates = aggregates
+        self._value: dict[str, Any] | None = None
+
+    def parsed(self) -> dict[str, Any]:
+        """The answer as Python values (parsed once)."""
+        if self._value is None:
+            self._value = orjson.loads(self.text)
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parsed())
+
+    def __len__(self) -> int:
+        return len(self.parsed())
+
+    def __repr__(self) -> str:
+        return f"Answer({self.text!r})"

@@ -13,7 +13,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -60,6 +59,7 @@ from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
 from resolvers.context import Context
 from schema.app_schema import build_schema
+from schema.compiled_execution import encode
 from schema.query_cost import CostLimit
 from schema.uploads import upload_rule
 
@@ -144,7 +144,8 @@ class PayGraphGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         # orjson writes a page of 100 payments in 0.06 ms, the standard library in 0.9 ms;
         # the bytes are the same for ASCII text (orjson leaves other text unescaped UTF-8).
-        return orjson.dumps(data)
+        # Compiled answers go in as their statements wrote them.
+        return encode(data)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         """Strawberry's execution of one operation, within the request's deadline. When

@@ -8,12 +8,17 @@ switched off), a field is not covered, its arguments are refused, or its stateme
 finds nothing or stops on a data error (a lookup of a hidden row, a sum beyond BigInt),
 the field goes the resolvers' way, which answers exactly as before: its value, or its
 error at its path.
+
+A covered field's answer (domain.read_plan.Answer) is the statement's JSON text, which
+`encode` splices into the response without parsing it; only an answer holding cursors is
+parsed, to write them (`finish_cursors`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from graphql import GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
@@ -93,8 +98,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 parent_type, source, field_details_list, path, position_context
             )
             return await result if self.is_awaitable(result) else result
-        finish_cursors(plan, found)
-        return found
+        if not _has_cursors(plan):
+            return found  # the statement's text goes into the response as it is
+        value = found.parsed()
+        finish_cursors(plan, value)
+        return value
 
     def _plan_of(
         self, root_type: GraphQLObjectType, details: FieldDetailsList, key: str | int
@@ -120,6 +128,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 LOADER_OF_TYPE,
             )
         return self._planner
+
+
+def encode(response: Any) -> bytes:
+    """A response as JSON, compiled answers spliced in as their statements wrote them."""
+    return orjson.dumps(response, default=_spliced)
+
+
+def _spliced(value: Any) -> orjson.Fragment:
+    if isinstance(value, p.Answer):
+        return orjson.Fragment(value.text)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _strawberry_schema(schema: Any) -> Any:
@@ -153,6 +172,8 @@ def _holds_cursors(node: Any) -> bool:
         holds = _has_cursors(node.row)
     elif isinstance(node, p.ToOne | p.KeyRow):
         holds = _has_cursors(node.target)
+    elif isinstance(node, p.Lookup):
+        holds = _has_cursors(node.row)
     elif isinstance(
         node, p.RowShape | p.Composite | p.ListShape | p.Edges | p.Groups | p.GroupNodes
     ):

@@ -56,6 +56,7 @@ from graphql import (
 from domain.commission import Action
 from domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from domain.portfolio import EXCEPTION_STATUSES
+from domain.read_plan import Answer
 from domain.statuses import PaymentStatus
 from schema.document_lists import DEFAULT_DETAIL_LENGTH
 from schema.fields import DEFAULT_PER_PAGE
@@ -233,7 +234,9 @@ def _object(costly: tuple[tuple[str, Step], ...], data: dict[str, Any]) -> int:
         if value is None:
             continue
         below = step._costly
-        if isinstance(value, dict):
+        if isinstance(value, Answer):  # a compiled answer counted its objects itself
+            total += value.objects * OBJECT_COST + value.aggregates * AGGREGATE_COST
+        elif isinstance(value, dict):
             total += step.own + (_object(below, value) if below else 0)
         elif isinstance(value, list):
             total += _items(step, below, value)

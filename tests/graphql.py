@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,7 @@ from domain.principal import Credential, Principal
 from domain.reseller_payments import ResellerPayments
 from resolvers.context import Context
 from schema.app_schema import schema
+from schema.compiled_execution import encode
 
 
 def global_id(type_name: str, row_id: int) -> str:
@@ -83,7 +85,12 @@ async def execute(
         invoices=invoices,
         client_ip=client_ip,
     )
-    return await schema.execute(query, variable_values=variables, context_value=context)
+    result = await schema.execute(query, variable_values=variables, context_value=context)
+    if result.data is not None:
+        # As a client reads it: a compiled answer is the statement's JSON text until the
+        # response is written (schema.compiled_execution.encode).
+        result.data = orjson.loads(encode(result.data))
+    return result
 
 
 class StatementCounter:
