@@ -35,3 +35,5 @@ class Context:
     cost: Any = None
     # Runs compiled root fields (schema.compiled_execution); None: every field resolves.
     compiled: CompiledReads | None = None
+    # The root fields compiled statements answered, by response key: (field, plan).
+    compiled_roots: dict[str, tuple[str, Any]] = field(default_factory=dict)

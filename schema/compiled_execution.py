@@ -16,13 +16,18 @@ parsed, to write them (`finish_cursors`).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from domain import read_plan as p
 from domain.kept import KeptPerObject
@@ -98,11 +103,9 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 parent_type, source, field_details_list, path, position_context
             )
             return await result if self.is_awaitable(result) else result
-        if not _has_cursors(plan):
-            return found  # the statement's text goes into the response as it is
-        value = found.parsed()
-        finish_cursors(plan, value)
-        return value
+        name = field_details_list[0].node.name.value
+        self.context_value.compiled_roots[str(path.key)] = (name, plan)
+        return _value(plan, found)
 
     def _plan_of(
         self, root_type: GraphQLObjectType, details: FieldDetailsList, key: str | int
@@ -128,6 +131,96 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 LOADER_OF_TYPE,
             )
         return self._planner
+
+
+def _value(plan: p.Root, found: p.Answer) -> Any:
+    """The root field's value: the statement's text as it is, unless it holds cursors."""
+    if not _has_cursors(plan):
+        return found
+    value = found.parsed()
+    finish_cursors(plan, value)
+    return value
+
+
+class CompiledOperation(SchemaExtension):
+    """A query whose every root field compiled statements answered, the last time it came
+    with the same variables, is answered by those statements without graphql-core's
+    executor: its root fields' plans are kept, after the cost was taken (schema.query_cost,
+    before this extension), each is checked against the caller's permissions and fetched,
+    and the answers are the result. Anything else (a permission refused, a statement that
+    finds nothing or fails) leaves the operation to the executor, which answers and
+    reports as ever (CompiledExecutor). The document and its validation are the
+    extensions' before this one, and kept."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        kept = self._kept()
+        if kept is not None and kept.roots and context.result is None:
+            data = await _answered(context.context, kept.roots)
+            if data is not None:
+                context.result = GraphQLExecutionResult(data=data)
+                yield
+                return
+        yield
+        result = context.result
+        answered = getattr(context.context, "compiled_roots", None)
+        if kept is None or not answered or result is None or result.errors:
+            return
+        if isinstance(result.data, dict) and list(result.data) == list(answered):
+            kept.roots = tuple((key, *answered[key]) for key in result.data)
+
+    def _kept(self) -> _Operation | None:
+        context = self.execution_context
+        reads = getattr(context.context, "compiled", None)
+        document = context.graphql_document
+        if (
+            reads is None
+            or document is None
+            or context.operation_type is not StrawberryOperation.QUERY
+        ):
+            return None
+        try:
+            variables = orjson.dumps(context.variables or {}, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None  # not JSON (a Python caller's): planned by the executor each time
+        return _OPERATIONS.get_or_make(document, (context.operation_name, variables), _Operation)
+
+
+class _Operation:
+    """An operation with given variables: its root fields when compiled statements
+    answered them all, as (response key, field, plan)."""
+
+    __slots__ = ("roots",)
+
+    def __init__(self) -> None:
+        self.roots: tuple[tuple[str, str, p.Root], ...] = ()
+
+
+OPERATIONS_KEPT = 1024
+_OPERATIONS: KeptPerObject[_Operation] = KeptPerObject(OPERATIONS_KEPT)
+
+
+async def _answered(
+    context: Any, roots: tuple[tuple[str, str, p.Root], ...]
+) -> dict[str, Any] | None:
+    """Each root field's value from its statement; None when one may not be asked for by
+    the caller, or was not answered: the executor then runs the operation."""
+    if not all(allows(context.principal, f"Query.{name}") for _, name, _ in roots):
+        return None
+    reads = context.compiled
+    if len(roots) == 1:
+        try:
+            found: list[Any] = [await reads.fetch(roots[0][2])]
+        except Exception:  # the executor runs it again and reports the error at its path
+            return None
+    else:  # at once, as the executor runs root fields; each finishes either way
+        fetched = [reads.fetch(plan) for _, _, plan in roots]
+        found = await asyncio.gather(*fetched, return_exceptions=True)
+    answers = [answer for answer in found if isinstance(answer, p.Answer)]
+    if len(answers) != len(roots):
+        return None
+    pairs = zip(roots, answers, strict=True)
+    return {key: _value(plan, answer) for (key, _, plan), answer in pairs}
 
 
 def encode(response: Any) -> bytes:
