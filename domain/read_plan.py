@@ -279,12 +279,14 @@ class Answer(Mapping[str, Any]):
         self.text = text
         self.objects = objects
         self.aggregates = aggregates
-        self._value: dict[str, Any] | None = None
+        self._value: ParsedAnswer | None = None
 
     def parsed(self) -> dict[str, Any]:
-        """The answer as Python values (parsed once)."""
+        """The answer as Python values (parsed once), still counted as the statement
+        counted it."""
         if self._value is None:
-            self._value = orjson.loads(self.text)
+            self._value = ParsedAnswer(orjson.loads(self.text))
+            self._value.objects, self._value.aggregates = self.objects, self.aggregates
         return self._value
 
     def __getitem__(self, key: str) -> Any:
@@ -298,3 +300,13 @@ class Answer(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Answer({self.text!r})"
+
+
+class ParsedAnswer(dict[str, Any]):
+    """An answer parsed, for Python to write in it (its cursors): a plain mapping that
+    keeps the statement's count of its objects, so the query cost is not counted again
+    object by object."""
+
+    __slots__ = ("aggregates", "objects")
+    objects: int
+    aggregates: int

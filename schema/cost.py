@@ -56,7 +56,7 @@ from graphql import (
 from domain.commission import Action
 from domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from domain.portfolio import EXCEPTION_STATUSES
-from domain.read_plan import Answer
+from domain.read_plan import Answer, ParsedAnswer
 from domain.statuses import PaymentStatus
 from schema.document_lists import DEFAULT_DETAIL_LENGTH
 from schema.fields import DEFAULT_PER_PAGE
@@ -234,7 +234,7 @@ def _object(costly: tuple[tuple[str, Step], ...], data: dict[str, Any]) -> int:
         if value is None:
             continue
         below = step._costly
-        if isinstance(value, Answer):  # a compiled answer counted its objects itself
+        if isinstance(value, Answer | ParsedAnswer):  # counted by its statement
             total += value.objects * OBJECT_COST + value.aggregates * AGGREGATE_COST
         elif isinstance(value, dict):
             total += step.own + (_object(below, value) if below else 0)
