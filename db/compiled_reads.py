@@ -362,7 +362,7 @@ class Compiler:
         request: ListRequest,
         meta: p.Composite,
     ) -> ColumnElement[str]:
-        """Document 003's `meta`, as schema.connection.Connection.meta writes it."""
+        """The invoice payments API's `meta`, as schema.connection.Connection.meta writes it."""
         window = request.window
         if isinstance(window, Offset):
             current, per_page = window.offset // window.limit + 1, window.limit

@@ -466,7 +466,7 @@ def _commission(w: _World, at: datetime) -> None:
 
 
 def _shipments(w: _World, payment: Row, parts: int) -> None:
-    """Shipment detail rows (document 000's details) splitting the payment's amount."""
+    """Shipment detail rows (commission payouts) splitting the payment's amount."""
     rng = w.ctx.rng
     for part in _split(rng, payment["amount"], parts):
         carrier = rng.choice(tuple(CARRIERS))
@@ -570,8 +570,8 @@ def _acquiring(w: _World, at: datetime) -> None:
 
 def _reseller(w: _World, at: datetime) -> None:
     """A reseller customer's payment order: an expired one was open for three days; one
-    still waiting has no expiration date (document 002's own example has none), so the
-    server's expiry job leaves the demo as generated; a completed one was taken by a
+    still waiting has no expiration date (the reseller completion API's own example has
+    none), so the server's expiry job leaves the demo as generated; a completed one was taken by a
     manager."""
     rng = w.ctx.rng
     status = w.ctx.pick(RESELLER_STATUSES, RESELLER_WEIGHTS)

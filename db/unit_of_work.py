@@ -119,7 +119,7 @@ class SqlCommissionRecords(_Records, PayoutAttemptRecords):
 
 
 class SqlPaymentRecords(_Records):
-    """Reseller (document 002) and invoice (document 003) payment writes."""
+    """Reseller completion and invoice payment writes."""
 
     async def reseller_payment_for_update(
         self, reseller_id: int, document_number: str

@@ -42,7 +42,7 @@ class ReadScope:
 
 
 def visible_payment_kinds(permissions: Set[str]) -> frozenset[PaymentKind] | None:
-    """`view-payments` reads every kind; document 000's `view-partner-payments` reads
+    """`view-payments` reads every kind; the commission payouts API's `view-partner-payments` reads
     partner commission payments only; neither reads none."""
     if VIEW_PAYMENTS in permissions:
         return None

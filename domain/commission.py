@@ -1,4 +1,4 @@
-"""The commission payout lifecycle (document 000) as data: one row per action, naming
+"""The commission payout lifecycle as data: one row per action, naming
 who may take it, from which statuses, to which status, under which extra rules and
 with which side effects. The mutations, `Payment.availableTransitions` and the README's
 diagram all read this table; nothing else decides whether an action is allowed.

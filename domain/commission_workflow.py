@@ -71,7 +71,7 @@ class CommissionWorkflow:
 
     async def available(self, principal: Principal, payment_id: int) -> list[Availability]:
         """What the caller may do with the payment, seen through the workflow's own scope:
-        for a caller that may act on a payment without reading it (document 000 lets
+        for a caller that may act on a payment without reading it (the commission payouts API lets
         `pay-partners-payments` alone reject documents)."""
         async with self._units(write_scope(principal)) as uow:
             try:

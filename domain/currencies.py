@@ -199,7 +199,7 @@ def currency(code: str) -> Currency:
 
 
 def currency_by_numeric(numeric: int) -> Currency:
-    """Look a currency up by its ISO numeric code (document 001's `currencyId`)."""
+    """Look a currency up by its ISO numeric code (the partner portfolio API's `currencyId`)."""
     try:
         return _BY_NUMERIC[numeric]
     except KeyError:

@@ -76,31 +76,31 @@ class InvalidState(DomainError):
 
 
 class PartnerNotFound(NotFound):
-    """Document 001's PartnerNotFound."""
+    """The partner portfolio API's PartnerNotFound."""
 
     code = "PARTNER_NOT_FOUND"
 
 
 class InvalidDateRange(BadUserInput):
-    """Document 001's InvalidDateRange: a range that ends before it starts."""
+    """The partner portfolio API's InvalidDateRange: a range that ends before it starts."""
 
     code = "INVALID_DATE_RANGE"
 
 
 class PaymentDocumentNotFound(NotFound):
-    """Document 002's PAYMENT-001: no payment has this document number."""
+    """The reseller completion API's PAYMENT-001: no payment has this document number."""
 
     code = "PAYMENT-001"
 
 
 class PaymentMethodNotFound(NotFound):
-    """Document 002's PAYMENT-002: no payment method has this id."""
+    """The reseller completion API's PAYMENT-002: no payment method has this id."""
 
     code = "PAYMENT-002"
 
 
 class PaymentCurrencyMismatch(BadUserInput):
-    """Document 002's PAYMENT-003: the given currency is not the payment's."""
+    """The reseller completion API's PAYMENT-003: the given currency is not the payment's."""
 
     code = "PAYMENT-003"
 
@@ -174,7 +174,7 @@ class PaymentTotalMismatch(BadUserInput):
 
 
 class ValidationFailed(DomainError):
-    """Document 003's 422: every invalid field with its messages, `{field: [messages]}`
+    """The invoice payments API's 422: every invalid field with its messages, `{field: [messages]}`
     in `extensions.errors`, keyed by the argument path (`input.amount`)."""
 
     code = "VALIDATION_FAILED"

@@ -1,4 +1,4 @@
-"""Document 003's rules for payments recorded against invoices, as pure functions: what
+"""The invoice payments API's rules for payments recorded against invoices, as pure functions: what
 a create, change, delete or authorization writes, or every field that is wrong.
 
 - A payment needs an invoice that takes payments (not a draft, not void).
@@ -73,7 +73,7 @@ class PaymentInput:
 
 @dataclass(slots=True)
 class Problems:
-    """Document 003's 422 body: `{field: [messages]}`, in the order found."""
+    """The invoice payments API's 422 body: `{field: [messages]}`, in the order found."""
 
     prefix: str
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))

@@ -1,4 +1,4 @@
-"""Document 003's use cases: record, change, delete and authorize payments against
+"""The invoice payments API's use cases: record, change, delete and authorize payments against
 invoices. Each runs in one transaction that locks the invoice, writes the payment, its
 audit event and its ledger postings, and brings the invoice's paid amount and status in
 line with its live payments."""

@@ -61,12 +61,14 @@ PAYMENT = _listing(
     catalog.PAYMENT,
     {
         "id": _own_id("Payment"),
-        "tenant_id": Scalar("", K.ID, "Tenant (document 003's host_id).", target="Tenant"),
+        "tenant_id": Scalar(
+            "", K.ID, "Tenant (the invoice payments API's host_id).", target="Tenant"
+        ),
         "kind": Scalar("", K.ENUM, "Lifecycle.", sortable=True, enum=PaymentKind),
         "status": Scalar(
             "",
             K.ENUM,
-            "Status (document 000's status / payment_status).",
+            "Status (the commission payouts API's status / payment_status).",
             sortable=True,
             enum=PaymentStatus,
         ),
@@ -78,45 +80,57 @@ PAYMENT = _listing(
         "currency": Scalar("", K.CODE, "ISO 4217 code.", sortable=True),
         "authorized": Scalar("", K.BOOLEAN, "Whether it was authorized."),
         "reference": _text("Partner-supplied reference.", nullable=True, sortable=True),
-        "document_number": _text("Payment number (document 002).", nullable=True),
+        "document_number": _text("Payment number (reseller completion).", nullable=True),
         "tracking_id": _text("Partner-supplied tracking id.", nullable=True),
         "description": _text("Free-text description.", nullable=True),
         "payment_date": Scalar(
-            "", K.DATE, "Value date (document 003's date).", nullable=True, sortable=True
+            "",
+            K.DATE,
+            "Value date (the invoice payments API's date).",
+            nullable=True,
+            sortable=True,
         ),
         "period_start": Scalar(
             "",
             K.DATE,
-            "Commission period start (document 000's startDate).",
+            "Commission period start (the commission payouts API's startDate).",
             nullable=True,
             sortable=True,
         ),
         "period_end": Scalar(
             "",
             K.DATE,
-            "Commission period end (document 000's endDate).",
+            "Commission period end (the commission payouts API's endDate).",
             nullable=True,
             sortable=True,
         ),
         "paid_at": Scalar("", K.DATETIME, "When it was paid.", nullable=True, sortable=True),
         "created_at": _created(),
         "updated_at": _updated(),
-        "partner_id": _id("Partner", "Partner (document 000's partner_id)."),
+        "partner_id": _id("Partner", "Partner (the commission payouts API's partner_id)."),
         "merchant_id": _id("Merchant", "Merchant."),
         "terminal_id": _id("Terminal", "Terminal."),
-        "company_id": _id("Company", "Company (document 000's company_id)."),
-        "user_id": _id("User", "Partner user (document 000's userId)."),
-        "invoice_id": _id("Invoice", "Invoice (document 003's invoice_id)."),
-        "sender_id": _id("Address", "Paying address (document 003's sender_id)."),
-        "receiver_id": _id("Address", "Receiving address (document 003's receiver_id)."),
+        "company_id": _id("Company", "Company (the commission payouts API's company_id)."),
+        "user_id": _id("User", "Partner user (the commission payouts API's userId)."),
+        "invoice_id": _id("Invoice", "Invoice (the invoice payments API's invoice_id)."),
+        "sender_id": _id("Address", "Paying address (the invoice payments API's sender_id)."),
+        "receiver_id": _id(
+            "Address", "Receiving address (the invoice payments API's receiver_id)."
+        ),
         "payment_method_id": _id("PaymentMethod", "Payment method."),
-        "authorized_by_id": _id("User", "Authorizing user (document 003's authorized_by_id)."),
+        "authorized_by_id": _id(
+            "User", "Authorizing user (the invoice payments API's authorized_by_id)."
+        ),
     },
     {
         "partner": ("Partner", ("partner_id",), "Payments whose partner matches."),
         "merchant": ("Merchant", ("merchant_id",), "Payments whose merchant matches."),
         "company": ("Company", ("company_id",), "Payments whose company matches."),
-        "user": ("User", ("user_id",), "Payments whose partner user matches (000's name)."),
+        "user": (
+            "User",
+            ("user_id",),
+            "Payments whose partner user matches (the commission payouts API's name).",
+        ),
         "authorized_by": ("User", ("authorized_by_id",), "Payments whose authorizer matches."),
         "invoice": ("Invoice", ("invoice_id",), "Payments whose invoice matches."),
         "sender": ("Address", ("sender_id",), "Payments whose sender matches."),
@@ -124,7 +138,7 @@ PAYMENT = _listing(
         "address": (
             "Address",
             ("sender_id", "receiver_id"),
-            "Payments whose sender or receiver matches (document 003's address).",
+            "Payments whose sender or receiver matches (the invoice payments API's address).",
         ),
         "payment_method": (
             "PaymentMethod",
@@ -177,8 +191,8 @@ PAYMENT_DETAIL = _listing(
     catalog.PAYMENT_DETAIL,
     {
         "id": _own_id("PaymentDetail"),
-        "partner_id": _id("Partner", "Partner (document 000's partner_id)."),
-        "carrier": _text("Carrier (document 000's carrier LIKE).", sortable=True),
+        "partner_id": _id("Partner", "Partner (the commission payouts API's partner_id)."),
+        "carrier": _text("Carrier (the commission payouts API's carrier LIKE).", sortable=True),
         "tracking_number": _text("Carrier tracking number.", nullable=True),
         "shipment_reference": _text("Shipment reference.", nullable=True),
         "amount": Scalar("", K.AMOUNT, "Amount in minor units.", sortable=True),
@@ -251,7 +265,7 @@ USER = _listing(
     catalog.USER,
     {
         "id": _own_id("User"),
-        "name": _text("Full name (document 000's name LIKE).", sortable=True),
+        "name": _text("Full name (the commission payouts API's name LIKE).", sortable=True),
         "email": _text("E-mail address.", sortable=True),
         "role": Scalar("", K.ENUM, "ADMIN, PARTNER or MANAGER.", enum=UserRole),
         "partner_id": _id("Partner", "Partner of a partner user."),
@@ -277,7 +291,9 @@ ACCOUNTING_TRANSACTION = _listing(
         "direction": Scalar("", K.ENUM, "DEBIT or CREDIT.", enum=LedgerDirection),
         "amount": Scalar("", K.AMOUNT, "Amount in minor units (always positive)."),
         "currency": Scalar("", K.CODE, "ISO 4217 code."),
-        "payment_id": _id("Payment", "Payment that posted it (document 003's payment_id)."),
+        "payment_id": _id(
+            "Payment", "Payment that posted it (the invoice payments API's payment_id)."
+        ),
         "invoice_id": _id("Invoice", "Invoice of that payment."),
     },
     {

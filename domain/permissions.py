@@ -1,7 +1,7 @@
 """Permission names and the permission matrix: which permission each operation needs.
 
-Document 000's three names and its per-endpoint table are kept exactly as written there
-(approving a document needs only `view-partner-payments`; rejecting one needs
+The commission payouts API's three names and its per-endpoint table are kept exactly as
+written there (approving a document needs only `view-partner-payments`; rejecting one needs
 `pay-partners-payments`). PayGraph's own names cover the other areas. The GraphQL edge
 refuses to start if a root field has no row here, so no operation can go unguarded.
 """
@@ -67,55 +67,67 @@ def _read(source: str) -> Rule:
 OPERATIONS: Mapping[str, Rule] = {
     "Query.viewer": _rule("PayGraph: who is calling"),
     "Query.node": _read("PayGraph: any object by global ID"),
-    "Query.payment": _read("000 GET /partner-payments; 003 GET /payments/{id}"),
-    "Query.payments": _read("000 GET /partner-payments; 003 GET /payments"),
-    "Query.invoice": _read("003 GET /invoices/{id}"),
-    "Query.invoices": _read("003 invoices"),
-    "Query.address": _read("003 addresses"),
-    "Query.addresses": _read("003 addresses"),
-    "Query.partner": _read("001 GET /partners/{id}/payments"),
-    "Query.partners": _read("001 partners"),
-    "Query.partnerPayments": _rule("000 GET /partner-payments", VIEW_PARTNER_PAYMENTS),
-    "Query.reseller": _read("002 resellers"),
-    "Query.accountingTransactions": _read("003 GET /accounting_transactions"),
+    "Query.payment": _read(
+        "commission payouts: GET /partner-payments; invoice payments: GET /payments/{id}"
+    ),
+    "Query.payments": _read(
+        "commission payouts: GET /partner-payments; invoice payments: GET /payments"
+    ),
+    "Query.invoice": _read("invoice payments: GET /invoices/{id}"),
+    "Query.invoices": _read("invoice payments: invoices"),
+    "Query.address": _read("invoice payments: addresses"),
+    "Query.addresses": _read("invoice payments: addresses"),
+    "Query.partner": _read("partner portfolio: GET /partners/{id}/payments"),
+    "Query.partners": _read("partner portfolio: partners"),
+    "Query.partnerPayments": _rule(
+        "commission payouts: GET /partner-payments", VIEW_PARTNER_PAYMENTS
+    ),
+    "Query.reseller": _read("reseller completion: resellers"),
+    "Query.accountingTransactions": _read("invoice payments: GET /accounting_transactions"),
     "Mutation.requestPartnerPayment": _rule(
-        "PayGraph: a partner user requests its commission payout (000 generated -> "
+        "PayGraph: a partner user requests its commission payout (commission payouts: generated -> "
         "payment_requested)",
         REQUEST_PARTNER_PAYMENTS,
     ),
     "Mutation.addPaymentDocument": _rule(
-        "PayGraph: a partner user uploads a document for review (000 documents)",
+        "PayGraph: a partner user uploads a document for review (commission payouts: documents)",
         REQUEST_PARTNER_PAYMENTS,
     ),
     "Mutation.approvePaymentDocument": _rule(
-        "000 PATCH /partner-payments/{paymentId}/documents/{documentId}/approve",
+        "commission payouts: PATCH /partner-payments/{paymentId}/documents/{documentId}/approve",
         VIEW_PARTNER_PAYMENTS,
     ),
     "Mutation.rejectPaymentDocument": _rule(
-        "000 PATCH /partner-payments/{paymentId}/documents/{documentId}/reject",
+        "commission payouts: PATCH /partner-payments/{paymentId}/documents/{documentId}/reject",
         PAY_PARTNERS_PAYMENTS,
     ),
     "Mutation.payPartnerPayment": _rule(
-        "000 PUT /partner-payments/{id}/pay", PAY_PARTNERS_PAYMENTS
+        "commission payouts: PUT /partner-payments/{id}/pay", PAY_PARTNERS_PAYMENTS
     ),
     "Mutation.rejectPartnerPayment": _rule(
-        "000 PUT /partner-payments/{id}/reject", PAY_PARTNERS_PAYMENTS
+        "commission payouts: PUT /partner-payments/{id}/reject", PAY_PARTNERS_PAYMENTS
     ),
     "Mutation.markPartnerPaymentAsPaid": _rule(
-        "000 PATCH /partner-payments/{id}/mark-as-paid", MARK_PARTNER_PAYMENTS_PAID
+        "commission payouts: PATCH /partner-payments/{id}/mark-as-paid", MARK_PARTNER_PAYMENTS_PAID
     ),
     "Mutation.sendPaymentToInternalReview": _rule(
-        "000 PATCH /partner-payments/{id}/send-to-internal-review", PAY_PARTNERS_PAYMENTS
+        "commission payouts: PATCH /partner-payments/{id}/send-to-internal-review",
+        PAY_PARTNERS_PAYMENTS,
     ),
     "Mutation.completePayment": _rule(
-        "002 POST /resellers/{reseller_id}/payments/{document_id}", COMPLETE_PAYMENTS
+        "reseller completion: POST /resellers/{reseller_id}/payments/{document_id}",
+        COMPLETE_PAYMENTS,
     ),
-    "Mutation.completePaymentById": _rule("002 complete payment by ID", COMPLETE_PAYMENTS),
-    "Mutation.createPayment": _rule("003 POST /payments", MANAGE_PAYMENTS),
-    "Mutation.createInvoicePayment": _rule("003 POST /invoices/{id}/payments", MANAGE_PAYMENTS),
-    "Mutation.updatePayment": _rule("003 PATCH /payments/{id}", MANAGE_PAYMENTS),
-    "Mutation.deletePayment": _rule("003 DELETE /payments/{id}", MANAGE_PAYMENTS),
-    "Mutation.authorizePayment": _rule("003 authorized flag", AUTHORIZE_PAYMENTS),
+    "Mutation.completePaymentById": _rule(
+        "reseller completion: complete payment by ID", COMPLETE_PAYMENTS
+    ),
+    "Mutation.createPayment": _rule("invoice payments: POST /payments", MANAGE_PAYMENTS),
+    "Mutation.createInvoicePayment": _rule(
+        "invoice payments: POST /invoices/{id}/payments", MANAGE_PAYMENTS
+    ),
+    "Mutation.updatePayment": _rule("invoice payments: PATCH /payments/{id}", MANAGE_PAYMENTS),
+    "Mutation.deletePayment": _rule("invoice payments: DELETE /payments/{id}", MANAGE_PAYMENTS),
+    "Mutation.authorizePayment": _rule("invoice payments: authorized flag", AUTHORIZE_PAYMENTS),
 }
 
 

@@ -1,4 +1,4 @@
-"""Document 001's view of a partner's estate: its acquiring payments, in a window of
+"""The partner portfolio API's view of a partner's estate: its acquiring payments, in a window of
 creation times, optionally of one status."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ DEFAULT_PORTFOLIO_PAGE_SIZE = 50
 def portfolio_filter(
     from_date: datetime | None, to_date: datetime | None, status: PaymentStatus | None
 ) -> Filter:
-    """The payments document 001 lists; InvalidDateRange when `fromDate` is after
+    """The payments the partner portfolio API lists; InvalidDateRange when `fromDate` is after
     `toDate` (both bounds are inclusive). A moment without an offset is UTC."""
     if from_date is not None:
         from_date = parse_datetime(from_date, "fromDate")
@@ -47,11 +47,11 @@ def portfolio_filter(
 
 
 def commission_filter() -> Filter:
-    """Document 000 lists commission payments only."""
+    """The commission payouts API lists commission payments only."""
     return Condition("kind", Op.EQ, PaymentKind.COMMISSION.value)
 
 
-# Document 001's exception monitoring: the statuses of problem payments.
+# The partner portfolio API's exception monitoring: the statuses of problem payments.
 EXCEPTION_STATUSES: tuple[PaymentStatus, ...] = (PaymentStatus.INVALID, PaymentStatus.UNDERPAID)
 BASIS_POINTS = 10_000
 
@@ -67,7 +67,7 @@ class StatusShare:
 
 @dataclass(frozen=True, slots=True)
 class PortfolioKpis:
-    """Document 001's KPIs over a window: volume and average ticket per currency (in
+    """The partner portfolio API's KPIs over a window: volume and average ticket per currency (in
     `total`), the status mix, and the exceptions (every exception status, empty or not)."""
 
     total: Group

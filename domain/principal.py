@@ -7,8 +7,8 @@ from enum import StrEnum
 
 
 class Credential(StrEnum):
-    JWT = "jwt"  # an admin or partner user's bearer token (document 000)
-    API_TOKEN = "api_token"  # a reseller manager's X-Api-Token (document 002)
+    JWT = "jwt"  # an admin or partner user's bearer token (commission payouts)
+    API_TOKEN = "api_token"  # a reseller manager's X-Api-Token (reseller completion)
 
 
 class AccessScope(StrEnum):

@@ -66,7 +66,7 @@ class MoneyPart(Enum):
 
 @dataclass(frozen=True, slots=True)
 class MoneyShape:
-    """An object made of one amount and its currency (Money, document 001's amounts):
+    """An object made of one amount and its currency (Money, the partner portfolio API's amounts):
     null when the amount is."""
 
     amount: str  # column
@@ -99,7 +99,7 @@ class ToOne:
 
 
 class PagePart(Enum):
-    CURRENT_PAGE = "current_page"  # document 003's meta: 1-based page, null by cursor
+    CURRENT_PAGE = "current_page"  # the invoice payments API's meta: 1-based page, null by cursor
     PER_PAGE = "per_page"
     HAS_NEXT = "has_next"
     HAS_PREVIOUS = "has_previous"

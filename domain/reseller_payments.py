@@ -1,4 +1,4 @@
-"""Document 002: a reseller customer's payment that a manager completes because it was
+"""Reseller completion: a reseller customer's payment that a manager completes because it was
 paid elsewhere, by its document number or by its id; and its expiry.
 
 The lifecycle is WAITING_FOR_PAYMENT -> COMPLETED | EXPIRED, and EXPIRED -> COMPLETED.
@@ -38,7 +38,7 @@ logger = logging.getLogger("paygraph.reseller")
 
 S = PaymentStatus
 COMPLETABLE = frozenset({S.WAITING_FOR_PAYMENT, S.EXPIRED})
-# Document 002's 422 text, word for word.
+# The reseller completion API's 422 text, word for word.
 NOT_COMPLETABLE = 'Only payments with "waiting for payment/expired" status can be completed'
 DOCUMENT_NOT_FOUND = "Required parameter document_id is not found"
 METHOD_NOT_FOUND = "Required parameter payment_method_id is not found"
@@ -77,8 +77,8 @@ class Completion:
 def complete(
     payment: e.Payment, method: e.PaymentMethod, completion: Completion, actor: Actor, now: datetime
 ) -> Outcome:
-    """Checks in document 002's order after the lookups: currency (PAYMENT-003), total,
-    then the status (its 422)."""
+    """Checks in the reseller completion API's order after the lookups: currency
+    (PAYMENT-003), total, then the status (its 422)."""
     given = completion.currency_code
     if given is not None and given.strip().upper() != payment.currency:
         raise PaymentCurrencyMismatch(CURRENCY_MISMATCH, field="currencyCode")
@@ -187,7 +187,7 @@ class ResellerPayments:
         completion: Completion,
         idempotency_key: str,
     ) -> Settled:
-        """Document 002's POST /resellers/{reseller_id}/payments/{document_id}."""
+        """The reseller completion API's POST /resellers/{reseller_id}/payments/{document_id}."""
         scope = completion_scope(principal)
         number = document_number.strip()
 

@@ -1,5 +1,6 @@
-"""A partner's monthly statement (document 001: "generate a single report summarizing all
-payments, then aggregate by merchant and currency for settlement reconciliation").
+"""A partner's monthly statement (the partner portfolio API asks to "generate a single
+report summarizing all payments, then aggregate by merchant and currency for settlement
+reconciliation").
 
 The statement generator pulls the payments through the gateway and tallies them here,
 with the same measures as the gateway's own aggregates (domain.aggregates); then it

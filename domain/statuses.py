@@ -8,14 +8,14 @@ from enum import StrEnum
 class PaymentKind(StrEnum):
     """Selects the lifecycle a payment follows (one per source document)."""
 
-    COMMISSION = "commission"  # document 000: partner commission payouts
-    ACQUIRING = "acquiring"  # document 001: partner -> merchant -> terminal payments
-    RESELLER = "reseller"  # document 002: reseller customers' payments
-    INVOICE = "invoice"  # document 003: ERP payments against invoices
+    COMMISSION = "commission"  # the commission payouts API: partner commission payouts
+    ACQUIRING = "acquiring"  # the partner portfolio API: partner -> merchant -> terminal payments
+    RESELLER = "reseller"  # the reseller completion API: reseller customers' payments
+    INVOICE = "invoice"  # the invoice payments API: ERP payments against invoices
 
 
 class PaymentStatus(StrEnum):
-    # commission (document 000)
+    # commission (commission payouts)
     GENERATED = "generated"
     PAYMENT_REQUESTED = "payment_requested"
     DOCUMENTS_REJECTED = "documents_rejected"
@@ -25,7 +25,7 @@ class PaymentStatus(StrEnum):
     PAYMENT_REJECTED = "payment_rejected"
     PAID = "paid"
     MANUALLY_PAID = "manually_paid"  # the document's `manually-paid`
-    # acquiring (document 001)
+    # acquiring (partner portfolio)
     CREATED = "created"
     PROCESSING = "processing"
     COMPLETED = "completed"  # also the reseller lifecycle's final state
@@ -33,11 +33,11 @@ class PaymentStatus(StrEnum):
     UNDERPAID = "underpaid"
     OVERPAID = "overpaid"
     REFUNDED = "refunded"
-    # reseller (document 002)
+    # reseller (reseller completion)
     WAITING_FOR_PAYMENT = "waiting_for_payment"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
-    # invoice (document 003)
+    # invoice (invoice payments)
     RECORDED = "recorded"
     DELETED = "deleted"
 

@@ -78,7 +78,7 @@ class CommissionRecords(Protocol):
 
 
 class PaymentRecords(Protocol):
-    """What the reseller (document 002) and invoice (document 003) payment writes read
+    """What the reseller completion and invoice payment writes read
     and write. Lookups are limited to the unit of work's scope; `*_for_update` rows stay
     locked until the transaction ends."""
 
@@ -87,7 +87,7 @@ class PaymentRecords(Protocol):
     async def reseller_payment_for_update(
         self, reseller_id: int, document_number: str
     ) -> e.Payment | None:
-        """The reseller's payment with this document number (document 002's
+        """The reseller's payment with this document number (the reseller completion API's
         document_id)."""
         ...
 

@@ -104,7 +104,7 @@ def build_workflows(
 
 
 def reseller_payments(writes: AsyncEngine, retention: timedelta) -> ResellerPayments:
-    """Document 002's use cases over the write engine (the server's, and `paygraph
+    """The reseller completion API's use cases over the write engine (the server's, and `paygraph
     expire`'s)."""
     return ResellerPayments(
         partial(SqlUnitOfWork, writes),

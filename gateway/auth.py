@@ -1,4 +1,4 @@
-"""Bearer JWT verification (document 000): the token's claims become the request's
+"""Bearer JWT verification (commission payouts): the token's claims become the request's
 Principal.
 
 Algorithms are pinned by configuration, never read from the token. HMAC (HS256 with a

@@ -1,4 +1,4 @@
-"""The requester's IP address (document 002's requester_ip): the TCP peer's, unless the
+"""The requester's IP address (reseller completion's requester_ip): the TCP peer's, unless the
 peer is a configured trusted proxy, in which case X-Forwarded-For is read from the right,
 skipping the trusted proxies it lists, and the first other address is the client. A
 header from an untrusted peer is ignored: anyone can write one."""

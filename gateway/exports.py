@@ -1,5 +1,5 @@
 """POST /exports/payments: every payment matching a filter, streamed as CSV or NDJSON
-(document 000's `report=true`, without its 1,000-row cap).
+(the commission payouts API's `report=true`, without its 1,000-row cap).
 
 The body is a GraphQL document with variables selecting `payments` (or
 `partnerPayments`), or the filter as JSON (`{"filter", "sort", "columns", "format"}`);

@@ -102,7 +102,7 @@ class Settings:
     payouts: PayoutSettings = field(default_factory=PayoutSettings)
     slack_channel: str | None = None
     # Who the "commission payment rejected" Slack message mentions, per environment
-    # (document 000's SLACK_PARTNER_PAYMENT_MENTIONS.commissionPaymentRejected).
+    # (the commission payouts API's SLACK_PARTNER_PAYMENT_MENTIONS.commissionPaymentRejected).
     slack_rejection_mentions: tuple[str, ...] = ()
     idempotency_retention_hours: int = MIN_KEY_RETENTION_HOURS
     storage_dir: str = "./var/documents"

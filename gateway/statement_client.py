@@ -234,7 +234,7 @@ MORE_DETAILS = GraphQLRequest(
 
 
 def month_filter(month: Month) -> dict[str, Any]:
-    """The statement's payments: document 001's acquiring payments created in the month."""
+    """The statement's payments: a partner's acquiring payments created in the month."""
     return window_filter((month.first_moment, month.last_moment))
 
 

@@ -82,5 +82,5 @@ async def reseller(context: Context, given: str) -> e.Partner:
 
 
 def as_reseller(partner: e.Partner | None) -> e.Partner | None:
-    """A partner read as document 002's reseller: only one of kind RESELLER is."""
+    """A partner read as the reseller completion API's reseller: only one of kind RESELLER is."""
     return partner if partner is not None and partner.kind is PartnerKind.RESELLER else None

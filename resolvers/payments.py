@@ -1,4 +1,4 @@
-"""Document 002's completions and document 003's invoice payment mutations: read the
+"""Reseller completions and invoice payment mutations: read the
 arguments, call the use case with the caller, hand back what it returns."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def reference(type_name: str, given: str | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class PaymentFields:
-    """Document 003's fields as the schema read them."""
+    """The invoice payments API's fields as the schema read them."""
 
     amount: int | None = None
     currency: str | None = None
@@ -77,8 +77,8 @@ class PaymentFields:
 def _completion(
     context: Context, payment_method_id: str, total: int | None, currency_code: str | None
 ) -> Completion:
-    # An id that does not parse names no row: the use case refuses it in document 002's
-    # order (the caller first, then PAYMENT-001, then PAYMENT-002).
+    # An id that does not parse names no row: the use case refuses it in the reseller
+    # completion API's order (the caller first, then PAYMENT-001, then PAYMENT-002).
     method = reference("PaymentMethod", payment_method_id)
     return Completion(method or NO_ROW, total, currency_code, context.client_ip)
 

@@ -7,7 +7,7 @@ repeats a relation: a Node's `id`; a field without resolver whose attribute is a
 of its type's table; `databaseId`; enums; `to_one` relations (their loader and key);
 `ChildList` connections (their relation and the request their resolver builds); root
 lookups and root lists (their loader, relation and request); the money fields marked
-with their columns; document 001's partner page and `groupBy`. Arguments are converted
+with their columns; the partner portfolio API's partner page and `groupBy`. Arguments are converted
 and checked exactly as the resolvers do it, so a field whose arguments are refused is
 not compiled: the resolver path answers it, with its error at its path.
 """
@@ -39,7 +39,9 @@ ROOT_LIST = "paygraph.root_list"  # (relation, request(**arguments)): schema.fie
 LOOKUP = "paygraph.lookup"  # (id loader, row id(**arguments)): schema.query
 MONEY = "paygraph.money"  # (amount column, currency column): a Money field
 AMOUNTS = "paygraph.amounts"  # {field: (amount column, currency column)}: PaymentAmounts
-PARTNER_PAGE = "paygraph.partner_page"  # (relation, request(**arguments)): document 001
+PARTNER_PAGE = (
+    "paygraph.partner_page"  # (relation, request(**arguments)): the partner portfolio API
+)
 GROUPS = "paygraph.groups"  # (by, window) of (**arguments): groupBy
 AGGREGATE = "paygraph.aggregate"  # a list's `aggregate`
 

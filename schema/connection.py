@@ -1,4 +1,4 @@
-"""Relay-style cursor connections over a domain Page, with document 003's page meta."""
+"""Relay-style cursor connections over a domain Page, with the invoice payments API's page meta."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class PageInfo:
     )
 
 
-@strawberry.type(description="Page numbers of a list (document 003's `meta`).")
+@strawberry.type(description="Page numbers of a list (the invoice payments API's `meta`).")
 class PageMeta:
     current_page: int | None = strawberry.field(
         description="1-based number of this page; null when paging by cursor."
@@ -80,7 +80,7 @@ class Connection(Generic[NodeT]):
     async def total_count(self) -> int:
         return await self.count()
 
-    @field(description="Page numbers of this list (document 003's `meta`).")
+    @field(description="Page numbers of this list (the invoice payments API's `meta`).")
     def meta(self) -> PageMeta:
         window = self.window
         if isinstance(window, Offset):

@@ -79,7 +79,7 @@ AGGREGATE_TYPES = frozenset(
 )
 PER_CURRENCY_TYPES = frozenset({"CurrencyMeasure", "PortfolioVolume"})
 LIST_BOUNDS: dict[tuple[str, str], int] = {
-    ("Payment", "invoices"): 1,  # document 002's list of the one invoice
+    ("Payment", "invoices"): 1,  # the reseller completion API's list of the one invoice
     ("Payment", "availableTransitions"): len(Action),
     ("Portfolio", "statusMix"): len(PaymentStatus),
     ("Portfolio", "exceptions"): len(EXCEPTION_STATUSES),

@@ -31,11 +31,16 @@ if TYPE_CHECKING:
 DEFAULT_DETAIL_LENGTH = 100
 
 Start: TypeAlias = Annotated[
-    int | None, strawberry.argument(description="Offset of the first row (document 000's start).")
+    int | None,
+    strawberry.argument(
+        description="Offset of the first row (the commission payouts API's start)."
+    ),
 ]
 Length: TypeAlias = Annotated[
     int | None,
-    strawberry.argument(description="Rows to return, at most 200 (document 000's length)."),
+    strawberry.argument(
+        description="Rows to return, at most 200 (the commission payouts API's length)."
+    ),
 ]
 SortBy: TypeAlias = Annotated[
     str | None,
@@ -82,7 +87,9 @@ def document_sort(
 PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
 
 
-@strawberry.type(description="Document 000's list of commission payments: offset paging.")
+@strawberry.type(
+    description="The commission payouts API's list of commission payments: offset paging."
+)
 class PartnerPaymentList(MeasuredList):
     data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
     start: int = strawberry.field(description="Offset of the first row.")
@@ -94,7 +101,7 @@ class PartnerPaymentList(MeasuredList):
         return await self.count()
 
 
-@strawberry.type(description="Document 001's page of a partner's payments.")
+@strawberry.type(description="The partner portfolio API's page of a partner's payments.")
 class PortfolioPage(MeasuredList):
     data: list[PaymentRef] = strawberry.field(description="The payments of this page.")
     page: int = strawberry.field(description="0-based page number.")
@@ -106,7 +113,7 @@ class PortfolioPage(MeasuredList):
         return await self.count()
 
 
-@strawberry.enum(description="What document 001's partner payment list sorts by.")
+@strawberry.enum(description="What the partner portfolio API's partner payment list sorts by.")
 class PortfolioSortField(Enum):
     CREATED = "created_at"
     UPDATED = "updated_at"
@@ -124,7 +131,7 @@ def portfolio_request(
     status: PaymentStatus | None = None,
     filter: Any = None,
 ) -> ListRequest:
-    """Document 001's page of a partner's payments as a list request."""
+    """The partner portfolio API's page of a partner's payments as a list request."""
     window = Offset.of_page(page, page_size, first_page=0, page_arg="page", size_arg="pageSize")
     return request_of(
         "Payment",
@@ -170,7 +177,7 @@ async def portfolio_page(
 def partner_payments_request(
     filter: Any, sort_by: str | None, sort_type: str | None, *, offset: Offset | None = None
 ) -> ListRequest:
-    """Document 000's list: commission payments, newest first unless `sortBy` /
+    """The commission payouts API's list: commission payments, newest first unless `sortBy` /
     `sortType` say otherwise."""
     return request_of(
         "Payment",

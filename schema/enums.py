@@ -62,7 +62,7 @@ CommissionAction = commission.Action
 strawberry.enum(
     CommissionAction,
     name="CommissionAction",
-    description="An action of the commission payout workflow (document 000).",
+    description="An action of the commission payout workflow.",
 )
 
 TransitionBlock = commission.Block

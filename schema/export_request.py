@@ -260,7 +260,7 @@ def _python_name(name: str) -> str:
 
 
 def _row_fields(selection: SelectionSetNode | None, fragments: Fragments) -> list[str]:
-    """Field names under `nodes`, `edges { node }` or `data` (document 000's list),
+    """Field names under `nodes`, `edges { node }` or `data` (the commission payouts API's list),
     through fragments."""
     for item in _fields(selection, fragments):
         if item.name.value in ("nodes", "data"):

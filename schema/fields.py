@@ -46,7 +46,7 @@ Before: TypeAlias = Annotated[
 
 PageNumber: TypeAlias = Annotated[
     int | None,
-    strawberry.argument(description="1-based page number (document 003); pages by offset."),
+    strawberry.argument(description="1-based page number (invoice payments); pages by offset."),
 ]
 PerPage: TypeAlias = Annotated[
     int | None,
@@ -76,7 +76,7 @@ def sort_arg(type_name: str) -> Any:
 
 
 def page_offset(page: int | None, per_page: int | None) -> Offset | None:
-    """Document 003's page/perPage as an offset window, or None when neither is given."""
+    """The invoice payments API's page/perPage as an offset window, or None without them."""
     if page is None and per_page is None:
         return None
     return Offset.of_page(
@@ -209,7 +209,7 @@ def child_connection(relation: ToMany[Any], node: Any, description: str) -> Any:
 
 
 def root_connection(root: RootList[Any], node: Any, description: str) -> Any:
-    """A root list (of GraphQL type `node`): the shared arguments plus document 003's
+    """A root list (of GraphQL type `node`): the shared arguments plus the invoice payments API's
     `page` / `perPage`."""
     type_name = root.table.type_name
 

@@ -54,17 +54,19 @@ class Money:
         )
 
 
-@strawberry.type(description="An amount as document 001 writes it.")
+@strawberry.type(description="An amount as the partner portfolio API writes it.")
 class CurrencyAmount:
     amount: int = strawberry.field(description="Minor units.", graphql_type=BigInt)
     amount_precision: int = strawberry.field(description="Decimal places of the currency.")
     currency_id: int = strawberry.field(description="ISO 4217 numeric code, e.g. 840.")
 
 
-@strawberry.type(description="One of a payment's amounts, in document 001's shape and as Money.")
+@strawberry.type(
+    description="One of a payment's amounts, in the partner portfolio API's shape and as Money."
+)
 class PaymentAmount:
     in_payment_currency: CurrencyAmount = strawberry.field(
-        description="The amount in the payment's currency (document 001)."
+        description="The amount in the payment's currency (partner portfolio)."
     )
     money: Money = strawberry.field(description="The same amount as Money.")
 
@@ -88,7 +90,9 @@ class PaymentAmount:
         return cls(in_payment_currency=shape, money=view)
 
 
-@strawberry.type(description="Document 001's `amounts`: requested, paid and settleable.")
+@strawberry.type(
+    description="The partner portfolio API's `amounts`: requested, paid and settleable."
+)
 class PaymentAmounts:
     requested: PaymentAmount = strawberry.field(description="What was asked for.")
     paid: PaymentAmount | None = strawberry.field(description="What was paid, when known.")

@@ -67,7 +67,7 @@ class Query:
     payments = root_connection(
         catalog.PAYMENTS,
         Payment,
-        "Payments: by cursor, or by `page`/`perPage` (document 003).",
+        "Payments: by cursor, or by `page`/`perPage` (invoice payments).",
     )
 
     @field(description="One invoice.", metadata=lookup("Invoice"), graphql_type=Invoice | None)
@@ -77,7 +77,7 @@ class Query:
     invoices = root_connection(
         catalog.INVOICES,
         Invoice,
-        "Invoices: by cursor, or by `page`/`perPage` (document 003).",
+        "Invoices: by cursor, or by `page`/`perPage` (invoice payments).",
     )
 
     @field(description="One address.", metadata=lookup("Address"), graphql_type=Address | None)
@@ -87,7 +87,7 @@ class Query:
     addresses = root_connection(
         catalog.ADDRESSES,
         Address,
-        "Addresses: by cursor, or by `page`/`perPage` (document 003).",
+        "Addresses: by cursor, or by `page`/`perPage` (invoice payments).",
     )
 
     @field(description="One partner.", metadata=lookup("Partner"), graphql_type=Partner | None)
@@ -100,7 +100,7 @@ class Query:
 
     @field(
         description=(
-            "One reseller (document 002): a partner of kind RESELLER; NOT_FOUND for any "
+            "One reseller (reseller completion): a partner of kind RESELLER; NOT_FOUND for any "
             "other partner or one outside the caller's scope."
         ),
         graphql_type=Reseller | None,
@@ -111,13 +111,13 @@ class Query:
     accounting_transactions = root_connection(
         catalog.ACCOUNTING_TRANSACTIONS,
         AccountingTransaction,
-        "Ledger lines (document 003's accounting transactions): by cursor, or by "
+        "Ledger lines (the invoice payments API's accounting transactions): by cursor, or by "
         "`page`/`perPage`; filter by payment, invoice, account, direction or currency.",
     )
 
     @field(
         description=(
-            "Document 000: commission payments with offset paging (`start`, `length`), "
+            "Commission payouts: commission payments with offset paging (`start`, `length`), "
             "newest first unless `sortBy` / `sortType` say otherwise."
         )
     )

@@ -1,4 +1,4 @@
-"""Reseller managers' API tokens (document 002's X-Api-Token), stored only as hashes."""
+"""Reseller managers' API tokens (reseller completion's X-Api-Token), stored as hashes."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ class Currency(Base):
 
 
 class Tenant(Base):
-    """A tenant domain (document 003's host_id); every business row belongs to one."""
+    """A tenant domain (the invoice payments API's host_id); every business row belongs to one."""
 
     __tablename__ = "tenant"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -117,7 +117,7 @@ class User(Base):
 
 
 class Account(Base):
-    """A reseller's customer account (document 002's account_id)."""
+    """A reseller's customer account (the reseller completion API's account_id)."""
 
     __tablename__ = "account"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -128,7 +128,7 @@ class Account(Base):
 
 
 class Address(Base):
-    """A sender or receiver of payments (document 003)."""
+    """A sender or receiver of payments (invoice payments)."""
 
     __tablename__ = "address"
     __table_args__ = (Index(None, "tenant_id", "name"),)

@@ -165,7 +165,7 @@ class Payment(Base):
 
 
 class PaymentDetail(Base):
-    """A detail row of a payment, e.g. one shipment (document 000)."""
+    """A detail row of a payment, e.g. one shipment (commission payouts)."""
 
     __tablename__ = "payment_detail"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Document 000's commission payout workflow, one mutation per transition. Errors are
+"""The commission payout workflow, one mutation per transition. Errors are
 top-level GraphQL errors with `extensions.code` (INVALID_STATE carries the current
 `status` and the `reason`); payloads carry the payment as it now is."""
 
@@ -53,7 +53,10 @@ class PaymentTransitionPayload:
     payment: e.Payment = strawberry.field(
         description="The payment as it now is.", graphql_type=Payment
     )
-    success: bool = strawberry.field(default=True, description="Always true (documents 000, 002).")
+    success: bool = strawberry.field(
+        default=True,
+        description="Always true (as in the commission payouts and reseller completion APIs).",
+    )
 
 
 @strawberry.type(
@@ -66,7 +69,10 @@ class PaymentSettlementPayload:
     replayed: bool = strawberry.field(
         description="True when this answer replays an earlier request with the same key."
     )
-    success: bool = strawberry.field(default=True, description="Always true (documents 000, 002).")
+    success: bool = strawberry.field(
+        default=True,
+        description="Always true (as in the commission payouts and reseller completion APIs).",
+    )
 
 
 @strawberry.type(description="The uploaded document and its payment.")
@@ -136,10 +142,10 @@ class CommissionMutations:
 
     @mutation(
         description=(
-            "Approve a document (document 000: needs view-partner-payments). Allowed while "
-            "the payment is PAYMENT_REQUESTED, DOCUMENTS_REJECTED, UNDER_REVIEW or "
-            "PAYMENT_REJECTED. When every required document is approved the payment "
-            "becomes APPROVED_FOR_PAYMENT and Slack hears of it."
+            "Approve a document (as in the commission payouts API, it needs "
+            "view-partner-payments). Allowed while the payment is PAYMENT_REQUESTED, "
+            "DOCUMENTS_REJECTED, UNDER_REVIEW or PAYMENT_REJECTED. When every required "
+            "document is approved the payment becomes APPROVED_FOR_PAYMENT and Slack hears of it."
         )
     )
     async def approve_payment_document(

@@ -1,5 +1,5 @@
-"""Document 002's completion of reseller payments and document 003's payments against
-invoices. Errors are top-level GraphQL errors with `extensions.code`; document 003's
+"""Reseller completion, and invoice payments: payments against
+invoices. Errors are top-level GraphQL errors with `extensions.code`; the invoice payments API's
 422 arrives as VALIDATION_FAILED with `extensions.errors` = `{field path: [messages]}`."""
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ from schema.scalars import BigInt
 MethodIdArg = Annotated[
     strawberry.ID,
     strawberry.argument(
-        description="The payment method (document 002's payment_method_id); PAYMENT-002 if none."
+        description=(
+            "The payment method (the reseller completion API's payment_method_id); "
+            "PAYMENT-002 if none."
+        )
     ),
 ]
 TotalArg = Annotated[
@@ -46,7 +49,9 @@ CurrencyCodeArg = Annotated[
 ]
 
 
-@strawberry.input(description="Document 003's payment fields; every one may be left out.")
+@strawberry.input(
+    description="The invoice payments API's payment fields; every one may be left out."
+)
 class InvoicePaymentInput:
     amount: BigInt | None = strawberry.field(
         default=None,
@@ -69,7 +74,8 @@ class InvoicePaymentInput:
         default=None, description="The receiving address; the invoice's issuer by default."
     )
     payment_date: date | None = strawberry.field(
-        default=None, description="Value date (document 003's date): today (UTC) by default."
+        default=None,
+        description="Value date (the invoice payments API's date): today (UTC) by default.",
     )
     sent_at: datetime | None = strawberry.field(default=None, description="When it was sent.")
     received_at: datetime | None = strawberry.field(
@@ -83,7 +89,9 @@ class InvoicePaymentInput:
     )
 
 
-@strawberry.input(description="A payment against an invoice (document 003's POST /payments).")
+@strawberry.input(
+    description="A payment against an invoice (the invoice payments API's POST /payments)."
+)
 class CreatePaymentInput(InvoicePaymentInput):
     invoice_id: strawberry.ID | None = strawberry.field(
         default=None, description="The invoice paid: required (`can't be blank` otherwise)."
@@ -92,8 +100,8 @@ class CreatePaymentInput(InvoicePaymentInput):
 
 @strawberry.input(
     description=(
-        "A change to an invoice payment (document 003's PATCH): the fields given change. "
-        "When what it books changes (a new amount, currency, or a date with another FX "
+        "A change to an invoice payment (the invoice payments API's PATCH): the fields given "
+        "change. When what it books changes (a new amount, currency, or a date with another FX "
         "rate), the old posting is reversed, the new one booked and the authorization "
         "cleared."
     )
@@ -135,7 +143,7 @@ def _fields(data: Any) -> PaymentFields:
 class PaymentMutations:
     @mutation(
         description=(
-            "Document 002: complete a reseller customer's payment by its number, when it "
+            "Reseller completion: complete a reseller customer's payment by its number, when it "
             "was paid elsewhere. For managers (X-Api-Token) and tenant admins with "
             "complete-payments; the reseller must be the manager's own or one below it. "
             "Only WAITING_FOR_PAYMENT and EXPIRED payments (INVALID_STATE otherwise)."
@@ -167,7 +175,7 @@ class PaymentMutations:
             )
         )
 
-    @mutation(description="Document 002: complete a reseller payment by its id.")
+    @mutation(description="Reseller completion: complete a reseller payment by its id.")
     async def complete_payment_by_id(
         self,
         info: Info,
@@ -185,7 +193,7 @@ class PaymentMutations:
 
     @mutation(
         description=(
-            "Document 003: record a payment against an invoice, with its ledger posting; "
+            "Invoice payments: record a payment against an invoice, with its ledger posting; "
             "the invoice's paid amount and status follow."
         )
     )
@@ -203,7 +211,9 @@ class PaymentMutations:
             )
         )
 
-    @mutation(description="Document 003's nested create: a payment against the given invoice.")
+    @mutation(
+        description="The invoice payments API's nested create: a payment against the given invoice."
+    )
     async def create_invoice_payment(
         self,
         info: Info,
@@ -219,7 +229,7 @@ class PaymentMutations:
             )
         )
 
-    @mutation(description="Document 003: change an invoice payment.")
+    @mutation(description="Invoice payments: change an invoice payment.")
     async def update_payment(
         self,
         info: Info,
@@ -232,13 +242,13 @@ class PaymentMutations:
 
     @mutation(
         description=(
-            "Document 003: delete an invoice payment. It stays readable as DELETED with its "
+            "Invoice payments: delete an invoice payment. It stays readable as DELETED with its "
             "ledger, whose posting is reversed; the invoice no longer counts it."
         )
     )
     async def delete_payment(self, info: Info, id: PaymentIdArg) -> PaymentTransitionPayload:
         return moved(await resolve.delete_payment(info.context, id))
 
-    @mutation(description="Document 003: authorize an invoice payment, recording who and when.")
+    @mutation(description="Invoice payments: authorize an invoice payment, recording who and when.")
     async def authorize_payment(self, info: Info, id: PaymentIdArg) -> PaymentTransitionPayload:
         return moved(await resolve.authorize_payment(info.context, id))

@@ -1,4 +1,4 @@
-"""Invoices and the addresses that send and receive payments (document 003)."""
+"""Invoices and the addresses that send and receive payments (invoice payments)."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ class Partner(relay.Node):
 
     @field(
         description=(
-            "Document 001: the partner's acquiring payments across all its merchants and "
+            "Partner portfolio: the partner's acquiring payments across all its merchants and "
             "terminals, by 0-based page, newest first unless sorted otherwise."
         ),
         metadata={PARTNER_PAGE: (catalog.PAYMENTS_OF_PARTNER.name, portfolio_request)},
@@ -123,7 +123,7 @@ class Partner(relay.Node):
 
     @field(
         description=(
-            "Document 001's portfolio KPIs over the partner's acquiring payments created "
+            "Portfolio KPIs (partner portfolio) over the partner's acquiring payments created "
             "between `fromDate` and `toDate` (inclusive; INVALID_DATE_RANGE when reversed)."
         )
     )

@@ -124,7 +124,7 @@ class Payment(relay.Node):
     authorized: bool = strawberry.field(description="Whether the payment was authorized.")
     authorized_at: datetime | None = strawberry.field(description="When it was authorized.")
     document_number: str | None = strawberry.field(
-        description="Payment number (document 002's document_id)."
+        description="Payment number (the reseller completion API's document_id)."
     )
     reference: str | None = strawberry.field(description="Partner-supplied reference.")
     tracking_id: str | None = strawberry.field(description="Partner-supplied tracking id.")
@@ -133,7 +133,7 @@ class Payment(relay.Node):
     period_start: date | None = strawberry.field(description="Commission period start.")
     period_end: date | None = strawberry.field(description="Commission period end.")
     cutoff_date: date | None = strawberry.field(description="Earliest payout date.")
-    payment_date: date | None = strawberry.field(description="Value date (document 003).")
+    payment_date: date | None = strawberry.field(description="Value date (invoice payments).")
     approved_for_payment_at: datetime | None = strawberry.field(
         description="When every required document was approved."
     )
@@ -143,7 +143,7 @@ class Payment(relay.Node):
     closed_at: datetime | None = strawberry.field(description="When it was completed.")
     expiration_date: datetime | None = strawberry.field(description="When it expires unpaid.")
     requester_ip: str | None = strawberry.field(
-        description="Address the completion request came from (document 002)."
+        description="Address the completion request came from (reseller completion)."
     )
     deleted_at: datetime | None = strawberry.field(
         description="When an invoice payment was deleted (its status is then DELETED)."
@@ -157,7 +157,7 @@ class Payment(relay.Node):
         return Money.of(payment.requested)
 
     @lean(
-        "Requested, paid and settleable amounts (document 001).",
+        "Requested, paid and settleable amounts (partner portfolio).",
         **{
             AMOUNTS: {
                 "requested": ("amount", "currency"),
@@ -192,15 +192,15 @@ class Payment(relay.Node):
     def discount_amount(payment: strawberry.Parent[e.Payment]) -> Money | None:
         return Money.of(payment.discount)
 
-    @lean("The amount as entered, in its own currency, before conversion (003).")
+    @lean("The amount as entered, in its own currency, before conversion (invoice payments).")
     @staticmethod
     def original_amount(payment: strawberry.Parent[e.Payment]) -> Money | None:
         return Money.of(payment.original)
 
     @field(
         description=(
-            "Detail rows (e.g. shipments; document 000's /details). Pages by cursor, or by "
-            "`start`/`length` offsets with `sortBy`/`sortType` as the document does."
+            "Detail rows (e.g. shipments; the commission payouts API's /details). Pages by "
+            "cursor, or by `start`/`length` offsets with `sortBy`/`sortType` as that API does."
         ),
         metadata={CHILDREN: DETAILS},
         graphql_type=Connection[PaymentDetail],
@@ -245,8 +245,8 @@ class Payment(relay.Node):
 
     @field(
         description=(
-            "Document 002's `invoices` relationship: the invoice this payment settles, "
-            "as a list (empty when there is none)."
+            "The reseller completion API's `invoices` relationship: the invoice this payment "
+            "settles, as a list (empty when there is none)."
         ),
         graphql_type=list[Invoice],
     )
@@ -256,7 +256,7 @@ class Payment(relay.Node):
         return [] if invoice is None else [invoice]
 
     @field(
-        description="The reseller whose customer owes this payment (document 002).",
+        description="The reseller whose customer owes this payment (reseller completion).",
         graphql_type=Reseller | None,
     )
     @staticmethod
@@ -267,13 +267,15 @@ class Payment(relay.Node):
         return as_reseller(partner)
 
     account = to_one(
-        catalog.ACCOUNT_OF_PAYMENT, Account, "The reseller customer's account (document 002)."
+        catalog.ACCOUNT_OF_PAYMENT,
+        Account,
+        "The reseller customer's account (reseller completion).",
     )
 
     fx_rate = to_one(
         catalog.FX_RATE_OF_PAYMENT,
         FxRate,
-        "The rate `amount` was converted at from `originalAmount` (document 003), "
+        "The rate `amount` was converted at from `originalAmount` (invoice payments), "
         "when the payment was made in another currency than its invoice's.",
     )
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 PaymentRef = Annotated["Payment", strawberry.lazy("schema.types.payment")]
 
 
-@strawberry.type(description="A detail row of a payment, e.g. one shipment (document 000).")
+@strawberry.type(description="A detail row of a payment, e.g. one shipment (commission payouts).")
 class PaymentDetail(relay.Node):
     is_type_of = entity_type_check(e.PaymentDetail)
     id: relay.NodeID[int]

@@ -1,4 +1,4 @@
-"""Document 001's portfolio KPIs for one partner over a window of creation times: volume,
+"""Portfolio KPIs (partner portfolio) for one partner over a window of creation times: volume,
 count and average ticket per currency, the status mix, the exceptions (INVALID and
 UNDERPAID) and the same per merchant. Two GROUP BY statements, whatever the size of the
 portfolio: by status and currency (everything but the merchants is its roll-up), and by
@@ -113,7 +113,7 @@ class PortfolioMerchantPage:
 
 @strawberry.type(
     description=(
-        "Document 001's portfolio KPIs: the partner's acquiring payments created in the "
+        "Portfolio KPIs (partner portfolio): the partner's acquiring payments created in the "
         "window (both bounds inclusive), measured per currency."
     )
 )
@@ -139,7 +139,11 @@ class Portfolio:
         kpis = await self._kpis(info)
         return [PortfolioStatus.of(share) for share in kpis.status_mix]
 
-    @field(description="Document 001's exception monitoring: INVALID and UNDERPAID, always both.")
+    @field(
+        description=(
+            "The partner portfolio API's exception monitoring: INVALID and UNDERPAID, always both."
+        )
+    )
     async def exceptions(self, info: Info) -> list[PortfolioStatus]:
         kpis = await self._kpis(info)
         return [PortfolioStatus.of(share) for share in kpis.exceptions]

@@ -1,6 +1,6 @@
-"""Document 002's side of the graph: resellers (partners of kind RESELLER, seen through
+"""The reseller completion side of the graph: resellers (partners of kind RESELLER, seen through
 their customers' payments), their customers' accounts, and the FX rates that convert
-document 003's payments."""
+invoice payments."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ else:
 RESELLER_KIND = Condition("kind", Op.EQ, PaymentKind.RESELLER.value)
 
 
-@strawberry.type(description="A reseller's customer account (document 002's account).")
+@strawberry.type(
+    description="A reseller's customer account (the reseller completion API's account)."
+)
 class Account(relay.Node):
     is_type_of = entity_type_check(e.Account)
     id: relay.NodeID[int]
@@ -72,7 +74,7 @@ class Account(relay.Node):
 
 @strawberry.type(
     description=(
-        "A reseller (document 002): a partner of kind RESELLER, with its customers' "
+        "A reseller (reseller completion): a partner of kind RESELLER, with its customers' "
         "accounts and payments. A manager sees its own reseller and every one below it."
     )
 )
@@ -85,7 +87,7 @@ class Reseller:
     def id(reseller: strawberry.Parent[e.Partner]) -> strawberry.ID:
         return strawberry.ID(encode("Partner", reseller.id))
 
-    @field(description="Numeric id, as document 002's reseller_id.")
+    @field(description="Numeric id, as the reseller completion API's reseller_id.")
     @staticmethod
     def database_id(reseller: strawberry.Parent[e.Partner]) -> int:
         return int(reseller.id)

@@ -142,7 +142,7 @@ def test_document_000_names_its_permissions_exactly() -> None:
 def test_document_000_table_row(endpoint: str, operation: str, permission: str) -> None:
     rule = OPERATIONS[operation]
     assert endpoint in rule.source
-    assert rule.source.startswith("000 ")
+    assert rule.source.startswith("commission payouts: ")
     authorize(caller(permission), operation)
     # PayGraph's view-payments reads too; nothing else stands in for the document's name.
     assert rule.any_of - {VIEW_PAYMENTS} == {permission}
