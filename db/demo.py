@@ -142,7 +142,7 @@ class Scale:
 
     The default keeps the parties few and scaled mildly with the payments, with detail
     rows and documents on commission payouts only (what the features need). `BENCH` is the
-    benchmark's dataset (bench/README): three tenants, a fixed number of partners and
+    benchmark's dataset (docs/benchmarks.md): three tenants, a fixed number of partners and
     merchants, detail rows and documents on every payment, and partners whose business
     follows 1/rank, so a portfolio page of 200 has a partner big enough to fill it.
     """

@@ -1,7 +1,8 @@
 """The commission payout lifecycle as data: one row per action, naming
 who may take it, from which statuses, to which status, under which extra rules and
-with which side effects. The mutations, `Payment.availableTransitions` and the README's
-diagram all read this table; nothing else decides whether an action is allowed.
+with which side effects. The mutations, `Payment.availableTransitions` and the diagram
+in docs/commission-payouts.md all read this table; nothing else decides whether an
+action is allowed.
 
     generated --request_payment--> payment_requested --approve_document (every required
     document approved)--> approved_for_payment --pay--> payout_in_progress --the provider
@@ -409,8 +410,8 @@ _SYSTEM_LABELS = {
 
 
 def diagram() -> str:
-    """The lifecycle as a Mermaid state diagram, drawn from TRANSITIONS (the README shows
-    it; a test keeps the two equal)."""
+    """The lifecycle as a Mermaid state diagram, drawn from TRANSITIONS (docs/commission-payouts.md
+    shows it; a test keeps the two equal)."""
     order = {status: index for index, status in enumerate(PaymentStatus)}
     lines = ["stateDiagram-v2", "    [*] --> generated"]
     for transition in TRANSITIONS.values():

@@ -1,7 +1,7 @@
 """The one cost function: what an operation may cost, from its document and variables
 before anything runs, and what it did cost, from the data it returned.
 
-The rules (the README's "Query cost and throttling" shows them at work):
+The rules (docs/query-cost.md shows them at work):
 
 - An object costs 1 and a scalar or enum 0. A mutation's root field costs
   `MUTATION_COST` and an aggregate (`aggregate`, `groupBy`, `portfolio`,
