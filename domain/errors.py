@@ -52,7 +52,7 @@ class AmountOutOfRange(DomainError):
 
 
 class InvalidState(DomainError):
-    """The object is not in a state that allows the action (the documents' 422).
+    """The object is not in a state that allows the action (the REST APIs' 422).
     `status` names the current status; `reason` says which rule refused."""
 
     code = "INVALID_STATE"

@@ -401,7 +401,7 @@ def build_sort(
 
 def sort_field_named(listing: Listing, text: str, *, path: str) -> str:
     """A sortable field given by name in any of `createdAt`, `created_at`, `CREATED_AT`
-    (the documents' `sortBy` strings)."""
+    (the REST APIs' `sortBy` strings)."""
     wanted = text.replace("_", "").lower()
     for name in listing.sortable:
         if name.replace("_", "") == wanted:
@@ -411,7 +411,7 @@ def sort_field_named(listing: Listing, text: str, *, path: str) -> str:
 
 
 def sort_direction_named(text: str, *, path: str) -> bool:
-    """True for descending: the documents' `sortType` / `sortDirection` strings."""
+    """True for descending: the REST APIs' `sortType` / `sortDirection` strings."""
     lowered = text.strip().lower()
     if lowered in ("asc", "desc"):
         return lowered == "desc"

@@ -1,5 +1,5 @@
 """What each listable type can be filtered and sorted by: the one catalogue behind the
-GraphQL filter inputs, the sort enums, the SQL compiler and the documents' `sortBy`
+GraphQL filter inputs, the sort enums, the SQL compiler and the REST APIs' `sortBy`
 strings. Every sortable field has an index on PostgreSQL (migration 0003)."""
 
 from __future__ import annotations

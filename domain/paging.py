@@ -2,7 +2,7 @@
 
 Two windows serve every list shape: a keyset window (Relay's first/after, last/before:
 positions are sort-key values, so inserting rows never shifts a cursor) and an offset
-window (the documents' start/length and page/pageSize). Both are capped at 200 rows.
+window (the REST APIs' start/length and page/pageSize). Both are capped at 200 rows.
 """
 
 from __future__ import annotations

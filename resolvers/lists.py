@@ -1,5 +1,5 @@
 """Turn a list field's arguments into one checked ListRequest, whatever the shape the
-field speaks (Relay cursors, the documents' offsets or page numbers), and load pages and
+field speaks (Relay cursors, the REST APIs' offsets or page numbers), and load pages and
 counts through the request's loaders."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def list_request(
     before: str | None = None,
     offset: Offset | None = None,
 ) -> ListRequest:
-    """The request of a list field; `offset` (from the documents' paging arguments) and
+    """The request of a list field; `offset` (from the REST APIs' paging arguments) and
     the Relay cursor arguments are alternatives, never mixed."""
     order = order or ordering(listing, None)
     if offset is not None:

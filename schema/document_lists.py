@@ -1,4 +1,4 @@
-"""The source documents' own list arguments (offsets, `sortBy` strings) and their
+"""The REST APIs' own list arguments (offsets, `sortBy` strings) and their
 results, over the shared list machinery."""
 
 from __future__ import annotations
