@@ -42,6 +42,7 @@ LEDGER = table_of(m.AccountingTransaction)
 OUTBOX = table_of(m.Outbox)
 INVOICE = table_of(m.Invoice)
 FX = table_of(m.FxRate)
+TENANT = table_of(m.Tenant)
 KEYS = table_of(m.IdempotencyKey)
 
 
@@ -165,6 +166,10 @@ class SqlPaymentRecords(_Records):
         )
         row = (await self._connection.execute(statement)).first()
         return None if row is None else rm.FX_RATE.build(row)  # type: ignore[no-any-return]
+
+    async def base_currency(self) -> str:
+        statement = select(TENANT.c.base_currency).where(TENANT.c.id == self._scope.tenant_id)
+        return str((await self._connection.execute(statement)).scalar_one())
 
     async def create(
         self, values: Mapping[str, object], outcome: Outcome, actor: Actor, now: datetime

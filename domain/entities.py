@@ -26,6 +26,7 @@ class Tenant:
     id: int
     slug: str
     name: str
+    base_currency: str  # what a conversion without a direct FX rate goes through
     created_at: datetime
 
 
@@ -173,7 +174,8 @@ class Payment:
     discount_amount: int | None
     original_amount: int | None
     original_currency: str | None
-    fx_rate_id: int | None
+    fx_rate_id: int | None  # the (first leg's) rate original_amount was converted at
+    fx_rate_from_base_id: int | None  # the second leg's, base -> currency, when crossed
     partner_id: int | None
     merchant_id: int | None
     terminal_id: int | None

@@ -4,8 +4,10 @@ a create, change, delete or authorization writes, or every field that is wrong.
 - A payment needs an invoice that takes payments (not a draft, not void).
 - Its amount is an integer number of minor units greater than 0.
 - Its currency is the invoice's, or the amount is converted into the invoice's currency
-  at the FX rate effective on the payment date; the entered amount and currency and the
-  rate stay on the payment (`original_amount`, `original_currency`, `fx_rate_id`).
+  at the FX rate effective on the payment date; without a direct rate, through the
+  tenant's base currency in two legs (domain.fx). The entered amount and currency and
+  the rates stay on the payment (`original_amount`, `original_currency`, `fx_rate_id`,
+  and for a second leg `fx_rate_from_base_id`).
 - It may not take the invoice's paid amount above its total.
 - Each booking is a balanced posting: cash in, receivables down, and across currencies a
   conversion account that balances each currency on its own. A change reverses the
@@ -23,7 +25,7 @@ from enum import StrEnum
 from domain import entities as e
 from domain.currencies import ISO_4217
 from domain.errors import InvalidState, NotFound, ValidationFailed
-from domain.fx import Conversion, convert
+from domain.fx import Conversion, Leg, Route, convert_along, units_along
 from domain.ledger import LedgerLine, Posting, transfer
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.outcomes import Actor, Outcome
@@ -98,7 +100,7 @@ class References:
 @dataclass(frozen=True, slots=True)
 class Booking:
     """What a payment books: the amount in the invoice's currency and, when converted,
-    the amount as entered and the rate."""
+    the amount as entered and the rates of the conversion's legs."""
 
     amount: Money
     conversion: Conversion | None = None
@@ -109,22 +111,31 @@ class Booking:
 
     def values(self) -> dict[str, object]:
         conversion = self.conversion
+        rate_ids = conversion.rate_ids if conversion else ()
         return {
             "amount": self.amount.amount,
             "currency": self.amount.currency,
             "original_amount": conversion.original.amount if conversion else None,
             "original_currency": conversion.original.currency if conversion else None,
-            "fx_rate_id": conversion.rate.id if conversion else None,
+            "fx_rate_id": rate_ids[0] if rate_ids else None,
+            "fx_rate_from_base_id": rate_ids[1] if len(rate_ids) > 1 else None,
         }
 
 
 def booking_of(payment: e.Payment) -> Booking:
-    """The booking a stored payment made (its rate is only needed by id)."""
+    """The booking a stored payment made (its rates are only needed by id, and the base
+    currency in between not at all)."""
     original = payment.original
     if original is None or payment.fx_rate_id is None:
         return Booking(payment.requested)
-    rate = e.FxRate(payment.fx_rate_id, payment.tenant_id, "", "", 1, 0, date.min, datetime.min)
-    return Booking(payment.requested, Conversion(original, payment.requested, rate))
+    ids = [payment.fx_rate_id]
+    if payment.fx_rate_from_base_id is not None:
+        ids.append(payment.fx_rate_from_base_id)
+    legs = tuple(
+        Leg("", "", e.FxRate(rate_id, payment.tenant_id, "", "", 1, 0, date.min, datetime.min))
+        for rate_id in ids
+    )
+    return Booking(payment.requested, Conversion(original, payment.requested, legs))
 
 
 def posting_of(booking: Booking, description: str) -> Posting:
@@ -216,21 +227,23 @@ def book(
     amount: int,
     currency: str,
     invoice: e.Invoice,
-    rate: e.FxRate | None,
+    route: Route | None,
     on: date,
     problems: Problems,
 ) -> Booking | None:
-    """The booking of `amount` `currency` against the invoice, or None with problems."""
+    """The booking of `amount` `currency` against the invoice, converted along `route`
+    (None: the currencies are the same), or None with problems."""
     entered = Money(amount, currency)
     if currency == invoice.currency:
         return Booking(entered)
-    if rate is None:
-        problems.add(
-            "currency",
-            f"has no FX rate to {invoice.currency} effective on or before {on.isoformat()}",
-        )
+    if route is None or not route.legs:
+        message = f"has no FX rate to {invoice.currency} effective on or before {on.isoformat()}"
+        if route is not None and route.via is not None:
+            pairs = " nor ".join(f"from {source} to {target}" for source, target in route.missing)
+            message += f", directly or through {route.via} (none {pairs})"
+        problems.add("currency", message)
         return None
-    conversion = convert(entered, invoice.currency, rate)
+    conversion = convert_along(entered, route.legs)
     if conversion.converted.amount <= 0:
         problems.add("amount", f"is less than one minor unit of {invoice.currency} once converted")
         return None
@@ -288,14 +301,21 @@ def new_payment_values(
 
 def _describe(booking: Booking, invoice: e.Invoice) -> str:
     text = f"{booking.amount.format()} against invoice {invoice.number}"
-    if booking.conversion is not None:
-        rate = booking.conversion.units_per_unit
-        text += (
-            f", converted from {booking.entered.format()} at "
-            f"{rate.numerator}/{rate.denominator}"
-            f" (FX rate {booking.conversion.rate.id})"
-        )
+    conversion = booking.conversion
+    if conversion is not None:
+        text += f", converted from {booking.entered.format()} at {_rate(conversion.legs)}"
+        if len(conversion.legs) > 1:
+            text += f" through {conversion.legs[0].target}: " + " then ".join(
+                f"{leg.source}->{leg.target} {_rate((leg,))}" for leg in conversion.legs
+            )
     return text
+
+
+def _rate(legs: tuple[Leg, ...]) -> str:
+    """`5417/5000 (FX rate 5)`: the exact factor and the stored rates it came from."""
+    factor = units_along(legs)
+    ids = ", ".join(str(leg.rate.id) for leg in legs)
+    return f"{factor.numerator}/{factor.denominator} (FX rate{'s' if len(legs) > 1 else ''} {ids})"
 
 
 def created(invoice: e.Invoice, booking: Booking, data: PaymentInput) -> Outcome:

@@ -13,6 +13,7 @@ from domain import invoice_payments as rules
 from domain.access import ReadScope
 from domain.date_bounds import payment_date_problem
 from domain.errors import Forbidden, NotFound
+from domain.fx import find_route
 from domain.idempotency import MIN_RETENTION
 from domain.idempotent import IdempotentRuns, Settled, key_response
 from domain.invoice_payments import Booking, PaymentInput, Problems, References
@@ -220,7 +221,7 @@ async def _booking(
     on: date,
     problems: Problems,
 ) -> Booking | None:
-    rate = None
+    route = None
     if code != invoice.currency:
-        rate = await records.fx_rate(code, invoice.currency, on)
-    return rules.book(amount, code, invoice, rate, on, problems)
+        route = await find_route(records, code, invoice.currency, on)
+    return rules.book(amount, code, invoice, route, on, problems)

@@ -104,6 +104,11 @@ class PaymentRecords(Protocol):
         stored either way round."""
         ...
 
+    async def base_currency(self) -> str:
+        """The tenant's base currency, which a conversion without a direct rate
+        crosses (domain.fx.find_route)."""
+        ...
+
     async def create(
         self, values: Mapping[str, object], outcome: Outcome, actor: Actor, now: datetime
     ) -> e.Payment:

@@ -38,6 +38,10 @@ class Tenant(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # An FX conversion without a direct rate goes through it (domain.fx).
+    base_currency: Mapped[str] = mapped_column(
+        ForeignKey("currency.code"), index=True, default="USD", server_default="USD"
+    )
     created_at: Mapped[datetime] = created_at()
 
 

@@ -121,6 +121,8 @@ class Payment(Base):
     original_amount: Mapped[int | None] = money_column(nullable=True)
     original_currency: Mapped[str | None] = mapped_column(ForeignKey("currency.code"), index=True)
     fx_rate_id: Mapped[int | None] = mapped_column(ForeignKey("fx_rate.id"), index=True)
+    # The second leg of a conversion through the tenant's base currency (base -> currency).
+    fx_rate_from_base_id: Mapped[int | None] = mapped_column(ForeignKey("fx_rate.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id"), index=True)
     terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminal.id"), index=True)

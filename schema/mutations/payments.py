@@ -61,7 +61,8 @@ class InvoicePaymentInput:
         default=None,
         description=(
             "ISO 4217 code; the invoice's by default. Another currency is converted into "
-            "the invoice's at the FX rate effective on `paymentDate`."
+            "the invoice's at the FX rate effective on `paymentDate`, or without one "
+            "through the tenant's base currency at the two rates effective that day."
         ),
     )
     payment_method_id: strawberry.ID | None = strawberry.field(

@@ -53,6 +53,12 @@ class Tenant:
     id: strawberry.ID = strawberry.field(description="The tenant's numeric id.")
     slug: str = strawberry.field(description="Short stable name of the tenant.")
     name: str = strawberry.field(description="Display name.")
+    base_currency: str = strawberry.field(
+        description=(
+            "ISO 4217 code an invoice payment's conversion goes through when no direct "
+            "FX rate joins the paid currency and the invoice's."
+        )
+    )
 
 
 @strawberry.type(description="An ISV, VAR, payment facilitator or reseller.")

@@ -276,7 +276,17 @@ class Payment(relay.Node):
         catalog.FX_RATE_OF_PAYMENT,
         FxRate,
         "The rate `amount` was converted at from `originalAmount` (invoice payments), "
-        "when the payment was made in another currency than its invoice's.",
+        "when the payment was made in another currency than its invoice's. Without a "
+        "direct rate the conversion goes through the tenant's base currency: this is "
+        "then its first leg (paid currency -> base) and `fxRateFromBase` its second.",
+    )
+
+    fx_rate_from_base = to_one(
+        catalog.FX_RATE_FROM_BASE_OF_PAYMENT,
+        FxRate,
+        "The second leg of a conversion through the tenant's base currency (base -> "
+        "the invoice's currency), applied after `fxRate` and rounded once with it; null "
+        "when the payment was converted at a direct rate or not at all.",
     )
 
     sender = to_one(catalog.SENDER_OF_PAYMENT, Address, "The paying address.")

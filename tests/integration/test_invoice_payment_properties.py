@@ -12,6 +12,9 @@ FX rates stored both ways round:
 - EUR -> JPY 162.123456 from 2024-02-01 only;
 - CHF -> USD 1.13 from 2024-06-01; no rate at all for GBP.
 
+CHF has no direct rate to EUR or JPY: from June it converts to them through the
+tenant's base currency (USD), in two legs rounded once.
+
 The invariants after every step:
 - the ledger balances per currency, overall and within each posting;
 - an invoice's paid amount is the sum of its live payments, never above its total,
@@ -292,6 +295,10 @@ class Booking:
     original_amount: int | None
     original_currency: str | None
     fx_rate_id: int | None
+    fx_rate_from_base_id: int | None = None
+
+
+BASE_CURRENCY = "USD"  # every tenant's unless set
 
 
 def rate_for(world: World, source: str, target: str, on: date) -> tuple[Rate, Fraction] | None:
@@ -318,10 +325,23 @@ def book(
     if code == invoice.currency:
         return Booking(amount, code, None, None, None)
     found = rate_for(world, code, invoice.currency, on)
-    if found is None:
+    ids: tuple[int, ...]
+    if found is not None:
+        rate, factor = found
+        ids = (rate.id,)
+    elif BASE_CURRENCY in (code, invoice.currency):
         problems.add("input.currency")
         return None
-    rate, factor = found
+    else:
+        legs = (
+            rate_for(world, code, BASE_CURRENCY, on),
+            rate_for(world, BASE_CURRENCY, invoice.currency, on),
+        )
+        if legs[0] is None or legs[1] is None:
+            problems.add("input.currency")
+            return None
+        factor = legs[0][1] * legs[1][1]
+        ids = (legs[0][0].id, legs[1][0].id)
     exact = (
         Fraction(amount)
         * factor
@@ -331,7 +351,7 @@ def book(
     if converted <= 0:
         problems.add("input.amount")
         return None
-    return Booking(converted, invoice.currency, amount, code, rate.id)
+    return Booking(converted, invoice.currency, amount, code, *ids)
 
 
 def live_total(rows: dict[str, list[Any]], invoice_id: int) -> int:
@@ -418,6 +438,7 @@ def expect_update(world: World, rows: dict[str, list[Any]], step: Update) -> Exp
         payment.original_amount,
         payment.original_currency,
         payment.fx_rate_id,
+        payment.fx_rate_from_base_id,
     )
     moved = booking != before
     reference_changes = (
@@ -625,7 +646,12 @@ def check_step(
         b = expected.booking
         stored = (row.amount, row.currency, row.original_amount, row.original_currency)
         assert stored == (b.amount, b.currency, b.original_amount, b.original_currency), step
-        assert row.fx_rate_id == b.fx_rate_id, step
+        if b.fx_rate_from_base_id is not None:
+            event("booked through the base currency")
+        assert (row.fx_rate_id, row.fx_rate_from_base_id) == (
+            b.fx_rate_id,
+            b.fx_rate_from_base_id,
+        ), step
 
 
 def kind_of(step: Step) -> str:

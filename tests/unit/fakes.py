@@ -68,6 +68,7 @@ PAYMENT = e.Payment(
     original_amount=None,
     original_currency=None,
     fx_rate_id=None,
+    fx_rate_from_base_id=None,
     partner_id=10,
     merchant_id=None,
     terminal_id=None,

@@ -11,6 +11,7 @@ import pytest
 from domain import entities as e
 from domain import invoice_payments as rules
 from domain.errors import InvalidState, NotFound, ValidationFailed
+from domain.fx import Leg, Route
 from domain.invoice_payments import (
     CASH,
     FX_CONVERSION,
@@ -46,6 +47,11 @@ INVOICE = e.Invoice(
     updated_at=T0,
 )
 EUR_USD = e.FxRate(5, TENANT_ID, "EUR", "USD", 1_083_400, 6, date(2025, 1, 1), T0)
+
+
+def direct(rate: e.FxRate) -> Route:
+    """The route of a payment in the rate's base currency on a USD invoice."""
+    return Route(rate.base_currency, "USD", (Leg(rate.base_currency, "USD", rate),))
 
 
 def recorded(**changes: object) -> e.Payment:
@@ -102,7 +108,7 @@ def test_the_invoice_currency_books_as_is() -> None:
 
 
 def test_another_currency_converts_and_each_currency_balances_on_its_own() -> None:
-    booking = rules.book(50_000, "EUR", INVOICE, EUR_USD, date(2025, 1, 10), Problems(""))
+    booking = rules.book(50_000, "EUR", INVOICE, direct(EUR_USD), date(2025, 1, 10), Problems(""))
     assert booking is not None
     assert booking.amount == Money(54_170, "USD")
     assert booking.entered == Money(50_000, "EUR")
@@ -116,7 +122,7 @@ def test_no_rate_and_amounts_too_small_to_convert_are_field_problems() -> None:
     problems = Problems("input.")
     assert rules.book(100, "EUR", INVOICE, None, date(2025, 1, 10), problems) is None
     tiny = replace(EUR_USD, rate_value=1)  # 0.000001 USD per EUR
-    assert rules.book(1, "EUR", INVOICE, tiny, date(2025, 1, 10), problems) is None
+    assert rules.book(1, "EUR", INVOICE, direct(tiny), date(2025, 1, 10), problems) is None
     assert list(problems.errors) == ["input.currency", "input.amount"]
 
 
