@@ -1,7 +1,7 @@
 """GraphiQL in a real browser: Debian's chromium, headless, driven by Playwright, against a
 real gateway (uvicorn, the demo data) with every request to another host aborted. The
 page loads offline, the one-click URL's token runs a query, the headers survive a reload,
-and the docs follow the credential without a "Re-fetch schema" click.
+and the docs and the explorer follow the credential without a "Re-fetch schema" click.
 
 Chromium comes from scripts/chromium (run by scripts/test). With CI=true these tests must
 run; elsewhere they skip when /usr/bin/chromium is absent. Screenshots go to
@@ -165,6 +165,9 @@ async def test_the_one_click_url_runs_a_query_and_survives_a_reload(
     await expect(offline.docs()).to_contain_text("Mutation")
     with capsys.disabled():
         await page.screenshot(path=screenshot("graphiql-offline-docs-after-reload"))
+    # and so does the explorer, which lists the root fields to tick
+    await page.get_by_label("Show GraphiQL Explorer").click()
+    await expect(page.locator(".graphiql-plugin")).to_contain_text("partnerPayments")
 
 
 async def test_pasting_a_token_fetches_the_schema_again(
