@@ -68,12 +68,8 @@ def test_the_vendored_files_are_the_pinned_ones() -> None:
     assert pinned.keys() == {path.name for path in VENDOR.iterdir()} - {"VERSIONS"}
     for name, digest in pinned.items():
         assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
-    assert {package for _name, package, _digest in rows} >= {
-        "react@18.3.1",
-        "react-dom@18.3.1",
-        "graphiql@3.9.0",
-        "@graphiql/plugin-explorer@3.2.6",
-    }
+    packages = {package.rsplit("@", 1)[0] for _name, package, _digest in rows}
+    assert packages >= {"react", "react-dom", "graphiql", "@graphiql/plugin-explorer"}
 
 
 def test_the_one_click_url_carries_the_headers() -> None:
