@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from strawberry.asgi import GraphQL
 
 from db.compiled_reads import SqlCompiledReads, compiles
@@ -47,6 +47,7 @@ from gateway.expiry import expiry_running
 from gateway.export_settings import ExportSettings
 from gateway.export_slots import ExportSlots
 from gateway.exports import payment_export
+from gateway.graphiql_page import ASSETS_PATH, GraphiQLAssets, graphiql_page
 from gateway.known_principals import KnownPrincipals
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
@@ -140,6 +141,11 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         self._budget = budget
         self._throttle = throttle
         self._compiled = settings.compiled_reads and compiles(engine)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """PayGraph's GraphiQL page, served with its assets from the package (Strawberry's
+        loads them from a CDN)."""
+        return graphiql_page()
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes a page of 100 payments in 0.06 ms, the standard library in 0.9 ms;
@@ -350,14 +356,17 @@ def create_app(
                 max_age=600,
             )
         )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", guarded, methods=["GET", "POST"]),
+        Route("/documents/{document_id:int}/content", downloads, methods=["GET"]),
+        Route("/exports/payments", exports, methods=["POST"]),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(ASSETS_PATH, GraphiQLAssets()))
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", guarded, methods=["GET", "POST"]),
-            Route("/documents/{document_id:int}/content", downloads, methods=["GET"]),
-            Route("/exports/payments", exports, methods=["POST"]),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

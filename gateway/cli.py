@@ -21,6 +21,7 @@ from db.migrate import upgrade
 from domain.errors import DomainError
 from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
+from gateway.graphiql_page import one_click_url
 from gateway.settings import Settings, SettingsError
 
 DEMO_TENANT_ID = 1
@@ -79,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         help="repeatable; all permissions when omitted",
     )
     token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
+    token.add_argument(
+        "--graphiql-url",
+        metavar="URL",
+        help="print the GraphiQL URL (e.g. http://127.0.0.1:8000/graphql) that opens with "
+        "the token in its headers, instead of the bare token",
+    )
     token.set_defaults(run=_token)
 
     manager = commands.add_parser("manager", help="reseller managers' API tokens")
@@ -253,6 +260,10 @@ def _serve(args: argparse.Namespace) -> int:
         )
         print("Headers for GraphiQL (valid 12 h):", flush=True)
         print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
+        if settings.graphiql:
+            headers = {"Authorization": f"Bearer {token}"}
+            url = one_click_url(f"http://{host}:{port}/graphql", headers)
+            print(f"GraphiQL with these headers, one click: {url}", flush=True)
     # proxy_headers=False: uvicorn would otherwise rewrite the client address from
     # X-Forwarded-For sent by any loopback peer; PayGraph reads that header itself, and
     # only from PAYGRAPH_TRUSTED_PROXIES (gateway.client_ip).
@@ -335,16 +346,17 @@ def _token(args: argparse.Namespace) -> int:
     if settings.asymmetric:
         print("paygraph token: RS/PS/ES tokens come from your identity provider", file=sys.stderr)
         return 2
-    print(
-        mint_token(
-            settings,
-            tenant_id=args.tenant,
-            user_id=args.user,
-            permissions=permissions,
-            partner_id=args.partner,
-            ttl_seconds=args.ttl,
-        )
+    token = mint_token(
+        settings,
+        tenant_id=args.tenant,
+        user_id=args.user,
+        permissions=permissions,
+        partner_id=args.partner,
+        ttl_seconds=args.ttl,
     )
+    if args.graphiql_url:
+        token = one_click_url(args.graphiql_url, {"Authorization": f"Bearer {token}"})
+    print(token)
     return 0
 
 

@@ -366,6 +366,13 @@ async def test_graphiql_is_not_served_in_production(
     assert "graphiql" not in page.text.lower()
 
 
+async def test_graphiql_assets_are_not_served_in_production(
+    client: httpx.AsyncClient, production: RunningServer
+) -> None:
+    for asset in ("graphiql/paygraph-graphiql.js", "graphiql/vendor/graphiql.min.js"):
+        assert (await client.get(f"{production.url}/{asset}")).status_code == 404
+
+
 def preflight(origin: str) -> dict[str, str]:
     return {
         "Origin": origin,

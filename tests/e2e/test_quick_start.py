@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from tests.e2e.server import query, running_server
 
@@ -25,6 +26,12 @@ async def test_serve_demo_prints_a_working_graphiql_url_and_token(tmp_path: Path
         assert re.search(rf"GraphiQL: {re.escape(server.graphql_url)}", banner)
         header = json.loads(printed[-1])
         token = header["Authorization"].removeprefix("Bearer ")
+        one_click = server.process.stdout.readline()
+        assert one_click.startswith(
+            f"GraphiQL with these headers, one click: {server.graphql_url}?"
+        )
+        opened_with = parse_qs(urlsplit(one_click.split(": ", 1)[1].strip()).query)
+        assert json.loads(opened_with["headers"][0]) == header
 
         data = await query(
             server, token, "{ viewer { tenant { slug } } payments(first: 5) { totalCount } }"
