@@ -67,7 +67,7 @@ class OutboxStore:
             .group_by(Outbox.status)
         )
         async with self._engine.connect() as connection:
-            counts = dict((await connection.execute(statement)).tuples().all())
+            counts = {status: count for status, count in await connection.execute(statement)}
         return Backlog(pending=counts.get(PENDING, 0), dead=counts.get(DEAD, 0))
 
     async def claim(self, *, limit: int, lease: timedelta) -> Claim:
