@@ -61,12 +61,18 @@ from gateway.outbox_settings import OutboxSettings
 from gateway.payout_reconcile import ReconcileSettings, reconcile_running
 from gateway.payouts import payout_provider
 from gateway.redis_buckets import bucket_store
-from gateway.request_budget import RequestBudget, timed_out, too_large
+from gateway.request_budget import RESPONSE_TOO_LARGE, RequestBudget, timed_out, too_large
 from gateway.request_guard import RequestGuard
-from gateway.request_observer import RequestObserver, record_execution
+from gateway.request_observer import RequestObserver, record_error, record_execution
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
-from gateway.tracing import OperationSpan, trace_statements, traced_app, tracer_provider_from_env
+from gateway.tracing import (
+    OperationSpan,
+    background_untraced,
+    trace_statements,
+    traced_app,
+    tracer_provider_from_env,
+)
 from resolvers.context import Context
 from schema.app_schema import build_schema
 from schema.compiled_execution import encode
@@ -188,6 +194,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
                 response_data.get("extensions") if isinstance(response_data, dict) else None
             )
             answer = too_large(self._budget, size, request_id, extensions)
+            record_error(RESPONSE_TOO_LARGE)
             response.body = self.encode_json(answer)
             response.headers["Content-Length"] = str(len(response.body))
         return response
@@ -226,6 +233,12 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             ),
             throttle=self._throttle.bucket(principal),
         )
+
+
+@contextlib.asynccontextmanager
+async def _untraced(provider: Any) -> AsyncIterator[None]:
+    with background_untraced(provider):
+        yield
 
 
 def _freeze_startup_heap() -> None:
@@ -301,6 +314,7 @@ def create_app(
         try:
             # Notifications written by transitions are delivered after their commit.
             async with (
+                _untraced(tracer_provider),
                 dispatcher_running(writes, outbox),
                 expiry_running(workflows.resellers, settings.expiry_interval_seconds),
                 reconcile_running(workflows.commission, reconciling),

@@ -2,15 +2,17 @@
 (logger `paygraph.requests`) with its request id, operation, principal kind and tenant,
 duration, cost and error code.
 
-The layers a request passes fill in its RequestOutcome (`scope["state"]["outcome"]`):
-the request guard its id and principal, the GraphQL view the operation, cost and error
-codes (`record_execution`). A refusal that never reached GraphQL (401, 413, ...) is read
-from its small JSON body."""
+The request guard leaves the request's id and principal in the scope's state; the GraphQL
+view fills in the request's RequestOutcome (`current_outcome()`, a context variable of
+the request's task) with the operation, its cost and its error codes (`record_execution`,
+`record_error`). A refusal that never reached GraphQL (401, 413, ...) is read from its
+small JSON body."""
 
 from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -26,6 +28,13 @@ GRAPHQL_PATH = "/graphql"
 MAX_REFUSAL_BYTES = 16 * 1024  # a refusal's body is read for its code up to this size
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
+_CURRENT: ContextVar[RequestOutcome | None] = ContextVar("paygraph_outcome", default=None)
+
+
+def current_outcome() -> RequestOutcome | None:
+    """The outcome of the request being handled (None outside a request)."""
+    return _CURRENT.get()
+
 
 class RequestObserver:
     """Times each HTTP request of `app` and reports it when its response is done."""
@@ -40,7 +49,8 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         outcome = RequestOutcome(time.perf_counter(), graphql=scope["path"] == GRAPHQL_PATH)
-        scope.setdefault("state", {})["outcome"] = outcome
+        scope.setdefault("state", {})
+        token = _CURRENT.set(outcome)
         status = 500
         refusal: list[bytes] | None = None
 
@@ -60,6 +70,7 @@ class RequestObserver:
             outcome.error_codes = (INTERNAL_SERVER_ERROR,)
             raise
         finally:
+            _CURRENT.reset(token)
             seconds = time.perf_counter() - outcome.started
             if refusal:
                 outcome.error_codes = _codes_in(b"".join(refusal))
@@ -127,8 +138,7 @@ def _log(scope: Scope, outcome: RequestOutcome, status: int, seconds: float) -> 
 def record_execution(context: Any, result: Any) -> None:
     """Copy what a GraphQL execution came to (operation, cost, error codes) to the
     request's outcome."""
-    request = getattr(context, "request", None)
-    outcome = getattr(request, "scope", {}).get("state", {}).get("outcome")
+    outcome = _CURRENT.get()
     if outcome is None:
         return
     outcome.operation = context.operation_name
@@ -142,3 +152,10 @@ def record_execution(context: Any, result: Any) -> None:
         outcome.error_codes = tuple(
             str((error.extensions or {}).get("code", INTERNAL_SERVER_ERROR)) for error in errors
         )
+
+
+def record_error(code: str) -> None:
+    """An answer replaced after execution (RESPONSE_TOO_LARGE) is reported by its code."""
+    outcome = _CURRENT.get()
+    if outcome is not None:
+        outcome.error_codes = (code,)

@@ -9,6 +9,7 @@ no middleware, no listener, no extension, so tracing costs nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -141,6 +142,20 @@ def trace_statements(engines: list[AsyncEngine], provider: TracerProvider) -> No
         if id(sync) not in seen:  # the read engine shares the main engine's listeners
             seen.add(id(sync))
             EngineTracer(tracer, sync, usage)
+
+
+@contextlib.contextmanager
+def background_untraced(provider: TracerProvider | None) -> Iterator[None]:
+    """No spans for the body's work, nor for the tasks it starts (the app's background
+    jobs: the outbox dispatcher polls every second, and a trace per poll would bury the
+    requests' traces). Requests run in tasks of their own, traced as ever."""
+    if provider is None:
+        yield
+        return
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    with suppress_instrumentation():
+        yield
 
 
 class OperationSpan(SchemaExtension):

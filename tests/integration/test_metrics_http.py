@@ -21,6 +21,7 @@ from gateway import metrics
 from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.metrics import Holdings, MetricsSettings, holdings_watched
+from gateway.request_budget import MIN_RESPONSE_BYTES, RequestBudget
 from gateway.settings import Settings
 from tests.e2e.test_observability_workers import metric
 from tests.factories import Factory
@@ -33,9 +34,11 @@ COUNT = "paygraph_graphql_request_duration_seconds_count"
 
 @contextlib.asynccontextmanager
 async def gateway(
-    engine: AsyncEngine, settings: MetricsSettings | None = None
+    engine: AsyncEngine,
+    settings: MetricsSettings | None = None,
+    budget: RequestBudget | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(SETTINGS, engine, metrics=settings or MetricsSettings())
+    app = create_app(SETTINGS, engine, metrics=settings or MetricsSettings(), budget=budget)
     try:
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             yield client
@@ -89,6 +92,23 @@ async def test_requests_errors_cost_and_the_outbox_show_in_metrics(engine: Async
     assert grew("paygraph_graphql_requested_cost_count") == 3
     assert grew("paygraph_outbox_pending") == 1
     assert grew("paygraph_outbox_dead") == 1
+
+
+async def test_an_answer_replaced_for_its_size_counts_as_its_error(engine: AsyncEngine) -> None:
+    _, headers = await caller(engine)
+    wide = "{ " + " ".join(f"a{n}: viewer {{ permissions }}" for n in range(12)) + " }"
+    async with gateway(
+        engine, budget=RequestBudget(max_response_bytes=MIN_RESPONSE_BYTES)
+    ) as client:
+        before = await scrape(client)
+        answer = await client.post("/graphql", json={"query": wide}, headers=headers)
+        after = await scrape(client)
+    assert answer.json()["errors"][0]["extensions"]["code"] == "RESPONSE_TOO_LARGE"
+    code = {"code": "RESPONSE_TOO_LARGE"}
+    grown = (metric(after, "paygraph_errors_total", **code) or 0) - (
+        metric(before, "paygraph_errors_total", **code) or 0
+    )
+    assert grown == 1
 
 
 async def test_a_metrics_token_is_asked_for_when_set(engine: AsyncEngine) -> None:
