@@ -762,7 +762,7 @@ async def _replay(connection: AsyncConnection, sent: _Sent) -> str | None:
             # The connection broke under the statement: the pool must not hand it out again.
             await connection.invalidate()
         failure = _ReplayedError(sync, execution, error, sent.text, sent.parameters)
-        for handler in dispatch.handle_error:
+        for handler in sync.dialect.dispatch.handle_error:
             handler(failure)
         raise
     for listener in dispatch.after_cursor_execute:

@@ -9,17 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import create_engine
 from domain.permissions import ALL_PERMISSIONS
 from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from gateway.tracing import exporter_from_env
+from tests.e2e.test_request_budget_http import payments_locked
 from tests.factories import Factory
 from tests.graphql import count_statements
 from tests.live_server import close_app_pools, serving
@@ -109,3 +112,45 @@ def test_tracing_is_off_unless_the_otel_variables_ask(monkeypatch: Any) -> None:
     assert type(exporter_from_env()).__name__ == "OTLPSpanExporter"
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
     assert exporter_from_env() is None
+
+
+async def test_a_replayed_statement_that_fails_ends_its_span_in_error(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("statements are replayed on asyncpg on PostgreSQL only")
+    # given a traced gateway whose statements may run 0.2 s, and its page asked for once
+    factory = Factory(engine)
+    tenant = await factory.tenant()
+    user = await factory.user(tenant)
+    await factory.payment(tenant, reference="TRACE-LOCKED")
+    jwt = mint_token(SETTINGS, tenant_id=tenant, user_id=user, permissions=sorted(ALL_PERMISSIONS))
+    headers = {"Authorization": f"Bearer {jwt}"}
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    short = create_engine(database_url, statement_timeout=0.2)
+    app = create_app(SETTINGS, short, tracer_provider=provider)
+    try:
+        async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+            assert (
+                "errors"
+                not in (await client.post("/graphql", json={"query": PAGE}, headers=headers)).json()
+            )
+            exporter.clear()
+            # when the replayed statement is stopped by its timeout
+            async with payments_locked(database_url):
+                answer = await client.post("/graphql", json={"query": PAGE}, headers=headers)
+            spans = list(exporter.get_finished_spans())
+    finally:
+        await close_app_pools(app)
+        await short.dispose()
+        provider.shutdown()
+
+    # then the operation span reports the timeout, and the statement's span ended in error
+    assert answer.json()["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
+    [operation] = [span for span in spans if span.name == "query Page"]
+    attributes: Any = operation.attributes
+    assert "REQUEST_TIMEOUT" in attributes["paygraph.error_codes"]
+    failed = [s for s in children(spans, operation) if s.status.status_code is StatusCode.ERROR]
+    assert failed and all("payment" in statement_of(span) for span in failed)
