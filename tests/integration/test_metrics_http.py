@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db import models as m
 from db.engine import create_engine
 from domain.permissions import ALL_PERMISSIONS
+from domain.principal import Credential, Principal
 from gateway import metrics
 from gateway.app import create_app
 from gateway.auth import mint_token
+from gateway.export_slots import ExportSlots
 from gateway.metrics import Holdings, MetricsSettings, holdings_watched
 from gateway.request_budget import MIN_RESPONSE_BYTES, RequestBudget
 from gateway.settings import Settings
@@ -161,3 +163,19 @@ def _exposition() -> str:
     from prometheus_client import REGISTRY, generate_latest
 
     return generate_latest(REGISTRY).decode()
+
+
+async def test_exports_in_flight_are_read_from_the_export_slots() -> None:
+    # given an app's export slots, two of them taken
+    slots = ExportSlots(overall=4, per_credential=2)
+    first = slots.take(Principal(1, 1, Credential.JWT))
+    second = slots.take(Principal(1, 2, Credential.JWT))
+    assert first is not None and second is not None
+    async with holdings_watched(Holdings({}, lambda: slots.running)):
+        metrics.sample()
+        assert metric(_exposition(), "paygraph_exports_in_flight") == 2
+        # when one export ends, then one is left
+        first.release()
+        metrics.sample()
+        assert metric(_exposition(), "paygraph_exports_in_flight") == 1
+        second.release()
