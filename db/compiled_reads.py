@@ -741,22 +741,64 @@ async def _first_run(connection: AsyncConnection, statement: _Statement) -> str 
 
 
 async def _replay(connection: AsyncConnection, sent: _Sent) -> str | None:
-    """`sent` on the connection's asyncpg connection. Listeners of SQLAlchemy's
-    before_cursor_execute (the statement counters of tests and benchmarks) hear of it as
-    of any statement SQLAlchemy runs."""
+    """`sent` on the connection's asyncpg connection. SQLAlchemy's cursor events are
+    dispatched as for any statement it runs: before_cursor_execute, then
+    after_cursor_execute or handle_error, with an execution context of their own to
+    note things on, so their listeners (the statement counters of tests and benchmarks,
+    the tracing's SQL spans) hear of it. What a handle_error listener returns is not
+    raised: fetch decides what a failed statement means."""
     sync = connection.sync_connection
     assert sync is not None  # a connection that has started
-    for listener in sync.dispatch.before_cursor_execute:
-        listener(sync, None, sent.text, sent.parameters, None, False)
+    dispatch = sync.dispatch
+    execution = _ReplayedExecution()
+    for listener in dispatch.before_cursor_execute:
+        listener(sync, None, sent.text, sent.parameters, execution, False)
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None  # a pooled connection that is open
     try:
         text: str | None = await driver.fetchval(sent.text, *sent.parameters)
-    except (asyncpg.InterfaceError, OSError):
-        # The connection broke under the statement: the pool must not hand it out again.
-        await connection.invalidate()
+    except Exception as error:
+        if isinstance(error, asyncpg.InterfaceError | OSError):
+            # The connection broke under the statement: the pool must not hand it out again.
+            await connection.invalidate()
+        failure = _ReplayedError(sync, execution, error, sent.text, sent.parameters)
+        for handler in sync.dialect.dispatch.handle_error:
+            handler(failure)
         raise
+    for listener in dispatch.after_cursor_execute:
+        listener(sync, None, sent.text, sent.parameters, execution, False)
     return text
+
+
+class _ReplayedExecution:
+    """The execution context a replayed statement's listeners get: nothing but a place
+    for them to keep what they started (a span) until the statement ends."""
+
+
+@dataclass(slots=True)
+class _ReplayedError:
+    """What handle_error listeners read of SQLAlchemy's ExceptionContext, for a replayed
+    statement that failed."""
+
+    connection: Any
+    execution_context: _ReplayedExecution
+    original_exception: BaseException
+    statement: str
+    parameters: tuple[Any, ...]
+    cursor: None = None
+    sqlalchemy_exception: None = None
+    chained_exception: None = None
+    is_disconnect: bool = False
+    invalidate_pool_on_disconnect: bool = False
+    is_pre_ping: bool = False
+
+    @property
+    def engine(self) -> Any:
+        return self.connection.engine
+
+    @property
+    def dialect(self) -> Any:
+        return self.connection.dialect
 
 
 def _sqlstate(error: DBAPIError) -> str:

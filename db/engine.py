@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from domain.errors import RequestTimedOut
 
@@ -29,6 +30,23 @@ def async_url(url: str | URL) -> URL:
 
 
 POOL_SIZE = 20
+
+
+class WatchedPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool, counting the callers waiting for a connection (the
+    /metrics gauge paygraph_db_pool_waiting): a checkout that finds a connection free
+    returns at once, so whoever reads `waiting` sees only those that wait."""
+
+    waiting = 0
+
+    def _do_get(self) -> Any:
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or a cancel request).
 QUERY_CANCELED = "57014"
 STATEMENT_TIMED_OUT = "The request took longer than the database allows a statement."
@@ -61,6 +79,7 @@ def create_engine(
         # statement instead, and SQLAlchemy then invalidates the whole pool; recycling
         # keeps idle connections from outliving server-side timeouts.
         options.setdefault("pool_recycle", 1800)
+        options["poolclass"] = WatchedPool
     engine = create_async_engine(parsed, **options)
     event.listen(engine.sync_engine, "handle_error", _statement_timed_out, retval=True)
     return engine

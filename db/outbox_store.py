@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import Outbox
@@ -25,6 +25,7 @@ from domain.statuses import OutboxStatus
 
 MAX_ERROR_LENGTH = 1000
 PENDING = OutboxStatus.PENDING.value
+DEAD = OutboxStatus.DEAD.value
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class ClaimedRow:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """Rows not delivered yet, and rows given up on (dead letters)."""
+
+    pending: int
+    dead: int
+
+
+@dataclass(frozen=True)
 class Claim:
     rows: tuple[ClaimedRow, ...]
     lease_until: datetime
@@ -48,6 +57,18 @@ class OutboxStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    async def backlog(self) -> Backlog:
+        """How many rows wait and how many are dead: one count over the (status,
+        next_attempt_at) index, for /metrics."""
+        statement = (
+            select(Outbox.status, func.count())
+            .where(Outbox.status.in_((PENDING, DEAD)))
+            .group_by(Outbox.status)
+        )
+        async with self._engine.connect() as connection:
+            counts = {status: count for status, count in await connection.execute(statement)}
+        return Backlog(pending=counts.get(PENDING, 0), dead=counts.get(DEAD, 0))
 
     async def claim(self, *, limit: int, lease: timedelta) -> Claim:
         """Lease up to `limit` due pending rows, oldest (lowest id) first."""

@@ -1,12 +1,12 @@
 """The Starlette application: /graphql (GraphiQL for browsers), the document downloads,
-the payment exports, /healthz and /readyz."""
+the payment exports, /metrics, /healthz and /readyz."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -49,15 +49,31 @@ from gateway.export_slots import ExportSlots
 from gateway.exports import payment_export
 from gateway.graphiql_page import ASSETS_PATH, GraphiQLAssets, graphiql_page
 from gateway.known_principals import KnownPrincipals
+from gateway.metrics import (
+    Holdings,
+    MetricsSettings,
+    holdings_watched,
+    limit_operation_labels,
+    metrics_endpoint,
+    outbox_counter,
+)
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
 from gateway.payout_reconcile import ReconcileSettings, reconcile_running
 from gateway.payouts import payout_provider
 from gateway.redis_buckets import bucket_store
-from gateway.request_budget import RequestBudget, timed_out, too_large
+from gateway.request_budget import RESPONSE_TOO_LARGE, RequestBudget, timed_out, too_large
 from gateway.request_guard import RequestGuard
+from gateway.request_observer import RequestObserver, record_error, record_execution
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
+from gateway.tracing import (
+    OperationSpan,
+    background_untraced,
+    trace_statements,
+    traced_app,
+    tracer_provider_from_env,
+)
 from resolvers.context import Context
 from schema.app_schema import build_schema
 from schema.compiled_execution import encode
@@ -127,12 +143,14 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         budget: RequestBudget,
         cost: CostSettings,
         throttle: Throttle,
+        schema_extensions: Sequence[Any] = (),
         **options: Any,
     ) -> None:
         schema = build_schema(
             settings.limits,
             introspection=settings.introspection,
             cost=CostLimit(cost.max_query_cost),
+            outer=schema_extensions,
         )
         super().__init__(schema, multipart_uploads_enabled=True, **options)
         self._read_engine = engine
@@ -161,13 +179,15 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         context: Context = kwargs["context"]
         try:
             async with asyncio.timeout(self._budget.request_timeout) as deadline:
-                return await super().execute_single(*args, **kwargs)
+                result = await super().execute_single(*args, **kwargs)
         except TimeoutError:
             if not deadline.expired():
                 raise
-            return timed_out(self._budget, context.request_id, context.cost)
+            result = timed_out(self._budget, context.request_id, context.cost)
         finally:
             context.loaders.cancel_pending()  # type: ignore[attr-defined]
+        record_execution(context, result)  # for the request's metrics and log line
+        return result
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """Strawberry's JSON response, unless its body passes the response cap: then one
@@ -180,6 +200,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
                 response_data.get("extensions") if isinstance(response_data, dict) else None
             )
             answer = too_large(self._budget, size, request_id, extensions)
+            record_error(RESPONSE_TOO_LARGE)
             response.body = self.encode_json(answer)
             response.headers["Content-Length"] = str(len(response.body))
         return response
@@ -220,6 +241,12 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         )
 
 
+@contextlib.asynccontextmanager
+async def _untraced(provider: Any) -> AsyncIterator[None]:
+    with background_untraced(provider):
+        yield
+
+
 def _freeze_startup_heap() -> None:
     """Move what start-up built (modules, the schema, the pools) out of the collector's
     reach. A dashboard page allocates some 300,000 objects, so the cyclic collector runs
@@ -236,8 +263,16 @@ def create_app(
     budget: RequestBudget | None = None,
     cost: CostSettings | None = None,
     export_settings: ExportSettings | None = None,
+    metrics: MetricsSettings | None = None,
+    tracer_provider: Any = None,
 ) -> Starlette:
+    """The app; `tracer_provider` (an OpenTelemetry SDK TracerProvider) traces it, else
+    OTEL_* decides (gateway.tracing: off by default)."""
     settings = settings or Settings.from_env()
+    metrics = metrics or MetricsSettings.from_env()
+    limit_operation_labels(metrics.operation_labels)
+    owns_provider = tracer_provider is None
+    tracer_provider = tracer_provider or tracer_provider_from_env()
     outbox = outbox or OutboxSettings.from_env()
     budget = budget or RequestBudget.from_env()
     cost = cost or CostSettings.from_env()
@@ -257,6 +292,14 @@ def create_app(
     # Payout attempts nobody holds any more are asked about again (gateway.payout_reconcile).
     reconciling = ReconcileSettings.from_env(settings.payouts.timeout)
     workflows = build_workflows(settings, writes, payouts, storage, reconciling)
+    export_slots = ExportSlots(
+        overall=export_settings.connections, per_credential=export_settings.per_credential
+    )
+    pools = {"main": engine.pool, "exports": exporting.pool}
+    if writes is not engine:
+        pools["writes"] = writes.pool
+    if tracer_provider is not None:
+        trace_statements([engine, writes, exporting], tracer_provider)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -277,13 +320,17 @@ def create_app(
         try:
             # Notifications written by transitions are delivered after their commit.
             async with (
+                _untraced(tracer_provider),
                 dispatcher_running(writes, outbox),
                 expiry_running(workflows.resellers, settings.expiry_interval_seconds),
                 reconcile_running(workflows.commission, reconciling),
+                holdings_watched(Holdings(pools, lambda: export_slots.running)),
             ):
                 _freeze_startup_heap()
                 yield
         finally:
+            if owns_provider and tracer_provider is not None:
+                tracer_provider.shutdown()  # the spans still batched are sent
             await payouts.close()
             await throttle.store.close()
             await exporting.dispose()
@@ -299,6 +346,11 @@ def create_app(
         budget,
         cost=cost,
         throttle=throttle,
+        schema_extensions=(
+            [partial(OperationSpan, tracer_provider.get_tracer("paygraph"))]
+            if tracer_provider is not None
+            else []
+        ),
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
     )
@@ -331,10 +383,7 @@ def create_app(
             exporting,
             graphql.schema,
             throttle=throttle,
-            slots=ExportSlots(
-                overall=export_settings.connections,
-                per_credential=export_settings.per_credential,
-            ),
+            slots=export_slots,
             send_timeout=export_settings.send_timeout,
         ),
         verifier=verifier,
@@ -344,7 +393,8 @@ def create_app(
         body_timeout=budget.request_timeout,
         graphiql=False,
     )
-    middleware = []
+    # Outermost: times and reports every request, refusals at the edge included.
+    middleware = [Middleware(RequestObserver)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -365,6 +415,8 @@ def create_app(
     ]
     if settings.graphiql:
         routes.append(Mount(ASSETS_PATH, GraphiQLAssets()))
+    if metrics.enabled:
+        routes.append(Route("/metrics", metrics_endpoint(metrics, outbox_counter(reads))))
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -374,4 +426,4 @@ def create_app(
     app.state.write_engine = writes  # the same engine but on SQLite (db.engine.write_engine)
     app.state.export_engine = exporting
     app.state.settings = settings
-    return app
+    return app if tracer_provider is None else traced_app(app, tracer_provider)

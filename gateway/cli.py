@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -210,15 +210,14 @@ def _statement(args: argparse.Namespace) -> int:
 
 def _log_paygraph() -> None:
     """PayGraph's own loggers (outbox deliveries, logged notifications, masked errors) to
-    stderr at INFO. Only ours: httpx logs every request URL at INFO, and a Slack webhook
-    URL is a secret."""
+    stderr at INFO, as PAYGRAPH_LOG_FORMAT says (gateway.logs)."""
+    from gateway.logs import configure_logging, log_format_from_env
 
-    logger = logging.getLogger("paygraph")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    try:
+        configure_logging(log_format_from_env())
+    except SettingsError as error:
+        print(f"paygraph: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -228,9 +227,12 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.cost_settings import CostSettings
     from gateway.export_settings import ExportSettings
+    from gateway.logs import log_config, log_format_from_env
+    from gateway.metrics import MetricsSettings
     from gateway.payout_reconcile import ReconcileSettings
     from gateway.request_budget import RequestBudget
     from gateway.server_timeouts import ServerTimeouts
+    from gateway.tracing import exporter_from_env
 
     _log_paygraph()
     settings = Settings.from_env()
@@ -243,6 +245,9 @@ def _serve(args: argparse.Namespace) -> int:
         CostSettings.from_env()  # each worker reads it again; a bad value stops us here
         ReconcileSettings.from_env(settings.payouts.timeout)  # the same
         ExportSettings.from_env()  # the same
+        MetricsSettings.from_env()  # the same
+        exporter_from_env()  # the same (OTEL_*)
+        logging_config = log_config(log_format_from_env())
     except SettingsError as error:
         print(f"paygraph serve: {error}", file=sys.stderr)
         return 2
@@ -267,29 +272,51 @@ def _serve(args: argparse.Namespace) -> int:
     # proxy_headers=False: uvicorn would otherwise rewrite the client address from
     # X-Forwarded-For sent by any loopback peer; PayGraph reads that header itself, and
     # only from PAYGRAPH_TRUSTED_PROXIES (gateway.client_ip).
+    # uvicorn applies `log_config` in every worker process before it builds the app; its
+    # access log gives way to PayGraph's request lines (gateway.request_observer).
+    logs = {"log_config": logging_config, "log_level": "info", "access_log": False}
     workers = args.workers or settings.workers
     if workers > 1:
-        # Each worker builds its own app (and engine) from the same environment.
-        uvicorn.run(
-            "gateway.app:create_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level="info",
-            proxy_headers=False,
-            **server,
-        )
+        with _metrics_shared_by_workers():
+            # Each worker builds its own app (and engine) from the same environment.
+            uvicorn.run(
+                "gateway.app:create_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                proxy_headers=False,
+                **logs,
+                **server,
+            )
         return 0
     uvicorn.run(
         create_app(settings, budget=budget),
         host=host,
         port=port,
-        log_level="info",
         proxy_headers=False,
+        **logs,
         **server,
     )
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_shared_by_workers() -> Iterator[None]:
+    """PROMETHEUS_MULTIPROC_DIR for the workers, so that each one's /metrics answers for
+    all: a fresh temporary folder, removed when they have stopped. One already set (a
+    container's own, say) is used as it is."""
+    from gateway.metrics import MULTIPROC_DIR
+
+    if os.environ.get(MULTIPROC_DIR):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="paygraph-metrics-") as folder:
+        os.environ[MULTIPROC_DIR] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_DIR]
 
 
 async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str, int]:

@@ -33,6 +33,10 @@ class Context:
     # What the operation was costed at (schema.query_cost.CostReport), once it was: an
     # answer replaced at the edge (REQUEST_TIMEOUT) still reports it.
     cost: Any = None
+    # The operation run, as execution starts (schema.named_operation): its name (None:
+    # anonymous) and type (query, mutation).
+    operation_name: str | None = None
+    operation_type: str | None = None
     # Runs compiled root fields (schema.compiled_execution); None: every field resolves.
     compiled: CompiledReads | None = None
     # The root fields compiled statements answered, by response key: (field, plan).

@@ -4,7 +4,7 @@ in-process tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -21,6 +21,7 @@ from schema.compiled_execution import CompiledExecutor, CompiledOperation
 from schema.errors import ErrorCodes, InputErrorCodes
 from schema.limits import RequestLimits
 from schema.mutation import Mutation
+from schema.named_operation import NamedOperation
 from schema.query import Query
 from schema.query_cost import CostLimit, QueryCost
 from schema.scalars import SCALAR_MAP
@@ -114,11 +115,14 @@ def build_schema(
     introspection: bool = True,
     cost: CostLimit | None = None,
     speedups: bool | None = None,
+    outer: Sequence[Any] = (),
 ) -> PayGraphSchema:
     """The schema with these limits; `speedups` (schema.speedups) as
-    PAYGRAPH_RESOLVER_SPEEDUPS says unless given."""
+    PAYGRAPH_RESOLVER_SPEEDUPS says unless given; `outer` extensions wrap all others
+    (an operation's trace span)."""
     # Factories, not instances: Strawberry builds each extension afresh per request.
     extensions: list[Any] = [
+        *outer,
         partial(ErrorCodes, hide_suggestions=limits.hide_suggestions if limits else False),
         InputErrorCodes,
         StorableText,
@@ -131,6 +135,7 @@ def build_schema(
         extensions.append(partial(ParserCache, maxsize=VALIDATED_DOCUMENTS))
     if not introspection:
         extensions.append(AddValidationRules([IntrospectionDisabledRule]))
+    extensions.append(NamedOperation)
     if cost is not None:
         # After validation, before execution: over the limit or out of points, no SQL runs.
         extensions.append(partial(QueryCost, cost))
