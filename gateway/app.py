@@ -132,6 +132,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             settings.limits,
             introspection=settings.introspection,
             cost=CostLimit(cost.max_query_cost),
+            speedups=settings.resolver_speedups,
         )
         super().__init__(schema, multipart_uploads_enabled=True, **options)
         self._read_engine = engine
