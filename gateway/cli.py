@@ -273,10 +273,6 @@ def _log_paygraph() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-
-    import uvicorn
-
-    from gateway.app import create_app
     from gateway.cost_settings import CostSettings
     from gateway.export_settings import ExportSettings
     from gateway.outbox_settings import OutboxSettings
@@ -296,6 +292,11 @@ def _serve(args: argparse.Namespace) -> int:
     ReconcileSettings.from_env(settings.payouts.timeout)
     ExportSettings.from_env()
     OutboxSettings.from_env()
+    # Imported once the settings are known good: the app (and its schema) take a while.
+    import uvicorn
+
+    from gateway.app import create_app
+
     summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
     shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"PayGraph on {shown_url}", flush=True)
