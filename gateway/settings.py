@@ -187,7 +187,9 @@ def _check_serving(settings: Settings) -> None:
         ("PAYGRAPH_PAYOUT_URL", settings.payouts.url),
     ):
         if url is not None and not _is_http_url(url):
-            raise SettingsError(f"{name} must be an http:// or https:// URL, not {url!r}")
+            # Only the scheme is echoed: a URL may carry credentials.
+            given = f"{urlsplit(url).scheme}://" if "://" in url else "a value without a scheme"
+            raise SettingsError(f"{name} must be an http:// or https:// URL, not {given}")
 
 
 def check_database_url(url: str) -> None:

@@ -150,3 +150,23 @@ class RecordingEnvironment(dict[str, str]):
     def __contains__(self, key: object) -> bool:
         self.asked.add(str(key))
         return super().__contains__(key)
+
+
+def read_every_setting() -> None:
+    """Read everything `paygraph serve` and `paygraph outbox run` read from the
+    environment: the settings model, group by group."""
+    from gateway.cost_settings import CostSettings
+    from gateway.export_settings import ExportSettings
+    from gateway.outbox_settings import OutboxSettings
+    from gateway.payout_reconcile import ReconcileSettings
+    from gateway.request_budget import RequestBudget
+    from gateway.server_timeouts import ServerTimeouts
+    from gateway.settings import Settings
+
+    settings = Settings.from_env()
+    RequestBudget.from_env()
+    ServerTimeouts.from_env()
+    CostSettings.from_env()
+    ReconcileSettings.from_env(settings.payouts.timeout)
+    ExportSettings.from_env()
+    OutboxSettings.from_env()

@@ -17,12 +17,6 @@ import pytest
 
 from gateway import cli
 from gateway.app import create_app
-from gateway.cost_settings import CostSettings
-from gateway.export_settings import ExportSettings
-from gateway.outbox_settings import OutboxSettings
-from gateway.payout_reconcile import ReconcileSettings
-from gateway.request_budget import RequestBudget
-from gateway.server_timeouts import ServerTimeouts
 from gateway.settings import Settings
 from tests.containers import (
     COMPOSE,
@@ -35,23 +29,13 @@ from tests.containers import (
     dockerfile_env,
     dockerfile_exec,
     dockerfile_instructions,
+    read_every_setting,
     readme_docker_run,
 )
 from tests.databases import in_ci
 
 SECRET = "container-test-secret-0123456789abcdef-0123456789"
 PAYGRAPH_SERVICES = ("gateway", "outbox")
-
-
-def read_every_setting() -> None:
-    """Everything `paygraph serve` and `paygraph outbox run` read from the environment."""
-    settings = Settings.from_env()
-    RequestBudget.from_env()
-    ServerTimeouts.from_env()
-    CostSettings.from_env()
-    ReconcileSettings.from_env(settings.payouts.timeout)
-    ExportSettings.from_env()
-    OutboxSettings.from_env()
 
 
 def container_environment(*layers: dict[str, str]) -> dict[str, str]:

@@ -5,6 +5,7 @@ refusal is one line naming the variable, what it accepts and what it was given."
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -19,6 +20,7 @@ from gateway.environment import (
     env_seconds,
 )
 from gateway.settings import Settings
+from tests.containers import ROOT, RecordingEnvironment, read_every_setting
 
 NAME = "PAYGRAPH_TEST_SETTING"
 
@@ -120,3 +122,15 @@ def test_introspection_set_to_a_word_outside_the_set_stops_the_settings(
         Settings.from_env()
     monkeypatch.setenv("PAYGRAPH_INTROSPECTION", "on")
     assert Settings.from_env().introspection is True
+
+
+def test_every_variable_the_settings_read_is_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    environment = RecordingEnvironment({})
+    monkeypatch.setattr(os, "environ", environment)
+    read_every_setting()
+    ours = {name for name in environment.asked if re.fullmatch(r"PAYGRAPH_\w+|DATABASE_URL", name)}
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
+    documented = "\n".join(page.read_text() for page in pages if page.exists())
+
+    assert len(ours) > 60
+    assert {name for name in ours if f"`{name}`" not in documented} == set()
