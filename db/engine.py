@@ -20,6 +20,8 @@ _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
     "sqlite": "sqlite+aiosqlite",
 }
+# What DATABASE_URL may start with: the plain names, or the async drivers they stand for.
+SUPPORTED_URL_SCHEMES = (*_ASYNC_DRIVERS, *dict.fromkeys(_ASYNC_DRIVERS.values()))
 
 
 def async_url(url: str | URL) -> URL:

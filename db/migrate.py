@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.provisioning import open_database
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -21,8 +23,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database to `revision` (creates the SQLite file on first use)."""
-    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
-        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    """Bring the database to `revision`: creates the SQLite file on first use, and a
+    missing PostgreSQL database when the URL's user may (db.provisioning); a database
+    it cannot use raises DatabaseUnavailable."""
+    await open_database(engine)
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))

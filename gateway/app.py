@@ -151,6 +151,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             introspection=settings.introspection,
             cost=CostLimit(cost.max_query_cost),
             outer=schema_extensions,
+            speedups=settings.resolver_speedups,
         )
         super().__init__(schema, multipart_uploads_enabled=True, **options)
         self._read_engine = engine

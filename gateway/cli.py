@@ -10,8 +10,9 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,33 +23,88 @@ from domain.errors import DomainError
 from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.graphiql_page import one_click_url
-from gateway.settings import Settings, SettingsError
+from gateway.settings import MAX_WORKERS, PORTS, Settings, SettingsError
 
 DEMO_TENANT_ID = 1
 MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. What a user can get wrong (a setting, a flag, the database they
+    name) is one line on stderr and a non-zero exit; a traceback means a bug."""
+    from alembic.util import CommandError
+
+    from db.demo import DemoNeedsEmptyDatabase
+    from db.provisioning import DatabaseUnavailable
+
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except (SettingsError, CommandError) as error:  # a bad variable, an unknown revision
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 2
+    except (DatabaseUnavailable, DemoNeedsEmptyDatabase) as error:
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (naming the command and its --help) and
+    the command's name kept in the parsed arguments for main's messages."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        if not hasattr(parsed, "command"):  # the innermost command parses first
+            parsed.command = self.prog
+        return parsed, rest
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high`."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer from {low:,} to {high:,}, not {value!r}"
+            )
+        return number
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paygraph", description=__doc__)
+    from db.demo import MAX_PAYMENTS
+
+    demo_payments = _bounded(0, MAX_PAYMENTS)
+    parser = _Parser(prog="paygraph", description=__doc__)
     commands = parser.add_subparsers(title="commands")
 
     serve = commands.add_parser("serve", help="migrate, then serve GraphQL with uvicorn")
     serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--port", type=_bounded(PORTS[0], PORTS[-1]), default=None)
     serve.add_argument(
-        "--workers", type=int, default=None, help="worker processes (PAYGRAPH_WORKERS, 1)"
+        "--workers",
+        type=_bounded(1, MAX_WORKERS),
+        default=None,
+        help="worker processes (PAYGRAPH_WORKERS, 1)",
     )
     serve.add_argument("--demo", action="store_true", help="load demo data into an empty db")
-    serve.add_argument("--demo-payments", type=int, default=2000)
+    serve.add_argument(
+        "--demo-payments", type=demo_payments, default=2000, help=f"at most {MAX_PAYMENTS:,}"
+    )
     serve.set_defaults(run=_serve)
 
     database = commands.add_parser("db", help="database maintenance")
@@ -58,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     database_upgrade.set_defaults(run=_db_upgrade)
 
     demo = commands.add_parser("demo", help="load deterministic demo data")
-    demo.add_argument("--payments", type=int, default=2000)
+    demo.add_argument(
+        "--payments", type=demo_payments, default=2000, help=f"at most {MAX_PAYMENTS:,}"
+    )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument(
         "--scale",
@@ -221,14 +279,11 @@ def _log_paygraph() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-
-    import uvicorn
-
-    from gateway.app import create_app
     from gateway.cost_settings import CostSettings
     from gateway.export_settings import ExportSettings
     from gateway.logs import log_config, log_format_from_env
     from gateway.metrics import MetricsSettings
+    from gateway.outbox_settings import OutboxSettings
     from gateway.payout_reconcile import ReconcileSettings
     from gateway.request_budget import RequestBudget
     from gateway.server_timeouts import ServerTimeouts
@@ -238,19 +293,22 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     host = args.host or settings.host
     port = args.port or settings.port
-    try:
-        settings.check_listening_on(host)
-        budget = RequestBudget.from_env()
-        server = ServerTimeouts.from_env().uvicorn_options()
-        CostSettings.from_env()  # each worker reads it again; a bad value stops us here
-        ReconcileSettings.from_env(settings.payouts.timeout)  # the same
-        ExportSettings.from_env()  # the same
-        MetricsSettings.from_env()  # the same
-        exporter_from_env()  # the same (OTEL_*)
-        logging_config = log_config(log_format_from_env())
-    except SettingsError as error:
-        print(f"paygraph serve: {error}", file=sys.stderr)
-        return 2
+    settings.check_listening_on(host)
+    budget = RequestBudget.from_env()
+    server = ServerTimeouts.from_env().uvicorn_options()
+    # Each worker reads these again; a bad value stops us here, before migrating.
+    CostSettings.from_env()
+    ReconcileSettings.from_env(settings.payouts.timeout)
+    ExportSettings.from_env()
+    OutboxSettings.from_env()
+    MetricsSettings.from_env()
+    exporter_from_env()  # OTEL_*
+    logging_config = log_config(log_format_from_env())
+    # Imported once the settings are known good: the app (and its schema) take a while.
+    import uvicorn
+
+    from gateway.app import create_app
+
     summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
     shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"PayGraph on {shown_url}", flush=True)
@@ -442,12 +500,8 @@ def _outbox_run(args: argparse.Namespace) -> int:
     from gateway.notifiers import notifiers_from
     from gateway.outbox import DispatchReport, OutboxDispatcher, OutboxSettings, dispatcher_running
 
-    try:
-        settings = Settings.from_env()
-        outbox_settings = OutboxSettings.from_env()
-    except SettingsError as error:
-        print(f"paygraph outbox run: {error}", file=sys.stderr)
-        return 2
+    settings = Settings.from_env()
+    outbox_settings = OutboxSettings.from_env()
     _log_paygraph()
 
     async def run() -> DispatchReport:
@@ -478,11 +532,7 @@ def _expire(args: argparse.Namespace) -> int:
 
     from gateway.app import reseller_payments
 
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(f"paygraph expire: {error}", file=sys.stderr)
-        return 2
+    settings = Settings.from_env()
     _log_paygraph()
 
     async def run() -> int:
@@ -505,12 +555,8 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
     from gateway.payouts import payout_provider
     from gateway.storage import LocalDiskStorage
 
-    try:
-        settings = Settings.from_env()
-        reconciling = ReconcileSettings.from_env(settings.payouts.timeout)
-    except SettingsError as error:
-        print(f"paygraph payouts reconcile: {error}", file=sys.stderr)
-        return 2
+    settings = Settings.from_env()
+    reconciling = ReconcileSettings.from_env(settings.payouts.timeout)
     _log_paygraph()
 
     async def run() -> ReconcileReport:

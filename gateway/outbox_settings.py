@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
+from gateway.environment import env_flag
 from gateway.settings import SettingsError, env_int, env_seconds, env_text, is_loopback
 
 DEFAULT_MAIL_FROM = "PayGraph <no-reply@paygraph.local>"
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 class OutboxSettingsError(SettingsError):
@@ -60,7 +59,9 @@ class OutboxSettings:
             smtp_port=_int("PAYGRAPH_SMTP_PORT", 25),
             smtp_username=_text("PAYGRAPH_SMTP_USERNAME"),
             smtp_password=os.environ.get("PAYGRAPH_SMTP_PASSWORD") or None,
-            smtp_starttls=_flag("PAYGRAPH_SMTP_STARTTLS", False),
+            # Strict: `PAYGRAPH_SMTP_STARTTLS=ture` must not quietly send credentials in
+            # clear text.
+            smtp_starttls=env_flag("PAYGRAPH_SMTP_STARTTLS", False, error=OutboxSettingsError),
             mail_from=_text("PAYGRAPH_MAIL_FROM") or DEFAULT_MAIL_FROM,
             max_attempts=_int("PAYGRAPH_OUTBOX_MAX_ATTEMPTS", 8),
             base_delay=_float("PAYGRAPH_OUTBOX_BASE_DELAY", 2.0),
@@ -117,16 +118,3 @@ def _int(name: str, default: int) -> int:
 
 def _float(name: str, default: float) -> float:
     return env_seconds(name, default, error=OutboxSettingsError)
-
-
-def _flag(name: str, default: bool) -> bool:
-    # Strict, unlike a bare truthiness test: `PAYGRAPH_SMTP_STARTTLS=ture` must not
-    # quietly send credentials in clear text.
-    value = _text(name)
-    if value is None:
-        return default
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise OutboxSettingsError(f"{name} must be true or false, not {value!r}")

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jwt.algorithms import get_default_algorithms
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from db.engine import DEFAULT_DATABASE_URL
+from db.engine import DEFAULT_DATABASE_URL, SUPPORTED_URL_SCHEMES
 from gateway.client_ip import trusted_networks
+from gateway.environment import (
+    SettingsError,
+    env_choice,
+    env_flag,
+    env_int,
+    env_list,
+    env_number,
+    env_seconds,
+    env_text,
+)
 from gateway.payouts import PayoutSettings
 from schema.limits import RequestLimits
 
@@ -23,60 +35,24 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 )
 MIN_EC_KEY_BITS = 256
-ENVIRONMENTS = frozenset({"development", "production"})
-PAYOUT_PROVIDERS = frozenset({"sandbox", "http"})
+ENVIRONMENTS = ("development", "production")
+PAYOUT_PROVIDERS = ("sandbox", "http")
 MIN_KEY_RETENTION_HOURS = 24
+# Each worker holds its own pool of 20 connections (db.engine.POOL_SIZE): 32 of them
+# already ask PostgreSQL for 640, six times its default max_connections.
+MAX_WORKERS = 32
+PORTS = range(1, 65536)  # what a TCP port can be; 0 would bind a random one
 
-
-class SettingsError(ValueError):
-    pass
-
-
-def _flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_text(name: str) -> str | None:
-    """The variable's value, stripped; None when unset or blank."""
-    return os.environ.get(name, "").strip() or None
-
-
-def env_int(name: str, default: int, *, error: type[SettingsError] = SettingsError) -> int:
-    value = env_text(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise error(f"{name} must be an integer, not {value!r}") from None
-
-
-def env_number(
-    name: str, default: float, *, unit: str, error: type[SettingsError] = SettingsError
-) -> float:
-    """A finite number of `unit`s: `nan` and `inf` are refused like `10m`."""
-    value = env_text(name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        raise error(f"{name} must be a number of {unit}, not {value!r}")
-    return number
-
-
-def env_seconds(name: str, default: float, *, error: type[SettingsError] = SettingsError) -> float:
-    """A finite number of seconds."""
-    return env_number(name, default, unit="seconds", error=error)
-
-
-def _list(name: str, default: str = "") -> tuple[str, ...]:
-    return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
+# Re-exported: the settings modules beside this one import them from here.
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "env_int",
+    "env_number",
+    "env_seconds",
+    "env_text",
+    "is_loopback",
+]
 
 
 @dataclass(frozen=True)
@@ -94,6 +70,8 @@ class Settings:
     introspection: bool = True
     # Answer covered root fields with one JSON-building statement (PostgreSQL only).
     compiled_reads: bool = True
+    # The resolver path's speed-ups (schema.speedups).
+    resolver_speedups: bool = True
     cors_origins: tuple[str, ...] = ()
     limits: RequestLimits = field(default_factory=RequestLimits)
     host: str = "127.0.0.1"
@@ -115,6 +93,7 @@ class Settings:
     expiry_interval_seconds: float = 30.0
 
     def __post_init__(self) -> None:
+        _check_serving(self)
         _check_jwt(self)
         self.check_listening_on(self.host)
         _check_workflow(self)
@@ -143,71 +122,102 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        environment = os.environ.get("PAYGRAPH_ENV", "development").strip().lower()
-        if environment not in ENVIRONMENTS:
-            # A typo such as `prod` must not quietly run with development defaults.
-            raise SettingsError(f"PAYGRAPH_ENV must be one of {sorted(ENVIRONMENTS)}")
+        # A typo such as `prod` must not quietly run with development defaults.
+        environment = env_choice("PAYGRAPH_ENV", "development", ENVIRONMENTS)
         production = environment == "production"
-        algorithms = _list("PAYGRAPH_JWT_ALGORITHMS", "HS256")
+        algorithms = env_list("PAYGRAPH_JWT_ALGORITHMS", "HS256")
         secret = os.environ.get("PAYGRAPH_JWT_SECRET")
         if secret is None:
             if production and set(algorithms) & HMAC_ALGORITHMS:
                 raise SettingsError("PAYGRAPH_JWT_SECRET is required in production")
             secret = DEVELOPMENT_JWT_SECRET
         return cls(
-            database_url=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_url=env_text("DATABASE_URL") or DEFAULT_DATABASE_URL,
             environment=environment,
             jwt_secret=secret,
             jwt_algorithms=algorithms,
             jwt_public_key=_public_key(),
-            jwt_jwks_url=os.environ.get("PAYGRAPH_JWT_JWKS_URL") or None,
-            jwt_issuer=os.environ.get("PAYGRAPH_JWT_ISSUER") or None,
-            jwt_audience=os.environ.get("PAYGRAPH_JWT_AUDIENCE") or None,
+            jwt_jwks_url=env_text("PAYGRAPH_JWT_JWKS_URL"),
+            jwt_issuer=env_text("PAYGRAPH_JWT_ISSUER"),
+            jwt_audience=env_text("PAYGRAPH_JWT_AUDIENCE"),
             jwt_leeway=env_int("PAYGRAPH_JWT_LEEWAY", 30),
-            graphiql=_flag("PAYGRAPH_GRAPHIQL", not production),
-            introspection=_flag("PAYGRAPH_INTROSPECTION", not production),
-            compiled_reads=_flag("PAYGRAPH_COMPILED_READS", True),
-            cors_origins=_list("PAYGRAPH_CORS_ORIGINS"),
+            graphiql=env_flag("PAYGRAPH_GRAPHIQL", not production),
+            introspection=env_flag("PAYGRAPH_INTROSPECTION", not production),
+            compiled_reads=env_flag("PAYGRAPH_COMPILED_READS", True),
+            resolver_speedups=env_flag("PAYGRAPH_RESOLVER_SPEEDUPS", True),
+            cors_origins=env_list("PAYGRAPH_CORS_ORIGINS"),
             limits=RequestLimits(
-                max_depth=env_int("PAYGRAPH_MAX_DEPTH", 10),
-                max_aliases=env_int("PAYGRAPH_MAX_ALIASES", 15),
-                max_tokens=env_int("PAYGRAPH_MAX_TOKENS", 2000),
-                max_body_bytes=env_int("PAYGRAPH_MAX_BODY_BYTES", 256 * 1024),
-                hide_suggestions=_flag("PAYGRAPH_HIDE_SUGGESTIONS", production),
+                max_depth=env_int("PAYGRAPH_MAX_DEPTH", 10, minimum=1),
+                max_aliases=env_int("PAYGRAPH_MAX_ALIASES", 15, minimum=0),
+                max_tokens=env_int("PAYGRAPH_MAX_TOKENS", 2000, minimum=1),
+                max_body_bytes=env_int("PAYGRAPH_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
+                hide_suggestions=env_flag("PAYGRAPH_HIDE_SUGGESTIONS", production),
             ),
-            host=os.environ.get("PAYGRAPH_HOST", "127.0.0.1"),
-            port=env_int("PAYGRAPH_PORT", 8000),
-            workers=env_int("PAYGRAPH_WORKERS", 1),
+            host=env_text("PAYGRAPH_HOST") or "127.0.0.1",
+            port=env_int("PAYGRAPH_PORT", 8000, minimum=PORTS[0], maximum=PORTS[-1]),
+            workers=env_int("PAYGRAPH_WORKERS", 1, minimum=1, maximum=MAX_WORKERS),
             payouts=PayoutSettings(
                 # A production deployment must name its provider: no silent sandbox.
-                provider=os.environ.get(
-                    "PAYGRAPH_PAYOUT_PROVIDER", "http" if production else "sandbox"
-                )
-                .strip()
-                .lower(),
-                url=os.environ.get("PAYGRAPH_PAYOUT_URL") or None,
-                api_key=os.environ.get("PAYGRAPH_PAYOUT_API_KEY") or None,
+                provider=env_choice(
+                    "PAYGRAPH_PAYOUT_PROVIDER",
+                    "http" if production else "sandbox",
+                    PAYOUT_PROVIDERS,
+                ),
+                url=env_text("PAYGRAPH_PAYOUT_URL"),
+                api_key=env_text("PAYGRAPH_PAYOUT_API_KEY"),
                 timeout=env_seconds("PAYGRAPH_PAYOUT_TIMEOUT", 10.0),
             ),
-            slack_channel=os.environ.get("PAYGRAPH_SLACK_CHANNEL") or None,
-            slack_rejection_mentions=_list("PAYGRAPH_SLACK_MENTIONS_PAYMENT_REJECTED"),
+            slack_channel=env_text("PAYGRAPH_SLACK_CHANNEL"),
+            slack_rejection_mentions=env_list("PAYGRAPH_SLACK_MENTIONS_PAYMENT_REJECTED"),
             idempotency_retention_hours=env_int(
                 "PAYGRAPH_IDEMPOTENCY_RETENTION_HOURS", MIN_KEY_RETENTION_HOURS
             ),
-            storage_dir=os.environ.get("PAYGRAPH_STORAGE_DIR", "./var/documents"),
+            storage_dir=env_text("PAYGRAPH_STORAGE_DIR") or "./var/documents",
             max_upload_bytes=env_int("PAYGRAPH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
-            trusted_proxies=_list("PAYGRAPH_TRUSTED_PROXIES"),
+            trusted_proxies=env_list("PAYGRAPH_TRUSTED_PROXIES"),
             expiry_interval_seconds=env_seconds("PAYGRAPH_EXPIRY_INTERVAL", 30.0),
         )
+
+
+def _check_serving(settings: Settings) -> None:
+    """The URLs PayGraph opens: its database, the JWKS endpoint, the payout provider."""
+    check_database_url(settings.database_url)
+    for name, url in (
+        ("PAYGRAPH_JWT_JWKS_URL", settings.jwt_jwks_url),
+        ("PAYGRAPH_PAYOUT_URL", settings.payouts.url),
+    ):
+        if url is not None and not _is_http_url(url):
+            # Only the scheme is echoed: a URL may carry credentials.
+            given = f"{urlsplit(url).scheme}://" if "://" in url else "a value without a scheme"
+            raise SettingsError(f"{name} must be an http:// or https:// URL, not {given}")
+
+
+def check_database_url(url: str) -> None:
+    """A URL PayGraph can open: SQLite through aiosqlite or PostgreSQL through asyncpg.
+    Only the scheme is ever echoed: the rest may hold a password."""
+    accepted = ", ".join(f"{scheme}://" for scheme in SUPPORTED_URL_SCHEMES)
+    try:
+        scheme = make_url(url).drivername
+    except ArgumentError:
+        raise SettingsError(f"DATABASE_URL must be a URL starting with {accepted}") from None
+    if scheme not in SUPPORTED_URL_SCHEMES:
+        raise SettingsError(f"DATABASE_URL must start with {accepted}, not {scheme}://")
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 def _check_workflow(settings: Settings) -> None:
     payouts = settings.payouts
     if payouts.provider not in PAYOUT_PROVIDERS:
-        raise SettingsError(f"PAYGRAPH_PAYOUT_PROVIDER must be one of {sorted(PAYOUT_PROVIDERS)}")
+        raise SettingsError(
+            f"PAYGRAPH_PAYOUT_PROVIDER must be one of {', '.join(PAYOUT_PROVIDERS)}"
+        )
     if payouts.provider == "http" and not payouts.url:
         raise SettingsError("PAYGRAPH_PAYOUT_URL is required with the http payout provider")
-    if not 0 < payouts.timeout <= 120:
+    if not 0 < payouts.timeout <= 120:  # also nan
         raise SettingsError("PAYGRAPH_PAYOUT_TIMEOUT must be more than 0 and at most 120 seconds")
     if settings.idempotency_retention_hours < MIN_KEY_RETENTION_HOURS:
         raise SettingsError(
@@ -224,8 +234,14 @@ def _check_workflow(settings: Settings) -> None:
 
 
 def _public_key() -> str | None:
-    if path := os.environ.get("PAYGRAPH_JWT_PUBLIC_KEY_FILE"):
-        return Path(path).read_text()
+    if path := env_text("PAYGRAPH_JWT_PUBLIC_KEY_FILE"):
+        try:
+            return Path(path).read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or "not a text file"
+            raise SettingsError(
+                f"PAYGRAPH_JWT_PUBLIC_KEY_FILE must name a readable PEM file; {path!r}: {reason}"
+            ) from None
     return os.environ.get("PAYGRAPH_JWT_PUBLIC_KEY") or None
 
 

@@ -1045,7 +1045,10 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exited:
             main(args)
         assert exited.value.code == 2
-    assert "usage: paygraph statement" in capsys.readouterr().err
+        # One line per mistake, naming the command and where its usage is.
+        error = capsys.readouterr().err
+        assert error.startswith("paygraph statement: ") and error.count("\n") == 1, error
+        assert "(see paygraph statement --help)" in error
 
 
 @pytest.mark.parametrize("credential", ["--token", "--api-token"])
