@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
+from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -21,7 +24,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from db.compiled_reads import SqlCompiledReads, compiles
 from db.credentials import manager_principal, user_of_tenant
@@ -41,12 +48,21 @@ from domain.throttle import Throttle
 from gateway.auth import JwtVerifier
 from gateway.client_ip import client_ip, trusted_networks
 from gateway.cost_settings import CostSettings
+from gateway.document_manifest import load_trusted_documents
 from gateway.downloads import document_download
 from gateway.edge_headers import EdgeHeaders
 from gateway.expiry import expiry_running
 from gateway.export_settings import ExportSettings
 from gateway.export_slots import ExportSlots
 from gateway.exports import payment_export
+from gateway.graphql_response import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    Refusal,
+    content_type,
+    request_error_status,
+    response_media_type,
+)
 from gateway.known_principals import KnownPrincipals
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
@@ -54,11 +70,13 @@ from gateway.payout_reconcile import ReconcileSettings, reconcile_running
 from gateway.payouts import payout_provider
 from gateway.redis_buckets import bucket_store
 from gateway.request_budget import RequestBudget, timed_out, too_large
-from gateway.request_guard import RequestGuard
+from gateway.request_guard import BAD_REQUEST, RequestGuard, names_an_operation
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
+from gateway.trusted_documents import ABSENT, TrustedDocuments, resolve
 from resolvers.context import Context
 from schema.app_schema import build_schema
+from schema.app_schema import schema as plain_schema
 from schema.compiled_execution import encode
 from schema.query_cost import CostLimit
 from schema.uploads import upload_rule
@@ -126,6 +144,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         budget: RequestBudget,
         cost: CostSettings,
         throttle: Throttle,
+        documents: TrustedDocuments | None = None,
         **options: Any,
     ) -> None:
         schema = build_schema(
@@ -140,6 +159,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         self._budget = budget
         self._throttle = throttle
         self._compiled = settings.compiled_reads and compiles(engine)
+        self._documents = documents or TrustedDocuments()
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes a page of 100 payments in 0.06 ms, the standard library in 0.9 ms;
@@ -151,8 +171,15 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         """Strawberry's execution of one operation, within the request's deadline. When
         it passes, the operation is cancelled where it waits (a statement, a lock, the
         pool): units of work roll back, and the loader batches still running are
-        cancelled too, so the request leaves no connection, lock or task behind."""
+        cancelled too, so the request leaves no connection, lock or task behind.
+
+        The document run is the one the request names (gateway.trusted_documents); a
+        mutation sent with GET is refused with 405, as GraphQL over HTTP requires."""
         context: Context = kwargs["context"]
+        adapter = kwargs["request_adapter"]
+        kwargs["request_data"] = await self._document_to_run(
+            adapter, kwargs["request_data"], context
+        )
         try:
             async with asyncio.timeout(self._budget.request_timeout) as deadline:
                 return await super().execute_single(*args, **kwargs)
@@ -160,13 +187,61 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             if not deadline.expired():
                 raise
             return timed_out(self._budget, context.request_id, context.cost)
+        except HTTPException as error:
+            if adapter.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+                message = "Only queries may be sent with GET; send mutations with POST."
+                raise Refusal(405, METHOD_NOT_ALLOWED, message, {"Allow": "POST"}) from error
+            raise
         finally:
             context.loaders.cancel_pending()  # type: ignore[attr-defined]
 
+    async def _document_to_run(
+        self, adapter: Any, data: GraphQLRequestData, context: Context
+    ) -> GraphQLRequestData:
+        """The request with the text of the trusted document it names (or refused); the
+        context learns the trusted document's operation name."""
+        if not isinstance(data.operation_name, str | None):
+            message = "The GraphQL operation's `operationName` must be a string or null."
+            raise Refusal(400, BAD_REQUEST, message)
+        resolved = resolve(
+            self._documents,
+            query=data.query,
+            document_id=await _document_id(adapter),
+            extensions=data.extensions,
+        )
+        if resolved.trusted is not None:
+            context.trusted_operation = resolved.trusted.operation_name(data.operation_name)
+        if resolved.query is data.query:
+            return data
+        return dataclasses.replace(data, query=resolved.query)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Strawberry's test, and no operation named in the URL: a GET naming a trusted
+        document runs it whatever its Accept header (`*/*` included)."""
+        return super().should_render_graphql_ide(request) and not names_an_operation(
+            request.query_params
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """Strawberry's, carrying the media type the answer will be in (the client's
+        Accept header decides, gateway.graphql_response)."""
+        response = await super().get_sub_response(request)
+        response.media_type = response_media_type(request.headers.get("accept"))
+        return response
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """Strawberry's JSON response, unless its body passes the response cap: then one
-        RESPONSE_TOO_LARGE error instead, with no data."""
+        """Strawberry's JSON response in the media type the client accepts: with
+        application/graphql-response+json, a request error has a 4xx status and no
+        data. Unless its body passes the response cap: then one RESPONSE_TOO_LARGE error
+        instead, with no data."""
+        media_type = sub_response.media_type or APPLICATION_JSON
+        if media_type == GRAPHQL_RESPONSE_JSON and isinstance(response_data, dict):
+            status = request_error_status(response_data)
+            if status is not None:
+                response_data = {key: response_data[key] for key in response_data.keys() - {"data"}}
+                sub_response.status_code = status
         response = super().create_response(response_data, sub_response)
+        response.headers["Content-Type"] = content_type(media_type)
         size = len(response.body)
         if size > self._budget.max_response_bytes:
             request_id = sub_response.headers.get("X-Request-Id")
@@ -183,6 +258,13 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         (and their disk space freed) at once: Strawberry leaves them to the collector."""
         try:
             return await super().run(request, *args, **kwargs)
+        except Refusal as refusal:
+            return refusal.response(request.state.request_id, _media_type(request))
+        except HTTPException as error:
+            # Strawberry's own refusals (no query, a body it cannot read, ...), with a code.
+            code = HTTP_ERROR_CODES.get(error.status_code, BAD_REQUEST)
+            refused = Refusal(error.status_code, code, error.reason)
+            return refused.response(request.state.request_id, _media_type(request))
         finally:
             if isinstance(request, Request):
                 await request.close()
@@ -214,6 +296,25 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         )
 
 
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+HTTP_ERROR_CODES = {404: "NOT_FOUND", 405: METHOD_NOT_ALLOWED}
+
+
+def _media_type(request: Request) -> str:
+    return response_media_type(request.headers.get("accept"))
+
+
+async def _document_id(adapter: Any) -> object:
+    """The request's `documentId`: a query parameter of a GET, a member of a JSON body
+    (read again from the body Starlette keeps: Strawberry's reading drops it)."""
+    if adapter.method == "GET":
+        return adapter.query_params.get("documentId", ABSENT)
+    if "application/json" not in parse_content_type(adapter.content_type or "")[0]:
+        return ABSENT  # a multipart upload names its document by its text
+    body = orjson.loads(await adapter.get_body())
+    return body.get("documentId", ABSENT) if isinstance(body, dict) else ABSENT
+
+
 def _freeze_startup_heap() -> None:
     """Move what start-up built (modules, the schema, the pools) out of the collector's
     reach. A dashboard page allocates some 300,000 objects, so the cyclic collector runs
@@ -230,8 +331,11 @@ def create_app(
     budget: RequestBudget | None = None,
     cost: CostSettings | None = None,
     export_settings: ExportSettings | None = None,
+    documents: TrustedDocuments | None = None,
 ) -> Starlette:
     settings = settings or Settings.from_env()
+    if documents is None:
+        documents = load_trusted_documents(settings, plain_schema._schema)
     outbox = outbox or OutboxSettings.from_env()
     budget = budget or RequestBudget.from_env()
     cost = cost or CostSettings.from_env()
@@ -293,8 +397,10 @@ def create_app(
         budget,
         cost=cost,
         throttle=throttle,
+        documents=documents,
         graphql_ide="graphiql" if settings.graphiql else None,
-        allow_queries_via_get=False,
+        # GraphQL over HTTP: queries may come with GET, mutations never (405).
+        allow_queries_via_get=True,
     )
     verifier = JwtVerifier(settings)
     principals = KnownPrincipals(partial(user_of_tenant, reads))

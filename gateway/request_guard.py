@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -294,8 +294,19 @@ def _is_graphiql_page(request: Request) -> bool:
     return (
         request.method == "GET"
         and "text/html" in request.headers.get("accept", "")
-        and "query" not in request.query_params
+        and not names_an_operation(request.query_params)
     )
+
+
+# The query parameters of a GET that name an operation to run (its text, a trusted
+# document's id, Apollo's persistedQuery extension).
+OPERATION_PARAMETERS = ("query", "documentId", "extensions")
+
+
+def names_an_operation(parameters: Mapping[str, Any]) -> bool:
+    """Whether a GET with these query parameters asks for an operation (rather than the
+    GraphiQL page)."""
+    return any(name in parameters for name in OPERATION_PARAMETERS)
 
 
 def error_body(

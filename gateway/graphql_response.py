@@ -1,0 +1,117 @@
+"""GraphQL over HTTP's two response media types and the status codes that go with them.
+
+A client that prefers `application/graphql-response+json` (its Accept header says so)
+gets it, with the spec's status codes: a request error (the operation never started: it
+did not parse or validate, its variables did not coerce, or it was refused before any
+resolver ran) is a 4xx whose body has no `data` entry. Every other client gets
+`application/json` as before: 200 for any GraphQL answer, errors in the body."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from gateway.request_guard import error_body
+from schema.app_schema import INTROSPECTION_DISABLED
+from schema.errors import BAD_USER_INPUT, VALIDATION_FAILED
+from schema.limits import QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_TOKENS
+from schema.query_cost import QUERY_TOO_COSTLY, THROTTLED
+
+APPLICATION_JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+# The codes of request errors, with their status under GRAPHQL_RESPONSE_JSON. An error
+# with a `path` came from a resolver, so BAD_USER_INPUT is a request error only without
+# one (a variable the schema's types refuse).
+REQUEST_ERROR_STATUS: Mapping[str, int] = {
+    VALIDATION_FAILED: 400,
+    BAD_USER_INPUT: 400,
+    QUERY_TOO_DEEP: 400,
+    TOO_MANY_ALIASES: 400,
+    TOO_MANY_TOKENS: 400,
+    INTROSPECTION_DISABLED: 400,
+    QUERY_TOO_COSTLY: 400,
+    THROTTLED: 429,
+}
+
+
+def response_media_type(accept: str | None) -> str:
+    """GRAPHQL_RESPONSE_JSON when the Accept header ranks it at least as high as
+    application/json (named, or through `application/*` or `*/*`); application/json
+    otherwise, including when Accept is missing or names neither."""
+    if not accept or GRAPHQL_RESPONSE_JSON not in accept.lower():
+        return APPLICATION_JSON
+    ours = json = 0.0
+    for item in accept.lower().split(","):
+        media_type, _, parameters = item.partition(";")
+        quality = _quality(parameters)
+        media_type = media_type.strip()
+        if media_type == GRAPHQL_RESPONSE_JSON:
+            ours = max(ours, quality)
+        elif media_type in {APPLICATION_JSON, "application/*", "*/*"}:
+            json = max(json, quality)
+    return GRAPHQL_RESPONSE_JSON if ours > 0 and ours >= json else APPLICATION_JSON
+
+
+def content_type(media_type: str) -> str:
+    """The Content-Type header of an answer in `media_type`."""
+    if media_type == GRAPHQL_RESPONSE_JSON:
+        return f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+    return APPLICATION_JSON
+
+
+def request_error_status(answer: Mapping[str, Any]) -> int | None:
+    """The status of a GraphQL answer that is a request error, None for any other: no
+    data, and every error one of REQUEST_ERROR_STATUS's codes without a path (429 when
+    one was THROTTLED, 400 otherwise)."""
+    errors = answer.get("errors")
+    if answer.get("data") is not None or not errors:
+        return None
+    statuses = set()
+    for error in errors:
+        code = (error.get("extensions") or {}).get("code") if isinstance(error, dict) else None
+        status = REQUEST_ERROR_STATUS.get(code) if isinstance(code, str) else None
+        if status is None or error.get("path") is not None:
+            return None
+        statuses.add(status)
+    return max(statuses)
+
+
+def _quality(parameters: str) -> float:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                return 0.0
+            return min(quality, 1.0) if math.isfinite(quality) and quality > 0 else 0.0
+    return 1.0
+
+
+class Refusal(Exception):
+    """A request refused before its operation runs, with an HTTP status and a code."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def response(self, request_id: str, media_type: str) -> Response:
+        """The refusal as one GraphQL error in `media_type`: `data: null` in
+        application/json as the edge's refusals, no `data` in the GraphQL one."""
+        body = error_body(self.code, self.message, request_id)
+        if media_type == GRAPHQL_RESPONSE_JSON:
+            del body["data"]
+        headers = {"X-Request-Id": request_id, **self.headers}
+        return Response(
+            orjson.dumps(body), self.status, headers=headers, media_type=content_type(media_type)
+        )
