@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +15,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import orjson
 from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -238,7 +238,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE_JSON and isinstance(response_data, dict):
             status = request_error_status(response_data)
             if status is not None:
-                response_data = {key: response_data[key] for key in response_data.keys() - {"data"}}
+                response_data = {k: v for k, v in response_data.items() if k != "data"}
                 sub_response.status_code = status
         response = super().create_response(response_data, sub_response)
         response.headers["Content-Type"] = content_type(media_type)
@@ -311,8 +311,13 @@ async def _document_id(adapter: Any) -> object:
         return adapter.query_params.get("documentId", ABSENT)
     if "application/json" not in parse_content_type(adapter.content_type or "")[0]:
         return ABSENT  # a multipart upload names its document by its text
-    body = orjson.loads(await adapter.get_body())
-    return body.get("documentId", ABSENT) if isinstance(body, dict) else ABSENT
+    body = await adapter.get_body()
+    if b"documentId" not in body and b"\\u" not in body:
+        return ABSENT  # the key is not there, even escaped: no need to parse it again
+    # The standard library's parser, as the edge's and Strawberry's: orjson refuses lone
+    # surrogates (`\ud800`), which those let through to their own codes.
+    parsed = json.loads(body)
+    return parsed.get("documentId", ABSENT) if isinstance(parsed, dict) else ABSENT
 
 
 def _freeze_startup_heap() -> None:

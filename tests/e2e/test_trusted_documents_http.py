@@ -130,6 +130,18 @@ async def test_the_bare_hash_and_apollos_extension_name_it_too(site: DemoSite) -
         assert answer.json()["data"] == {"viewer": {"credential": "JWT"}}
 
 
+async def test_a_document_id_key_written_with_an_escape_is_read(
+    site: DemoSite,
+) -> None:
+    body = '{"\\u0064ocumentId": "' + document_id(VIEWER) + '"}'  # JSON's escape of "d"
+    headers = {"Authorization": f"Bearer {site.token()}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(timeout=60) as client:
+        answer = await client.post(f"{site.url}/graphql", headers=headers, content=body)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"] == {"viewer": {"credential": "JWT"}}
+
+
 async def test_a_trusted_query_may_come_by_get(site: DemoSite) -> None:
     params = {"documentId": document_id(PAYMENTS), "variables": '{"first": 1}'}
 
