@@ -22,6 +22,9 @@ from schema.limits import QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_TOKENS
 from schema.query_cost import QUERY_TOO_COSTLY, THROTTLED
 
 APPLICATION_JSON = "application/json"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+# Codes for Strawberry's own refusals by their status (BAD_REQUEST for any other).
+HTTP_ERROR_CODES = {404: "NOT_FOUND", 405: METHOD_NOT_ALLOWED}
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 # The codes of request errors, with their status under GRAPHQL_RESPONSE_JSON. An error

@@ -11,10 +11,13 @@ else runs: a document sent as text runs only if it is one of them, to the byte.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from strawberry.http.parse_content_type import parse_content_type
 
 from gateway.graphql_response import Refusal
 from gateway.request_guard import BAD_REQUEST
@@ -126,6 +129,24 @@ def resolve(
             400, PERSISTED_QUERY_NOT_FOUND, f"No trusted document is {SHA256_PREFIX}{digest}."
         )
     return Resolved(trusted.text, trusted)
+
+
+async def sent_document_id(adapter: Any) -> object:
+    """The request's `documentId` (ABSENT without one), from Strawberry's request
+    adapter: a query parameter of a GET, a member of a JSON body (read again from the
+    body Starlette keeps: Strawberry's reading drops it). A multipart upload names its
+    document by its text."""
+    if adapter.method == "GET":
+        return adapter.query_params.get("documentId", ABSENT)
+    if "application/json" not in parse_content_type(adapter.content_type or "")[0]:
+        return ABSENT
+    body = await adapter.get_body()
+    if b"documentId" not in body and b"\\u" not in body:
+        return ABSENT  # the key is not there, even escaped: no need to parse it again
+    # The standard library's parser, as the edge's and Strawberry's: orjson refuses lone
+    # surrogates (`\ud800`), which those let through to their own codes.
+    parsed = json.loads(body)
+    return parsed.get("documentId", ABSENT) if isinstance(parsed, dict) else ABSENT
 
 
 def _named_digest(document_id: object, extensions: Mapping[str, Any] | None) -> str | None:

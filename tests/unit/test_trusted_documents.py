@@ -265,3 +265,7 @@ def test_request_errors_have_their_status(answer: dict[str, Any], status: int | 
 def test_the_only_mode_needs_a_manifest() -> None:
     with pytest.raises(SettingsError, match="PAYGRAPH_TRUSTED_DOCUMENTS_ONLY needs"):
         Settings(trusted_documents_only=True)
+
+
+def test_an_empty_manifest_in_the_only_mode_runs_nothing() -> None:
+    assert refusal_code(TrustedDocuments([], only=True), query=VIEWER) == "DOCUMENT_NOT_TRUSTED"
