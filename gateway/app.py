@@ -54,16 +54,18 @@ from gateway.export_settings import ExportSettings
 from gateway.export_slots import ExportSlots
 from gateway.exports import payment_export
 from gateway.graphql_response import (
-    APPLICATION_JSON,
-    GRAPHQL_RESPONSE_JSON,
     HTTP_ERROR_CODES,
     METHOD_NOT_ALLOWED,
     Refusal,
-    content_type,
     request_error_status,
-    response_media_type,
 )
 from gateway.known_principals import KnownPrincipals
+from gateway.media_types import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    content_type,
+    response_media_type,
+)
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
 from gateway.payout_reconcile import ReconcileSettings, reconcile_running

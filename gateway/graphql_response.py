@@ -1,4 +1,5 @@
-"""GraphQL over HTTP's two response media types and the status codes that go with them.
+"""The status codes that go with GraphQL over HTTP's two response media types
+(gateway.media_types).
 
 A client that prefers `application/graphql-response+json` (its Accept header says so)
 gets it, with the spec's status codes: a request error (the operation never started: it
@@ -8,24 +9,20 @@ resolver ran) is a 4xx whose body has no `data` entry. Every other client gets
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
-from gateway.request_guard import error_body
+from gateway.request_guard import error_response
 from schema.app_schema import INTROSPECTION_DISABLED
 from schema.errors import BAD_USER_INPUT, VALIDATION_FAILED
 from schema.limits import QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_TOKENS
 from schema.query_cost import QUERY_TOO_COSTLY, THROTTLED
 
-APPLICATION_JSON = "application/json"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 # Codes for Strawberry's own refusals by their status (BAD_REQUEST for any other).
 HTTP_ERROR_CODES = {404: "NOT_FOUND", 405: METHOD_NOT_ALLOWED}
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 # The codes of request errors, with their status under GRAPHQL_RESPONSE_JSON. An error
 # with a `path` came from a resolver, so BAD_USER_INPUT is a request error only without
@@ -40,31 +37,6 @@ REQUEST_ERROR_STATUS: Mapping[str, int] = {
     QUERY_TOO_COSTLY: 400,
     THROTTLED: 429,
 }
-
-
-def response_media_type(accept: str | None) -> str:
-    """GRAPHQL_RESPONSE_JSON when the Accept header ranks it at least as high as
-    application/json (named, or through `application/*` or `*/*`); application/json
-    otherwise, including when Accept is missing or names neither."""
-    if not accept or GRAPHQL_RESPONSE_JSON not in accept.lower():
-        return APPLICATION_JSON
-    ours = json = 0.0
-    for item in accept.lower().split(","):
-        media_type, _, parameters = item.partition(";")
-        quality = _quality(parameters)
-        media_type = media_type.strip()
-        if media_type == GRAPHQL_RESPONSE_JSON:
-            ours = max(ours, quality)
-        elif media_type in {APPLICATION_JSON, "application/*", "*/*"}:
-            json = max(json, quality)
-    return GRAPHQL_RESPONSE_JSON if ours > 0 and ours >= json else APPLICATION_JSON
-
-
-def content_type(media_type: str) -> str:
-    """The Content-Type header of an answer in `media_type`."""
-    if media_type == GRAPHQL_RESPONSE_JSON:
-        return f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
-    return APPLICATION_JSON
 
 
 def request_error_status(answer: Mapping[str, Any]) -> int | None:
@@ -84,18 +56,6 @@ def request_error_status(answer: Mapping[str, Any]) -> int | None:
     return max(statuses)
 
 
-def _quality(parameters: str) -> float:
-    for parameter in parameters.split(";"):
-        name, _, value = parameter.partition("=")
-        if name.strip() == "q":
-            try:
-                quality = float(value)
-            except ValueError:
-                return 0.0
-            return min(quality, 1.0) if math.isfinite(quality) and quality > 0 else 0.0
-    return 1.0
-
-
 class Refusal(Exception):
     """A request refused before its operation runs, with an HTTP status and a code."""
 
@@ -109,12 +69,9 @@ class Refusal(Exception):
         self.headers = dict(headers or {})
 
     def response(self, request_id: str, media_type: str) -> Response:
-        """The refusal as one GraphQL error in `media_type`: `data: null` in
-        application/json as the edge's refusals, no `data` in the GraphQL one."""
-        body = error_body(self.code, self.message, request_id)
-        if media_type == GRAPHQL_RESPONSE_JSON:
-            del body["data"]
-        headers = {"X-Request-Id": request_id, **self.headers}
-        return Response(
-            orjson.dumps(body), self.status, headers=headers, media_type=content_type(media_type)
+        """The refusal as one GraphQL error in `media_type`, as the edge's."""
+        response = error_response(
+            self.status, self.code, self.message, request_id, media_type=media_type
         )
+        response.headers.update(self.headers)
+        return response

@@ -179,3 +179,22 @@ async def test_an_unusable_request_is_a_400_with_a_code(
         assert answer.status_code == 400, answer.text
         assert answer.headers["content-type"].split(";")[0] == accept
         assert codes(answer) == ["BAD_REQUEST"]
+
+
+async def test_the_edges_refusals_answer_in_the_accepted_media_type(site: DemoSite) -> None:
+    url = f"{site.url}/graphql"
+    async with httpx.AsyncClient(timeout=60) as client:
+        for accept in ("application/json", GRAPHQL_RESPONSE):
+            anonymous = await client.post(url, headers={"Accept": accept}, json={"query": "{ a }"})
+            batch = await client.post(
+                url,
+                headers={"Accept": accept, "Authorization": f"Bearer {site.token()}"},
+                json=[{"query": "{ a }"}],
+            )
+
+            assert (anonymous.status_code, batch.status_code) == (401, 400)
+            assert codes(anonymous) == ["UNAUTHENTICATED"]
+            assert codes(batch) == ["BATCHING_NOT_SUPPORTED"]
+            for answer in (anonymous, batch):
+                assert answer.headers["content-type"].split(";")[0] == accept
+                assert ("data" in answer.json()) == (accept == "application/json")

@@ -12,13 +12,8 @@ from typing import Any
 import pytest
 
 from gateway.document_manifest import ManifestError, check_manifest, load_trusted_documents
-from gateway.graphql_response import (
-    APPLICATION_JSON,
-    GRAPHQL_RESPONSE_JSON,
-    Refusal,
-    request_error_status,
-    response_media_type,
-)
+from gateway.graphql_response import Refusal, request_error_status
+from gateway.media_types import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, response_media_type
 from gateway.settings import Settings, SettingsError
 from gateway.trusted_documents import TrustedDocument, TrustedDocuments, resolve
 from schema.app_schema import schema
