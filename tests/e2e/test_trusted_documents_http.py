@@ -263,3 +263,22 @@ async def test_in_the_only_mode_trusted_documents_run(only: DemoSite) -> None:
     for answer in (by_id, by_text):
         assert answer.status_code == 200, answer.text
         assert answer.json()["data"]["payments"]["totalCount"] == await payment_count(only)
+
+
+async def test_a_browser_get_naming_a_document_needs_a_token(site: DemoSite) -> None:
+    params = {"documentId": document_id(VIEWER)}
+    async with httpx.AsyncClient(timeout=60) as client:
+        page = await client.get(f"{site.url}/graphql", headers={"Accept": "text/html"})
+        anonymous = await client.get(
+            f"{site.url}/graphql", headers={"Accept": "text/html"}, params=params
+        )
+
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert anonymous.status_code == 401
+    assert answer_codes(anonymous) == ["UNAUTHENTICATED"]
+    browser = await send(site, params=params, accept="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert browser.json()["data"] == {"viewer": {"credential": "JWT"}}
+
+
+def answer_codes(answer: httpx.Response) -> list[str]:
+    return [error["extensions"]["code"] for error in answer.json()["errors"]]
