@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -21,7 +23,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from db.compiled_reads import SqlCompiledReads, compiles
 from db.credentials import manager_principal, user_of_tenant
@@ -41,6 +46,7 @@ from domain.throttle import Throttle
 from gateway.auth import JwtVerifier
 from gateway.client_ip import client_ip, trusted_networks
 from gateway.cost_settings import CostSettings
+from gateway.document_manifest import load_trusted_documents
 from gateway.downloads import document_download
 from gateway.edge_headers import EdgeHeaders
 from gateway.expiry import expiry_running
@@ -48,7 +54,19 @@ from gateway.export_settings import ExportSettings
 from gateway.export_slots import ExportSlots
 from gateway.exports import payment_export
 from gateway.graphiql_page import ASSETS_PATH, GraphiQLAssets, graphiql_page
+from gateway.graphql_response import (
+    HTTP_ERROR_CODES,
+    METHOD_NOT_ALLOWED,
+    Refusal,
+    request_error_status,
+)
 from gateway.known_principals import KnownPrincipals
+from gateway.media_types import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    content_type,
+    response_media_type,
+)
 from gateway.metrics import (
     Holdings,
     MetricsSettings,
@@ -56,6 +74,7 @@ from gateway.metrics import (
     limit_operation_labels,
     metrics_endpoint,
     outbox_counter,
+    trust_operation_names,
 )
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
@@ -63,7 +82,7 @@ from gateway.payout_reconcile import ReconcileSettings, reconcile_running
 from gateway.payouts import payout_provider
 from gateway.redis_buckets import bucket_store
 from gateway.request_budget import RESPONSE_TOO_LARGE, RequestBudget, timed_out, too_large
-from gateway.request_guard import RequestGuard
+from gateway.request_guard import BAD_REQUEST, RequestGuard, names_an_operation
 from gateway.request_observer import RequestObserver, record_error, record_execution
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
@@ -74,8 +93,10 @@ from gateway.tracing import (
     traced_app,
     tracer_provider_from_env,
 )
+from gateway.trusted_documents import TrustedDocuments, resolve, sent_document_id
 from resolvers.context import Context
 from schema.app_schema import build_schema
+from schema.app_schema import schema as plain_schema
 from schema.compiled_execution import encode
 from schema.query_cost import CostLimit
 from schema.uploads import upload_rule
@@ -144,6 +165,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         cost: CostSettings,
         throttle: Throttle,
         schema_extensions: Sequence[Any] = (),
+        documents: TrustedDocuments | None = None,
         **options: Any,
     ) -> None:
         schema = build_schema(
@@ -160,6 +182,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         self._budget = budget
         self._throttle = throttle
         self._compiled = settings.compiled_reads and compiles(engine)
+        self._documents = documents if documents is not None else TrustedDocuments()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """PayGraph's GraphiQL page, served with its assets from the package (Strawberry's
@@ -176,8 +199,15 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         """Strawberry's execution of one operation, within the request's deadline. When
         it passes, the operation is cancelled where it waits (a statement, a lock, the
         pool): units of work roll back, and the loader batches still running are
-        cancelled too, so the request leaves no connection, lock or task behind."""
+        cancelled too, so the request leaves no connection, lock or task behind.
+
+        The document run is the one the request names (gateway.trusted_documents); a
+        mutation sent with GET is refused with 405, as GraphQL over HTTP requires."""
         context: Context = kwargs["context"]
+        adapter = kwargs["request_adapter"]
+        kwargs["request_data"] = await self._document_to_run(
+            adapter, kwargs["request_data"], context
+        )
         try:
             async with asyncio.timeout(self._budget.request_timeout) as deadline:
                 result = await super().execute_single(*args, **kwargs)
@@ -185,15 +215,63 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             if not deadline.expired():
                 raise
             result = timed_out(self._budget, context.request_id, context.cost)
+        except HTTPException as error:
+            if adapter.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+                message = "Only queries may be sent with GET; send mutations with POST."
+                raise Refusal(405, METHOD_NOT_ALLOWED, message, {"Allow": "POST"}) from error
+            raise
         finally:
             context.loaders.cancel_pending()  # type: ignore[attr-defined]
         record_execution(context, result)  # for the request's metrics and log line
         return result
 
+    async def _document_to_run(
+        self, adapter: Any, data: GraphQLRequestData, context: Context
+    ) -> GraphQLRequestData:
+        """The request with the text of the trusted document it names (or refused); the
+        context learns the trusted document's operation name."""
+        if not isinstance(data.operation_name, str | None):
+            message = "The GraphQL operation's `operationName` must be a string or null."
+            raise Refusal(400, BAD_REQUEST, message)
+        resolved = resolve(
+            self._documents,
+            query=data.query,
+            document_id=await sent_document_id(adapter),
+            extensions=data.extensions,
+        )
+        if resolved.trusted is not None:
+            context.trusted_operation = resolved.trusted.operation_name(data.operation_name)
+        if resolved.query is data.query:
+            return data
+        return dataclasses.replace(data, query=resolved.query)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Strawberry's test, and no operation named in the URL: a GET naming a trusted
+        document runs it whatever its Accept header (`*/*` included)."""
+        return super().should_render_graphql_ide(request) and not names_an_operation(
+            request.query_params
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """Strawberry's, carrying the media type the answer will be in (the client's
+        Accept header decides, gateway.graphql_response)."""
+        response = await super().get_sub_response(request)
+        response.media_type = response_media_type(request.headers.get("accept"))
+        return response
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """Strawberry's JSON response, unless its body passes the response cap: then one
-        RESPONSE_TOO_LARGE error instead, with no data."""
+        """Strawberry's JSON response in the media type the client accepts: with
+        application/graphql-response+json, a request error has a 4xx status and no
+        data. Unless its body passes the response cap: then one RESPONSE_TOO_LARGE error
+        instead, with no data."""
+        media_type = sub_response.media_type or APPLICATION_JSON
+        if media_type == GRAPHQL_RESPONSE_JSON and isinstance(response_data, dict):
+            status = request_error_status(response_data)
+            if status is not None:
+                response_data = {k: v for k, v in response_data.items() if k != "data"}
+                sub_response.status_code = status
         response = super().create_response(response_data, sub_response)
+        response.headers["Content-Type"] = content_type(media_type)
         size = len(response.body)
         if size > self._budget.max_response_bytes:
             request_id = sub_response.headers.get("X-Request-Id")
@@ -211,6 +289,13 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         (and their disk space freed) at once: Strawberry leaves them to the collector."""
         try:
             return await super().run(request, *args, **kwargs)
+        except Refusal as refusal:
+            return refusal.response(request.state.request_id, _media_type(request))
+        except HTTPException as error:
+            # Strawberry's own refusals (no query, a body it cannot read, ...), with a code.
+            code = HTTP_ERROR_CODES.get(error.status_code, BAD_REQUEST)
+            refused = Refusal(error.status_code, code, error.reason)
+            return refused.response(request.state.request_id, _media_type(request))
         finally:
             if isinstance(request, Request):
                 await request.close()
@@ -248,6 +333,10 @@ async def _untraced(provider: Any) -> AsyncIterator[None]:
         yield
 
 
+def _media_type(request: Request) -> str:
+    return response_media_type(request.headers.get("accept"))
+
+
 def _freeze_startup_heap() -> None:
     """Move what start-up built (modules, the schema, the pools) out of the collector's
     reach. A dashboard page allocates some 300,000 objects, so the cyclic collector runs
@@ -266,6 +355,7 @@ def create_app(
     export_settings: ExportSettings | None = None,
     metrics: MetricsSettings | None = None,
     tracer_provider: Any = None,
+    documents: TrustedDocuments | None = None,
 ) -> Starlette:
     """The app; `tracer_provider` (an OpenTelemetry SDK TracerProvider) traces it, else
     OTEL_* decides (gateway.tracing: off by default)."""
@@ -274,6 +364,10 @@ def create_app(
     limit_operation_labels(metrics.operation_labels)
     owns_provider = tracer_provider is None
     tracer_provider = tracer_provider or tracer_provider_from_env()
+    if documents is None:
+        documents = load_trusted_documents(settings, plain_schema._schema)
+    if len(documents):  # the metrics label operations by the trusted documents' names
+        trust_operation_names(name for doc in documents for name in doc.operations if name)
     outbox = outbox or OutboxSettings.from_env()
     budget = budget or RequestBudget.from_env()
     cost = cost or CostSettings.from_env()
@@ -352,8 +446,10 @@ def create_app(
             if tracer_provider is not None
             else []
         ),
+        documents=documents,
         graphql_ide="graphiql" if settings.graphiql else None,
-        allow_queries_via_get=False,
+        # GraphQL over HTTP: queries may come with GET, mutations never (405).
+        allow_queries_via_get=True,
     )
     verifier = JwtVerifier(settings)
     principals = KnownPrincipals(partial(user_of_tenant, reads))

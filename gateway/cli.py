@@ -1,5 +1,5 @@
 """The `paygraph` command: serve, db upgrade, demo, token, manager create, outbox run,
-expire, payouts reconcile, statement, export-schema."""
+expire, payouts reconcile, statement, documents check, export-schema."""
 
 from __future__ import annotations
 
@@ -211,6 +211,16 @@ def _parser() -> argparse.ArgumentParser:
     statement.add_argument("--output", type=Path, default=Path("statements"))
     statement.set_defaults(run=_statement)
 
+    documents = commands.add_parser("documents", help="trusted documents")
+    documents_commands = documents.add_subparsers(title="documents commands")
+    documents_check = documents_commands.add_parser(
+        "check",
+        help="check a manifest of trusted documents against the schema (one line per "
+        "problem; exit 1 if any)",
+    )
+    documents_check.add_argument("manifest", type=Path)
+    documents_check.set_defaults(run=_documents_check)
+
     export = commands.add_parser("export-schema", help="print or write the SDL")
     export.add_argument("--output", type=Path, default=None)
     export.set_defaults(run=_export_schema)
@@ -280,6 +290,7 @@ def _log_paygraph() -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from gateway.cost_settings import CostSettings
+    from gateway.document_manifest import load_trusted_documents
     from gateway.export_settings import ExportSettings
     from gateway.logs import log_config, log_format_from_env
     from gateway.metrics import MetricsSettings
@@ -288,6 +299,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.request_budget import RequestBudget
     from gateway.server_timeouts import ServerTimeouts
     from gateway.tracing import exporter_from_env
+    from schema.app_schema import schema
 
     _log_paygraph()
     settings = Settings.from_env()
@@ -304,6 +316,7 @@ def _serve(args: argparse.Namespace) -> int:
     MetricsSettings.from_env()
     exporter_from_env()  # OTEL_*
     logging_config = log_config(log_format_from_env())
+    documents = load_trusted_documents(settings, schema._schema)
     # Imported once the settings are known good: the app (and its schema) take a while.
     import uvicorn
 
@@ -312,6 +325,9 @@ def _serve(args: argparse.Namespace) -> int:
     summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
     shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"PayGraph on {shown_url}", flush=True)
+    if len(documents):
+        only = " (no other document runs)" if documents.only else ""
+        print(f"Trusted documents: {len(documents)}{only}", flush=True)
     if settings.graphiql:
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
     if args.demo and not settings.production and not settings.asymmetric:
@@ -349,7 +365,7 @@ def _serve(args: argparse.Namespace) -> int:
             )
         return 0
     uvicorn.run(
-        create_app(settings, budget=budget),
+        create_app(settings, budget=budget, documents=documents),
         host=host,
         port=port,
         proxy_headers=False,
@@ -575,6 +591,27 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
         f"{report.declined} declined, {report.failed} failed, {report.pending} still pending"
     )
     return 1 if report.pending else 0
+
+
+def _documents_check(args: argparse.Namespace) -> int:
+    from gateway.document_manifest import ManifestError, check_manifest
+    from schema.app_schema import schema
+
+    try:
+        settings = Settings.from_env()
+        documents, problems = check_manifest(
+            args.manifest,
+            schema._schema,
+            settings.limits,
+            introspection=settings.introspection,
+        )
+    except SettingsError as error:  # ManifestError too: no manifest to check
+        print(f"paygraph documents check: {error}", file=sys.stderr)
+        return 1 if isinstance(error, ManifestError) else 2
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{args.manifest}: {len(documents)} trusted documents fit to run, {len(problems)} not")
+    return 1 if problems else 0
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from gateway.settings import SettingsError, env_text
+from gateway.environment import SettingsError, env_choice, env_text
 
 FORMATS = ("json", "text")
 # A LogRecord's own attributes; anything else on a record came as `extra=` fields.
@@ -35,12 +35,9 @@ class LogSettingsError(SettingsError):
 
 
 def log_format_from_env() -> str:
-    chosen = (env_text("PAYGRAPH_LOG_FORMAT") or "").lower()
-    if not chosen:
+    if env_text("PAYGRAPH_LOG_FORMAT") is None:
         return "text" if sys.stderr.isatty() else "json"
-    if chosen not in FORMATS:
-        raise LogSettingsError(f"PAYGRAPH_LOG_FORMAT must be json or text, not {chosen!r}")
-    return chosen
+    return env_choice("PAYGRAPH_LOG_FORMAT", "", tuple(FORMATS), error=LogSettingsError)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:

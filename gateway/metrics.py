@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.settings import SettingsError, env_int, env_text
+from gateway.environment import SettingsError, env_flag, env_int, env_text
 
 logger = logging.getLogger("paygraph.metrics")
 
@@ -112,15 +112,15 @@ class MetricsSettings:
 
     @classmethod
     def from_env(cls) -> MetricsSettings:
-        raw = (env_text("PAYGRAPH_METRICS") or "on").lower()
-        if raw not in {"on", "off"}:
-            raise MetricsSettingsError(f"PAYGRAPH_METRICS must be on or off, not {raw!r}")
+        enabled = env_flag("PAYGRAPH_METRICS", True, error=MetricsSettingsError)
         labels = env_int(
-            "PAYGRAPH_METRICS_OPERATIONS", DEFAULT_OPERATION_LABELS, error=MetricsSettingsError
+            "PAYGRAPH_METRICS_OPERATIONS",
+            DEFAULT_OPERATION_LABELS,
+            minimum=0,
+            maximum=10_000,
+            error=MetricsSettingsError,
         )
-        if not 0 <= labels <= 10_000:
-            raise MetricsSettingsError("PAYGRAPH_METRICS_OPERATIONS must be 0..10000")
-        return cls(raw == "on", env_text("PAYGRAPH_METRICS_TOKEN"), labels)
+        return cls(enabled, env_text("PAYGRAPH_METRICS_TOKEN"), labels)
 
 
 class BoundedLabels:

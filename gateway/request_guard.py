@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -28,6 +28,12 @@ from domain.permissions import Rule
 from domain.principal import Principal
 from gateway.auth import JwtVerifier
 from gateway.edge_headers import EDGE_HEADERS
+from gateway.media_types import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    content_type,
+    response_media_type,
+)
 
 logger = logging.getLogger("paygraph.auth")
 
@@ -82,20 +88,26 @@ class RequestGuard:
         request_id = _request_id(request)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        # The media type of a refusal, as of any answer (gateway.media_types).
+        state["media_type"] = media_type = response_media_type(request.headers.get("accept"))
         if self.graphiql and _is_graphiql_page(request):
             await self.app(scope, receive, send)
             return
         try:
             state["principal"] = await self._authenticate(request)
         except Unauthenticated as error:
-            response = error_response(401, error.code, error.message, request_id)
+            response = error_response(
+                401, error.code, error.message, request_id, media_type=media_type
+            )
             response.headers["WWW-Authenticate"] = 'Bearer realm="paygraph"'
             await response(scope, receive, send)
             return
         except Exception:  # e.g. the database is down while checking an API token
             logger.exception("authentication failed unexpectedly (request %s)", request_id)
             message = "Internal server error."
-            response = error_response(500, "INTERNAL_SERVER_ERROR", message, request_id)
+            response = error_response(
+                500, "INTERNAL_SERVER_ERROR", message, request_id, media_type=media_type
+            )
             await response(scope, receive, send)
             return
         if self.upload_rule is not None and _is_multipart(request):
@@ -109,11 +121,15 @@ class RequestGuard:
             return
         if body is None:
             message = f"The request body is larger than {limit} bytes."
-            await error_response(413, REQUEST_TOO_LARGE, message, request_id)(scope, receive, send)
+            refusal = error_response(
+                413, REQUEST_TOO_LARGE, message, request_id, media_type=media_type
+            )
+            await refusal(scope, receive, send)
             return
         problem = _json_problem(request, body)
         if problem is not None:
-            await error_response(400, *problem, request_id)(scope, receive, send)
+            refusal = error_response(400, *problem, request_id, media_type=media_type)
+            await refusal(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -123,16 +139,22 @@ class RequestGuard:
         """An upload: authorized before its body is read, then streamed to the app
         through a byte count that stops it past the upload limit."""
         request_id: str = scope["state"]["request_id"]
+        media_type: str = scope["state"]["media_type"]
         principal: Principal = scope["state"]["principal"]
         rule = self.upload_rule
         assert rule is not None
         if not rule.allows(principal.permissions):
             message = f"Uploads need the permission {' or '.join(sorted(rule.any_of))}."
-            await error_response(403, "FORBIDDEN", message, request_id)(scope, receive, send)
+            refusal = error_response(403, "FORBIDDEN", message, request_id, media_type=media_type)
+            await refusal(scope, receive, send)
             return
         limit = self.max_upload_bytes
         too_large = error_response(
-            413, REQUEST_TOO_LARGE, f"The request body is larger than {limit} bytes.", request_id
+            413,
+            REQUEST_TOO_LARGE,
+            f"The request body is larger than {limit} bytes.",
+            request_id,
+            media_type=media_type,
         )
         if _declares_more_than(request, limit):
             await too_large(scope, receive, send)
@@ -160,7 +182,9 @@ class RequestGuard:
     async def _stalled(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body stopped arriving for {self.body_timeout:g} seconds."
         request_id: str = scope["state"]["request_id"]
-        await error_response(408, REQUEST_TIMEOUT, message, request_id)(scope, receive, send)
+        media_type: str = scope["state"]["media_type"]
+        refusal = error_response(408, REQUEST_TIMEOUT, message, request_id, media_type=media_type)
+        await refusal(scope, receive, send)
 
     async def _authenticate(self, request: Request) -> Principal:
         api_token = request.headers.get("x-api-token")
@@ -294,8 +318,19 @@ def _is_graphiql_page(request: Request) -> bool:
     return (
         request.method == "GET"
         and "text/html" in request.headers.get("accept", "")
-        and "query" not in request.query_params
+        and not names_an_operation(request.query_params)
     )
+
+
+# The query parameters of a GET that name an operation to run (its text, a trusted
+# document's id, Apollo's persistedQuery extension).
+OPERATION_PARAMETERS = ("query", "documentId", "extensions")
+
+
+def names_an_operation(parameters: Mapping[str, Any]) -> bool:
+    """Whether a GET with these query parameters asks for an operation (rather than the
+    GraphiQL page)."""
+    return any(name in parameters for name in OPERATION_PARAMETERS)
 
 
 def error_body(
@@ -308,9 +343,20 @@ def error_body(
 
 
 def error_response(
-    status: int, code: str, message: str, request_id: str, **extensions: Any
+    status: int,
+    code: str,
+    message: str,
+    request_id: str,
+    *,
+    media_type: str = APPLICATION_JSON,
+    **extensions: Any,
 ) -> JSONResponse:
-    """A refusal at the edge: `error_body` with its HTTP status and headers."""
+    """A refusal at the edge: `error_body` with its HTTP status and headers, in
+    `media_type`; application/graphql-response+json has no `data` entry (nothing ran)."""
     body = error_body(code, message, request_id, **extensions)
+    if media_type == GRAPHQL_RESPONSE_JSON:
+        del body["data"]
     headers = {"X-Request-Id": request_id, **EDGE_HEADERS}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type=content_type(media_type)
+    )

@@ -91,6 +91,10 @@ class Settings:
     # How often the server moves reseller payments past their expiration date to
     # EXPIRED; 0 turns the job off (then run `paygraph expire` from a scheduler).
     expiry_interval_seconds: float = 30.0
+    # A manifest of trusted documents (gateway.document_manifest), read at start-up; with
+    # trusted_documents_only, no other document runs.
+    trusted_documents: str | None = None
+    trusted_documents_only: bool = False
 
     def __post_init__(self) -> None:
         _check_serving(self)
@@ -176,6 +180,8 @@ class Settings:
             max_upload_bytes=env_int("PAYGRAPH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             trusted_proxies=env_list("PAYGRAPH_TRUSTED_PROXIES"),
             expiry_interval_seconds=env_seconds("PAYGRAPH_EXPIRY_INTERVAL", 30.0),
+            trusted_documents=env_text("PAYGRAPH_TRUSTED_DOCUMENTS"),
+            trusted_documents_only=env_flag("PAYGRAPH_TRUSTED_DOCUMENTS_ONLY", False),
         )
 
 
@@ -227,6 +233,8 @@ def _check_workflow(settings: Settings) -> None:
         raise SettingsError("PAYGRAPH_MAX_UPLOAD_BYTES must be at least 1024")
     if not 0 <= settings.expiry_interval_seconds <= 86_400:
         raise SettingsError("PAYGRAPH_EXPIRY_INTERVAL must be 0 (off) to 86400 seconds")
+    if settings.trusted_documents_only and settings.trusted_documents is None:
+        raise SettingsError("PAYGRAPH_TRUSTED_DOCUMENTS_ONLY needs PAYGRAPH_TRUSTED_DOCUMENTS")
     try:
         trusted_networks(settings.trusted_proxies)
     except ValueError as error:

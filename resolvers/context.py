@@ -41,3 +41,8 @@ class Context:
     compiled: CompiledReads | None = None
     # The root fields compiled statements answered, by response key: (field, plan).
     compiled_roots: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    # The name of the operation the request runs when its document is a trusted one
+    # (gateway.trusted_documents, set before the operation runs): the manifest bounds
+    # these, so metrics may label by them. None for any other document, and for an
+    # anonymous operation.
+    trusted_operation: str | None = None

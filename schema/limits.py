@@ -41,11 +41,13 @@ class RequestLimits:
 
     def extensions(self) -> list[Any]:
         """Extension factories (Strawberry builds a fresh one for every request)."""
-        rules: list[type[ASTValidationRule]] = [
-            depth_rule(self.max_depth),
-            alias_rule(self.max_aliases),
-        ]
+        rules = self.validation_rules()
         return [partial(TokenLimit, self.max_tokens), partial(AddValidationRules, rules)]
+
+    def validation_rules(self) -> list[type[ASTValidationRule]]:
+        """The rules these limits add to graphql-core's own (also checked against the
+        trusted documents of a manifest)."""
+        return [depth_rule(self.max_depth), alias_rule(self.max_aliases)]
 
 
 class TokenLimit(SchemaExtension):
@@ -62,8 +64,7 @@ class TokenLimit(SchemaExtension):
         # Strawberry's ParseOptions names only `max_tokens`; graphql-core's `parse`, which
         # they are passed to, takes these too.
         options = cast("dict[str, Any]", self.execution_context.parse_options)
-        options["max_lexical_tokens"] = self.max_tokens
-        options["max_comments"] = self.max_tokens
+        options.update(parse_options(self.max_tokens))
         yield
 
     def on_parse(self) -> Iterator[None]:
@@ -73,6 +74,12 @@ class TokenLimit(SchemaExtension):
             with suppress(GraphQLError):
                 context.graphql_document = _parsed(context.query, options)
         yield
+
+
+def parse_options(max_tokens: int) -> dict[str, Any]:
+    """graphql-core `parse` options holding a document to `max_tokens` lexical tokens
+    (and as many comments, counted apart)."""
+    return {"max_lexical_tokens": max_tokens, "max_comments": max_tokens}
 
 
 @lru_cache(maxsize=PARSED_DOCUMENTS)

@@ -47,6 +47,7 @@ class DemoSite:
     settings: Settings
     tenant_id: int
     admin_id: int
+    app: Any = None  # the app served (gateway.app.create_app's)
 
     def token(self, *permissions: str) -> str:
         return mint_token(
@@ -90,10 +91,11 @@ class DemoSite:
 
 @contextlib.asynccontextmanager
 async def demo_site(
-    backend: str, storage: Path, *, payments: int = 120, seed: int = 17
+    backend: str, storage: Path, *, payments: int = 120, seed: int = 17, **settings: Any
 ) -> AsyncIterator[DemoSite]:
     """The demo (`payments` payments, deterministic by `seed`) on a database of its own,
-    served on a free port; the database is dropped after."""
+    served on a free port with these further `settings`; the database is dropped
+    after."""
     admin_url = postgres_admin_url() if backend == "postgresql" else None
     if backend == "postgresql":
         if admin_url is None:
@@ -107,14 +109,16 @@ async def demo_site(
         documents = storage / "documents"
         # The demo's document files go where the app reads them, as `paygraph demo` does.
         await load_demo(engine, payments=payments, seed=seed, storage=LocalDiskStorage(documents))
-        settings = Settings(database_url=url, jwt_secret=SECRET, storage_dir=str(documents))
-        site = DemoSite("", engine, settings, 0, 0)
+        configured = Settings(
+            database_url=url, jwt_secret=SECRET, storage_dir=str(documents), **settings
+        )
+        site = DemoSite("", engine, configured, 0, 0)
         site.tenant_id = await site.scalar("SELECT min(id) FROM tenant")
         site.admin_id = await site.scalar(
             "SELECT min(id) FROM user_account WHERE tenant_id = :t AND role = 'admin'",
             t=site.tenant_id,
         )
-        app = create_app(settings, engine)
+        site.app = app = create_app(configured, engine)
         try:
             async with serving(app) as site.url:
                 yield site
