@@ -56,7 +56,7 @@ def test_the_log_format_is_json_off_a_terminal_text_on_one_and_refuses_others(
     monkeypatch.setenv("PAYGRAPH_LOG_FORMAT", " JSON ")
     assert log_format_from_env() == "json"
     monkeypatch.setenv("PAYGRAPH_LOG_FORMAT", "xml")
-    with pytest.raises(LogSettingsError, match="PAYGRAPH_LOG_FORMAT must be json or text"):
+    with pytest.raises(LogSettingsError, match="PAYGRAPH_LOG_FORMAT must be one of json, text"):
         log_format_from_env()
 
 
@@ -98,7 +98,7 @@ def test_bad_metrics_and_tracing_settings_are_refused_with_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAYGRAPH_METRICS", "enabled")
-    with pytest.raises(MetricsSettingsError, match="PAYGRAPH_METRICS must be on or off"):
+    with pytest.raises(MetricsSettingsError, match="PAYGRAPH_METRICS must be true or false"):
         MetricsSettings.from_env()
     monkeypatch.setenv("PAYGRAPH_METRICS", "off")
     monkeypatch.setenv("PAYGRAPH_METRICS_OPERATIONS", "-1")
