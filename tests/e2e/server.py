@@ -6,10 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,57 @@ class RunningServer:
     url: str
     process: subprocess.Popen[str]
     env: dict[str, str]
+    # What the server printed, line by line, read as it comes (`drained`): a server whose
+    # output nobody reads would block on a full pipe once its log lines pass 64 KiB.
+    lines: list[str] = field(default_factory=list)
+    _printed: threading.Condition = field(default_factory=threading.Condition)
+    _read: int = 0
+    _drain: threading.Thread | None = None
 
     @property
     def graphql_url(self) -> str:
         return f"{self.url}/graphql"
+
+    @property
+    def output(self) -> str:
+        with self._printed:
+            return "".join(self.lines)
+
+    def next_line(self, timeout: float = 60) -> str:
+        """The next line the server printed that this method has not returned yet."""
+        with self._printed:
+            if not self._printed.wait_for(lambda: len(self.lines) > self._read, timeout):
+                raise TimeoutError(f"the server printed nothing more in {timeout} s")
+            self._read += 1
+            return self.lines[self._read - 1]
+
+    def drained(self) -> RunningServer:
+        """Reads the server's output on a thread of its own, for as long as it runs."""
+
+        def drain() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                with self._printed:
+                    self.lines.append(line)
+                    self._printed.notify_all()
+
+        self._drain = threading.Thread(target=drain, name=f"output of {self.url}", daemon=True)
+        self._drain.start()
+        return self
+
+    def stop_and_read(self, timeout: float = 10) -> str:
+        """Stops the server (SIGTERM) and returns everything it printed."""
+        self.process.terminate()
+        self.process.wait(timeout=timeout)
+        self.stopped()
+        return self.output
+
+    def stopped(self) -> None:
+        """Once the process has exited: its last lines read, its pipe closed."""
+        if self._drain is not None:
+            self._drain.join(timeout=5)
+        if self.process.stdout and (self._drain is None or not self._drain.is_alive()):
+            self.process.stdout.close()
 
 
 @contextmanager
@@ -59,7 +107,7 @@ def running_server(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    server = RunningServer(f"http://127.0.0.1:{port}", process, environment)
+    server = RunningServer(f"http://127.0.0.1:{port}", process, environment).drained()
     try:
         _wait_until_healthy(server, timeout)
         yield server
@@ -70,16 +118,15 @@ def running_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+        server.stopped()
 
 
 def _wait_until_healthy(server: RunningServer, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            output = server.process.stdout.read() if server.process.stdout else ""
-            raise RuntimeError(f"server exited early:\n{output}")
+            time.sleep(0.2)  # the last lines it printed, read by its drain
+            raise RuntimeError(f"server exited early:\n{server.output}")
         try:
             if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
                 return

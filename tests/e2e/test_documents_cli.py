@@ -88,7 +88,6 @@ def test_serve_says_how_many_documents_it_trusts(tmp_path: Path) -> None:
     env = {"PAYGRAPH_TRUSTED_DOCUMENTS": str(path), "PAYGRAPH_TRUSTED_DOCUMENTS_ONLY": "true"}
 
     with running_server(f"sqlite:///{tmp_path / 'p.db'}", env=env) as server:
-        server.process.terminate()
-        output = server.process.communicate(timeout=10)[0]
+        output = server.stop_and_read()
 
     assert "Trusted documents: 2 (no other document runs)" in output

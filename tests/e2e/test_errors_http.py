@@ -43,8 +43,7 @@ async def test_a_database_failure_is_masked_and_logged_with_the_request_id(
             json={"query": "{ viewer { scope } }"},
             headers={"X-Api-Token": "pgm_" + "a" * 43, "X-Request-Id": "req-masking-2"},
         )
-        server.process.terminate()
-        log = server.process.communicate(timeout=10)[0]
+        log = server.stop_and_read()
 
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "req-masking-1"

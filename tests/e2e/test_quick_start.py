@@ -18,15 +18,14 @@ async def test_serve_demo_prints_a_working_graphiql_url_and_token(tmp_path: Path
     with running_server(
         f"sqlite:///{database}", "--demo", "--demo-payments", "200", timeout=120
     ) as server:
-        assert server.process.stdout is not None
         printed = []
         while not any("Authorization" in line for line in printed):
-            printed.append(server.process.stdout.readline())
+            printed.append(server.next_line())
         banner = "".join(printed)
         assert re.search(rf"GraphiQL: {re.escape(server.graphql_url)}", banner)
         header = json.loads(printed[-1])
         token = header["Authorization"].removeprefix("Bearer ")
-        one_click = server.process.stdout.readline()
+        one_click = server.next_line()
         assert one_click.startswith(
             f"GraphiQL with these headers, one click: {server.graphql_url}?"
         )

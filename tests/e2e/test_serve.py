@@ -20,8 +20,7 @@ def test_a_production_server_prints_no_token_even_with_demo_data(tmp_path: Path)
     with running_server(
         f"sqlite:///{tmp_path / 'p.db'}", "--demo", "--demo-payments", "10", env=env
     ) as server:
-        server.process.terminate()
-        output = server.process.communicate(timeout=10)[0]
+        output = server.stop_and_read()
 
     assert "PayGraph on" in output
     assert "Bearer" not in output
