@@ -546,7 +546,7 @@ def _outbox_run(args: argparse.Namespace) -> int:
 def _expire(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from gateway.app import reseller_payments
+    from gateway.workflows import reseller_payments
 
     settings = Settings.from_env()
     _log_paygraph()
@@ -566,10 +566,10 @@ def _expire(args: argparse.Namespace) -> int:
 
 def _payouts_reconcile(args: argparse.Namespace) -> int:
     from domain.commission_payouts import ReconcileReport
-    from gateway.app import build_workflows
     from gateway.payout_reconcile import ReconcileSettings, reconcile_due
     from gateway.payouts import payout_provider
     from gateway.storage import LocalDiskStorage
+    from gateway.workflows import build_workflows
 
     settings = Settings.from_env()
     reconciling = ReconcileSettings.from_env(settings.payouts.timeout)

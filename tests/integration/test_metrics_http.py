@@ -25,6 +25,7 @@ from gateway.export_slots import ExportSlots
 from gateway.metrics import Holdings, MetricsSettings, holdings_watched
 from gateway.request_budget import MIN_RESPONSE_BYTES, RequestBudget
 from gateway.settings import Settings
+from gateway.trusted_documents import TrustedDocument, TrustedDocuments
 from tests.e2e.test_observability_workers import metric
 from tests.factories import Factory
 from tests.live_server import close_app_pools, serving
@@ -179,3 +180,24 @@ async def test_exports_in_flight_are_read_from_the_export_slots() -> None:
         metrics.sample()
         assert metric(_exposition(), "paygraph_exports_in_flight") == 1
         second.release()
+
+
+async def test_an_app_without_trusted_documents_labels_the_names_it_runs(
+    engine: AsyncEngine,
+) -> None:
+    # given an app built with a manifest (its names are then the only labels), and then
+    # one without, in the same process
+    trusted = TrustedDocument("0" * 64, "query Pinned { viewer { scope } }", ("Pinned",))
+    pinned = TrustedDocuments([trusted])
+    await close_app_pools(create_app(SETTINGS, engine, metrics=MetricsSettings(), documents=pinned))
+    assert metrics.operation_label("Unpinned") == metrics.OTHER
+    _, headers = await caller(engine)
+
+    # when the second app runs a named query
+    async with gateway(engine) as client:
+        query = {"query": "query Unpinned { viewer { scope } }"}
+        assert (await client.post("/graphql", json=query, headers=headers)).status_code == 200
+        text = await scrape(client)
+
+    # then its name is its label: the first app's manifest does not hold for it
+    assert metric(text, COUNT, operation="Unpinned", operation_type="query") >= 1

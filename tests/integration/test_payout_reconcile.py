@@ -21,11 +21,11 @@ from domain.commission_workflow import CommissionWorkflow
 from domain.errors import PayoutFailed, PayoutTimedOut
 from domain.permissions import PAY_PARTNERS_PAYMENTS
 from domain.principal import Credential, Principal
-from gateway.app import build_workflows
 from gateway.payout_reconcile import ReconcileSettings, reconcile_due, reconcile_running
 from gateway.payouts import PayoutSettings, payout_provider
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
+from gateway.workflows import build_workflows
 from tests.e2e.test_payout_safety import Payout, approved_payout
 from tests.payout_receiver import PayoutReceiver, payout_receiver
 
