@@ -10,8 +10,10 @@ and cursor bounds, and the same window; `groupBy` is `db.aggregates.measure_stat
 itself. Every value is written as the resolver path writes it (global IDs, enum names,
 BigInt as a string, `datetime.isoformat`, the currency's precision and numeric code),
 so the answers are the same (tests/integration/test_compiled_differential.py holds
-them together). Cursors are the one exception: the statement returns each cursor's row id
-and sort-key values, and `finish_cursors` encodes them as resolvers.cursors does.
+them together). Cursors too, when the order's keys are ids, amounts, dates or moments
+(domain.filtering.statement_writes_cursors: values JSON writes with nothing to escape);
+under a text or enum key the statement returns each cursor's row id and sort-key
+values, and `finish_cursors` encodes them as resolvers.cursors does.
 
 The statement of a plan is built once per caller scope and kept; SQLAlchemy renders it
 once, and asyncpg runs what SQLAlchemy sent from then on, prepared.
@@ -57,6 +59,7 @@ from domain.access import ReadScope
 from domain.aggregates import MONEY_FIELDS, GroupKey
 from domain.currencies import ISO_4217
 from domain.errors import RequestTimedOut
+from domain.filtering import cursor_keys, statement_writes_cursors
 from domain.kept import KeptPerObject
 from domain.money import MAX_MINOR_UNITS
 from domain.paging import Keyset, ListRequest, Offset
@@ -136,6 +139,12 @@ def _constant(value: Any) -> ColumnElement[str]:
 
 def _nullable(value: ColumnElement[Any], text: ColumnElement[str]) -> ColumnElement[str]:
     return case((value.is_(None), NULL), else_=text)
+
+
+def _base64(text: ColumnElement[str]) -> ColumnElement[str]:
+    """Standard base64 of the text's UTF-8, on one line (PostgreSQL wraps at 76)."""
+    encoded = func.encode(func.convert_to(text, _literal("UTF8")), _literal("base64"))
+    return func.translate(encoded, literal_column("E'\\n'"), _literal(""))
 
 
 def _quoted(text: ColumnElement[Any]) -> ColumnElement[str]:
@@ -481,14 +490,21 @@ class Compiler:
         return flag
 
     def _cursor(self, row: FromClause, request: ListRequest) -> ColumnElement[str]:
-        """The cursor's makings, `[id, sort values...]`, for `finish_cursors`."""
+        """The row's cursor as a JSON string, written as resolvers.cursors writes it,
+        when the order's keys allow (statement_writes_cursors); otherwise the cursor's
+        makings, `[id, sort values...]`, for `finish_cursors` to write."""
         order = request.order
-        keys = order[:-1] if order and order[-1].column == "id" else order
-        parts: list[Any] = ["[", cast(row.c.id, Text)]
-        for key in keys:
-            parts += [",", _cursor_value(row.c[key.column])]
-        parts.append("]")
-        return _concat(parts)
+        row_id = cast(row.c.id, Text)
+        values = [_cursor_value(row.c[key.column]) for key in cursor_keys(order)]
+        if not statement_writes_cursors(order):
+            return _concat(["[", row_id, *(part for v in values for part in (",", v)), "]"])
+        if all(key.column == "id" and not key.descending for key in order):
+            written: list[Any] = ["cursor:", row_id]  # id ascending alone: `cursor:<id>`
+        else:
+            signature = ",".join(key.signature for key in order)
+            listed = [part for index, v in enumerate(values) for part in ("," * bool(index), v)]
+            written = ["cursor:", row_id, f':["{signature}",[', *listed, "]]"]
+        return _quoted(_base64(_concat(written)))
 
     # Groups --------------------------------------------------------------------------
 

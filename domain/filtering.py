@@ -373,6 +373,24 @@ class SortKey:
 ID_ASCENDING = SortKey("id")
 
 
+def cursor_keys(order: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+    """The sort keys a cursor carries the values of: the order's, but its closing id."""
+    return order[:-1] if order and order[-1].column == "id" else order
+
+
+# Sort-key kinds whose values a compiled statement writes into a cursor byte for byte as
+# resolvers.cursors does: JSON with nothing to escape (digits, ISO-8601 moments and
+# dates). An order with a text or enum key has its cursors written in Python.
+STATEMENT_CURSOR_KINDS = frozenset(
+    {FieldKind.ID, FieldKind.AMOUNT, FieldKind.DATE, FieldKind.DATETIME}
+)
+
+
+def statement_writes_cursors(order: tuple[SortKey, ...]) -> bool:
+    """Whether a compiled statement writes the cursors of a list in `order` itself."""
+    return all(key.kind in STATEMENT_CURSOR_KINDS for key in cursor_keys(order))
+
+
 def build_sort(
     listing: Listing, keys: Sequence[tuple[str, bool]], *, path: str = "sort"
 ) -> tuple[SortKey, ...]:

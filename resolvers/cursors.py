@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.errors import BadUserInput, DomainError
-from domain.filtering import FieldKind, SortKey, parse_date, parse_datetime
+from domain.filtering import FieldKind, SortKey, cursor_keys, parse_date, parse_datetime
 from domain.paging import Position
 
 MAX_ROW_ID = 2**63 - 1
@@ -71,17 +71,12 @@ def _json_value(value: Any) -> Any:
     return getattr(value, "value", value)  # enum members as their stored value
 
 
-def _keys(order: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
-    """The sort keys a cursor carries the values of: the order's, but its closing id."""
-    return order[:-1] if order and order[-1].column == "id" else order
-
-
 def encode_cursor(item: Any, order: tuple[SortKey, ...] = ()) -> str:
     """The cursor of `item` (any read model) in `order`."""
     if _plain(order):
         return encode("cursor", item.id)
     return cursor_of(
-        item.id, [_json_value(getattr(item, key.column)) for key in _keys(order)], order
+        item.id, [_json_value(getattr(item, key.column)) for key in cursor_keys(order)], order
     )
 
 
@@ -117,7 +112,7 @@ def decode_cursor(
     row_id = parse_row_id(raw_id)
     if row_id is None:
         raise invalid
-    keys = _keys(order)
+    keys = cursor_keys(order)
     if _plain(order):
         if payload:
             raise _other_order(argument)

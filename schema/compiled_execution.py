@@ -30,6 +30,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from domain import read_plan as p
+from domain.filtering import statement_writes_cursors
 from domain.kept import KeptPerObject
 from domain.permissions import allows
 from resolvers.cursors import cursor_of
@@ -267,13 +268,29 @@ def _holds_cursors(node: Any) -> bool:
         holds = _has_cursors(node.target)
     elif isinstance(node, p.Lookup):
         holds = _has_cursors(node.row)
-    elif isinstance(
-        node, p.RowShape | p.Composite | p.ListShape | p.Edges | p.Groups | p.GroupNodes
-    ):
+    elif isinstance(node, p.ListShape):
+        python_writes = not statement_writes_cursors(node.request.order)
+        holds = any(_part_holds(part, python_writes) for _, part in node.fields)
+    elif isinstance(node, p.RowShape | p.Composite | p.Edges | p.Groups | p.GroupNodes):
         holds = any(_has_cursors(part) for _, part in node.fields)
     else:
         holds = False
     return holds
+
+
+CURSOR_PARTS = (p.PagePart.START_CURSOR, p.PagePart.END_CURSOR)
+
+
+def _part_holds(part: Any, python_writes: bool) -> bool:
+    """Whether a part of a list's answer holds a cursor for Python to write: its own
+    cursors when the statement could not write them, or a list's below its rows."""
+    if isinstance(part, p.EdgeCursor) or (
+        isinstance(part, p.Counted) and part.part in CURSOR_PARTS
+    ):
+        return python_writes
+    if isinstance(part, p.Edges | p.Composite):
+        return any(_part_holds(inner, python_writes) for _, inner in part.fields)
+    return _has_cursors(part)
 
 
 CURSOR_FACTS_KEPT = 100_000
@@ -296,8 +313,9 @@ def _finish_object(fields: p.Fields, value: Any) -> None:
 
 def _finish_list(shape: p.ListShape, value: dict[str, Any]) -> None:
     order = shape.request.order
+    python_writes = not statement_writes_cursors(order)
     for key, node in shape.fields:
-        if not _has_cursors(node):
+        if not _part_holds(node, python_writes):
             continue
         if isinstance(node, p.Rows):
             for row in value[key]:
@@ -305,19 +323,16 @@ def _finish_list(shape: p.ListShape, value: dict[str, Any]) -> None:
         elif isinstance(node, p.Edges):
             for edge in value[key]:
                 for edge_key, part in node.fields:
-                    if isinstance(part, p.EdgeCursor):
+                    if isinstance(part, p.EdgeCursor) and python_writes:
                         edge[edge_key] = _cursor(edge[edge_key], order)
                     elif isinstance(part, p.RowShape):
                         _finish_object(part.fields, edge[edge_key])
         elif isinstance(node, p.Groups):
             _finish_groups(node, value[key])
-        elif isinstance(node, p.Composite):
+        elif isinstance(node, p.Composite) and python_writes:
             info = value[key]
             for info_key, part in node.fields:
-                if isinstance(part, p.Counted) and part.part in (
-                    p.PagePart.START_CURSOR,
-                    p.PagePart.END_CURSOR,
-                ):
+                if isinstance(part, p.Counted) and part.part in CURSOR_PARTS:
                     info[info_key] = _cursor(info[info_key], order)
 
 

@@ -55,6 +55,7 @@ UNCOVERED = frozenset(
         "Payment.invoices",
         "Payment.reseller",
         "Payment.fxRate",
+        "Payment.fxRateFromBase",
         "Payment.availableTransitions",
         "Invoice.total",
         "Invoice.paid",

@@ -268,7 +268,7 @@ async def test_compiled_and_resolved_answers_are_the_same_bytes(
     with count_statements(postgres) as statements:
         found = await answer(postgres, covered, principals[0], compiled=True)
     tally = found.tally
-    assert tally is not None and tally.asked >= 1
+    assert tally is not None and tally.asked >= 1, (covered, found.errors, found.data)
     compiled_only = tally.answered == tally.asked == len(statements)
     assert compiled_only or (tally.answered < tally.asked and found.errors), (
         f"{covered}\nasked {tally.asked}, answered {tally.answered}, "

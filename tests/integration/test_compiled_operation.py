@@ -19,6 +19,7 @@ from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
 from domain.permissions import VIEW_PARTNER_PAYMENTS
 from domain.principal import Principal
+from domain.read_plan import Answer
 from resolvers.context import Context
 from schema.app_schema import schema
 from schema.compiled_execution import encode
@@ -48,6 +49,20 @@ async def run(engine: AsyncEngine, query: str, principal: Principal, **variables
     )
     result = await schema.execute(query, variable_values=variables, context_value=context)
     return result, context
+
+
+async def execute_resolved(
+    engine: AsyncEngine, query: str, principal: Principal, **variables: Any
+) -> Any:
+    """The body the resolvers give (no compiled reads)."""
+    reads, scope = read_engine(engine), ReadScope.of(principal)
+    context = Context(
+        principal=principal,
+        loaders=SqlReadLoaders(reads, scope),  # type: ignore[arg-type]
+        compiled=None,
+        request_id="test-request",
+    )
+    return body(await schema.execute(query, variable_values=variables, context_value=context))
 
 
 def body(result: Any) -> Any:
@@ -122,3 +137,27 @@ async def test_a_page_kept_for_one_caller_shows_another_only_their_rows(
     assert rows(mine) == rows(planned)
     assert rows(mine) and rows(mine) < rows(everyone)
     assert not rows(mine) & {payment.payment for payment in graph.their_payments}
+
+
+SORTED = """query($sort: [PaymentSort!]) { payments(first: 3, sort: $sort) {
+  edges { cursor node { databaseId } } pageInfo { endCursor } } }"""
+
+
+@pytest.mark.parametrize(
+    ("field", "spliced"),
+    [("CREATED_AT", True), ("AMOUNT", True), ("PAYMENT_DATE", True), ("REFERENCE", False)],
+)
+async def test_cursors_over_moments_dates_and_numbers_are_the_statements_own(
+    engine: AsyncEngine, field: str, spliced: bool
+) -> None:
+    graph = await sibling_partners(Factory(engine))
+    caller = admin(graph.tenant_id)
+    sort = [{"field": field, "direction": "DESC"}]
+
+    compiled, _ = await run(engine, SORTED, caller, sort=sort)
+    resolved = await execute_resolved(engine, SORTED, caller, sort=sort)
+
+    # the statement wrote the cursors: its text goes out unparsed (a text key's are
+    # written in Python, from the statement's makings); either way, as the resolvers do
+    assert isinstance(compiled.data["payments"], Answer) is spliced
+    assert body(compiled) == resolved
