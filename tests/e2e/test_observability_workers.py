@@ -26,7 +26,7 @@ from db.migrate import upgrade
 from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import ROOT, TEST_JWT_SECRET, free_port
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, answers_healthz, free_port
 from tests.factories import tenant_and_user
 
 NOTIFICATION = "obs-notification-in-a-worker"
@@ -114,11 +114,8 @@ def start_workers(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], str, Pa
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{stderr.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
+        if answers_healthz(base):
+            break
         time.sleep(0.2)
     else:
         process.kill()
