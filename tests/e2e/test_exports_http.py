@@ -21,7 +21,7 @@ from domain.permissions import MANAGE_PAYMENTS, VIEW_PARTNER_PAYMENTS, VIEW_PAYM
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from resolvers.cursors import encode
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.e2e.test_scopes_http import create_manager
 from tests.factories import BASE_TIME, Factory
 from tests.integration.test_document_lists import bulk_payments
@@ -160,7 +160,7 @@ async def export(
         sent.setdefault("Content-Type", "application/json")
         content = content if content is not None else json.dumps(body).encode()
     async with (
-        httpx.AsyncClient(timeout=120) as client,
+        httpx.AsyncClient(verify=TLS, timeout=120) as client,
         client.stream(
             "POST", f"{server.url}{EXPORT_PATH}", content=content, headers=sent, params=params
         ) as response,
@@ -172,7 +172,7 @@ async def export(
 async def graphql(
     server: RunningServer, headers: dict[str, str], document: str, **variables: Any
 ) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         response = await client.post(
             server.graphql_url, json={"query": document, "variables": variables}, headers=headers
         )
@@ -1149,7 +1149,7 @@ async def test_exports_a_client_abandons_midway_give_their_connections_back(
     # When more exports than the pool has connections are dropped after their first bytes
     for _ in range(25):
         async with (
-            httpx.AsyncClient(timeout=20) as client,
+            httpx.AsyncClient(verify=TLS, timeout=20) as client,
             client.stream("POST", url, json=big, headers=headers) as response,
         ):
             assert response.status_code == 200
