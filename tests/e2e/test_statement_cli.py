@@ -1081,7 +1081,10 @@ async def test_a_bad_credential_exits_1(
         {"Authorization": f"Bearer {bad}"} if credential == "--token" else {"X-Api-Token": "pg_x"}
     )
     answer = httpx.post(
-        server.graphql_url, json={"query": "{ viewer { tenant { id } } }"}, headers=header
+        server.graphql_url,
+        json={"query": "{ viewer { tenant { id } } }"},
+        headers=header,
+        verify=TLS,
     )
     assert answer.status_code == 401
     assert not (tmp_path / "out").exists()
