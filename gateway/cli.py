@@ -416,14 +416,17 @@ def _metrics_shared_by_workers() -> Iterator[None]:
 
 
 async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str, int]:
-    from db.demo import is_empty, load_demo
     from db.engine import engine_for
     from db.migrate import upgrade
-    from gateway.storage import LocalDiskStorage
 
     async with engine_for(settings.database_url) as engine:
         await upgrade(engine)
-        if demo and await is_empty(engine):
+        if not demo:
+            return {}
+        from db.demo import is_empty, load_demo
+        from gateway.storage import LocalDiskStorage
+
+        if await is_empty(engine):
             # The documents' files go where the server reads them: PAYGRAPH_STORAGE_DIR.
             storage = LocalDiskStorage(Path(settings.storage_dir))
             summary = await load_demo(engine, payments=payments, progress=True, storage=storage)
