@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from db import models as m
 from db.demo_documents import CONTENT_TYPE, DemoFile, demo_files, store_demo_files
+from db.demo_size import MAX_PAYMENTS
 from db.engine import analyze
 from domain.storage import DocumentStorage
 
@@ -54,9 +55,6 @@ BASE = datetime(2025, 1, 1, tzinfo=UTC)
 END = datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)
 YEAR = int((END - BASE).total_seconds()) + 1
 BATCH = 2_000  # payments generated (with their children) before a flush
-# The most payments one load makes, in one transaction: the export and EXPLAIN
-# benchmarks' size. 2,000,000 wrote 1.87 GB of PostgreSQL write-ahead log.
-MAX_PAYMENTS = 1_000_000
 CHUNK = 5_000  # rows per executemany / COPY
 
 TENANTS = (("acme", "Acme Corporation"), ("globex", "Globex Industries"), ("initech", "Initech"))

@@ -12,18 +12,20 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from db.engine import engine_for
-from db.migrate import upgrade
+from db.demo_size import MAX_PAYMENTS
 from domain.errors import DomainError
 from domain.permissions import ALL_PERMISSIONS, COMPLETE_PAYMENTS, VIEW_PAYMENTS
-from gateway.auth import mint_token
-from gateway.graphiql_page import one_click_url
-from gateway.settings import MAX_WORKERS, PORTS, Settings, SettingsError
+from gateway.environment import MAX_WORKERS, PORTS, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from gateway.settings import Settings
+
+# Each command imports what it needs (the database, the schema, the app) itself: a
+# mistyped flag or setting is refused in a fraction of the time a full start takes.
 
 DEMO_TENANT_ID = 1
 MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
@@ -32,11 +34,6 @@ MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
 def main(argv: list[str] | None = None) -> int:
     """Run one command. What a user can get wrong (a setting, a flag, the database they
     name) is one line on stderr and a non-zero exit; a traceback means a bug."""
-    from alembic.util import CommandError
-
-    from db.demo import DemoNeedsEmptyDatabase
-    from db.provisioning import DatabaseUnavailable
-
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -44,12 +41,31 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except (SettingsError, CommandError) as error:  # a bad variable, an unknown revision
+    except SettingsError as error:  # a bad variable
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
-    except (DatabaseUnavailable, DemoNeedsEmptyDatabase) as error:
+    except Exception as error:
+        code = _exit_code_of(error)
+        if code is None:
+            raise
         print(f"{args.command}: {error}", file=sys.stderr)
+        return code
+
+
+def _exit_code_of(error: Exception) -> int | None:
+    """2 for an unknown revision, 1 for a database that cannot be used as it is, None
+    for a bug. Imported here, once something failed: the commands that raise these have
+    loaded their modules already."""
+    from alembic.util import CommandError
+
+    from db.demo import DemoNeedsEmptyDatabase
+    from db.provisioning import DatabaseUnavailable
+
+    if isinstance(error, CommandError):
+        return 2
+    if isinstance(error, DatabaseUnavailable | DemoNeedsEmptyDatabase):
         return 1
+    return None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,8 +102,6 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from db.demo import MAX_PAYMENTS
-
     demo_payments = _bounded(0, MAX_PAYMENTS)
     parser = _Parser(prog="paygraph", description=__doc__)
     commands = parser.add_subparsers(title="commands")
@@ -289,6 +303,19 @@ def _log_paygraph() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from gateway.auth import mint_token
+    from gateway.graphiql_page import one_click_url
+    from gateway.settings import Settings
+
+    _log_paygraph()
+    settings = Settings.from_env()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    settings.check_listening_on(host)
+    # Imported once the main settings are known good (most mistakes are there): the
+    # others' readers bring in the schema, which takes a while.
     from gateway.cost_settings import CostSettings
     from gateway.document_manifest import load_trusted_documents
     from gateway.export_settings import ExportSettings
@@ -301,11 +328,6 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.tracing import exporter_from_env
     from schema.app_schema import schema
 
-    _log_paygraph()
-    settings = Settings.from_env()
-    host = args.host or settings.host
-    port = args.port or settings.port
-    settings.check_listening_on(host)
     budget = RequestBudget.from_env()
     server = ServerTimeouts.from_env().uvicorn_options()
     # Each worker reads these again; a bad value stops us here, before migrating.
@@ -394,12 +416,17 @@ def _metrics_shared_by_workers() -> Iterator[None]:
 
 
 async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str, int]:
-    from db.demo import is_empty, load_demo
-    from gateway.storage import LocalDiskStorage
+    from db.engine import engine_for
+    from db.migrate import upgrade
 
     async with engine_for(settings.database_url) as engine:
         await upgrade(engine)
-        if demo and await is_empty(engine):
+        if not demo:
+            return {}
+        from db.demo import is_empty, load_demo
+        from gateway.storage import LocalDiskStorage
+
+        if await is_empty(engine):
             # The documents' files go where the server reads them: PAYGRAPH_STORAGE_DIR.
             storage = LocalDiskStorage(Path(settings.storage_dir))
             summary = await load_demo(engine, payments=payments, progress=True, storage=storage)
@@ -408,6 +435,10 @@ async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from db.engine import engine_for
+    from db.migrate import upgrade
+    from gateway.settings import Settings
+
     async def run() -> None:
         async with engine_for(Settings.from_env().database_url) as engine:
             await upgrade(engine, args.revision)
@@ -419,6 +450,9 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from db.demo import SCALES, load_demo
+    from db.engine import engine_for
+    from db.migrate import upgrade
+    from gateway.settings import Settings
     from gateway.storage import LocalDiskStorage
 
     async def run() -> None:
@@ -442,6 +476,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    from gateway.auth import mint_token
+    from gateway.graphiql_page import one_click_url
+    from gateway.settings import Settings
+
     permissions = args.permissions or sorted(ALL_PERMISSIONS)
     settings = Settings.from_env()
     if settings.asymmetric:
@@ -463,6 +501,9 @@ def _token(args: argparse.Namespace) -> int:
 
 def _manager_create(args: argparse.Namespace) -> int:
     from db.credentials import ManagerSetupError, create_manager_token
+    from db.engine import engine_for
+    from db.migrate import upgrade
+    from gateway.settings import Settings
 
     permissions = args.permissions or list(MANAGER_DEFAULT_PERMISSIONS)
     unknown = set(permissions) - ALL_PERMISSIONS
@@ -495,6 +536,8 @@ def _manager_create(args: argparse.Namespace) -> int:
 
 def _manager_revoke(args: argparse.Namespace) -> int:
     from db.credentials import ManagerSetupError, revoke_api_token
+    from db.engine import engine_for
+    from gateway.settings import Settings
 
     async def run() -> int:
         async with (
@@ -513,8 +556,11 @@ def _manager_revoke(args: argparse.Namespace) -> int:
 
 
 def _outbox_run(args: argparse.Namespace) -> int:
+    from db.engine import engine_for
+    from db.migrate import upgrade
     from gateway.notifiers import notifiers_from
     from gateway.outbox import DispatchReport, OutboxDispatcher, OutboxSettings, dispatcher_running
+    from gateway.settings import Settings
 
     settings = Settings.from_env()
     outbox_settings = OutboxSettings.from_env()
@@ -546,6 +592,7 @@ def _outbox_run(args: argparse.Namespace) -> int:
 def _expire(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
+    from gateway.settings import Settings
     from gateway.workflows import reseller_payments
 
     settings = Settings.from_env()
@@ -568,6 +615,7 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
     from domain.commission_payouts import ReconcileReport
     from gateway.payout_reconcile import ReconcileSettings, reconcile_due
     from gateway.payouts import payout_provider
+    from gateway.settings import Settings
     from gateway.storage import LocalDiskStorage
     from gateway.workflows import build_workflows
 
@@ -595,6 +643,7 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
 
 def _documents_check(args: argparse.Namespace) -> int:
     from gateway.document_manifest import ManifestError, check_manifest
+    from gateway.settings import Settings
     from schema.app_schema import schema
 
     try:
@@ -629,7 +678,8 @@ def _export_schema(args: argparse.Namespace) -> int:
 async def migrated_writes(url: str) -> AsyncIterator[AsyncEngine]:
     """The engine a one-off command writes through (db.engine.write_engine), on a
     database migrated first; disposed when the command is done."""
-    from db.engine import write_engine
+    from db.engine import engine_for, write_engine
+    from db.migrate import upgrade
 
     async with engine_for(url) as engine:
         await upgrade(engine)

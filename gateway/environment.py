@@ -16,6 +16,12 @@ import os
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
 FLAG_WORDS = (*TRUE_WORDS, *FALSE_WORDS)
+# Here rather than in gateway.settings: `paygraph` bounds its --port and --workers flags
+# with them before it loads anything heavier. Each worker holds its own pool of 20
+# connections (db.engine.POOL_SIZE): 32 of them already ask PostgreSQL for 640, six
+# times its default max_connections.
+MAX_WORKERS = 32
+PORTS = range(1, 65536)  # what a TCP port can be; 0 would bind a random one
 
 
 class SettingsError(ValueError):

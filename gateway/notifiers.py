@@ -12,8 +12,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
 from gateway.outbox_settings import DEFAULT_MAIL_FROM
 
 if TYPE_CHECKING:
@@ -46,7 +44,10 @@ class SlackWebhookNotifier:
         if not isinstance(payload.get("text"), str):
             raise InvalidNotification("a Slack payload needs a `text` string")
         # A client per message: notifications are rare, and no pooled connection outlives
-        # the dispatcher, so there is nothing to close on shutdown.
+        # the dispatcher, so there is nothing to close on shutdown. Imported here: a
+        # server without a webhook has no use for the HTTP client.
+        import httpx
+
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.post(self.url, json=payload)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any
 
 from domain.throttle import BucketLimits, BucketStore, Draw, MemoryBuckets
 from gateway.cost_settings import CostSettings
+
+if TYPE_CHECKING:  # the client is imported only when PAYGRAPH_REDIS_URL is set
+    from redis.asyncio import Redis
 
 logger = logging.getLogger("paygraph.throttle")
 
@@ -53,7 +53,10 @@ return {allowed, tostring(left), tostring(wait)}
 
 class RedisBuckets:
     def __init__(self, redis: Redis, prefix: str, fallback: BucketStore | None = None) -> None:
+        from redis.exceptions import RedisError
+
         self.redis = redis
+        self.unreachable = (RedisError, OSError)
         self.prefix = prefix
         self.script = redis.register_script(DRAW)
         self.fallback = fallback or MemoryBuckets()
@@ -61,6 +64,8 @@ class RedisBuckets:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisBuckets:
+        from redis.asyncio import Redis
+
         redis = Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
         )
@@ -73,7 +78,7 @@ class RedisBuckets:
             answer: Any = await self.script(
                 keys=[self.prefix + key], args=[limits.maximum, limits.restore_rate, points]
             )
-        except (RedisError, OSError) as error:
+        except self.unreachable as error:
             if self._down_until == 0.0:
                 logger.warning(
                     "throttle: Redis is unreachable (%s); each instance throttles on its "

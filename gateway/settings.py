@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError
 from db.engine import DEFAULT_DATABASE_URL, SUPPORTED_URL_SCHEMES
 from gateway.client_ip import trusted_networks
 from gateway.environment import (
+    MAX_WORKERS,
+    PORTS,
     SettingsError,
     env_choice,
     env_flag,
@@ -38,10 +40,6 @@ MIN_EC_KEY_BITS = 256
 ENVIRONMENTS = ("development", "production")
 PAYOUT_PROVIDERS = ("sandbox", "http")
 MIN_KEY_RETENTION_HOURS = 24
-# Each worker holds its own pool of 20 connections (db.engine.POOL_SIZE): 32 of them
-# already ask PostgreSQL for 640, six times its default max_connections.
-MAX_WORKERS = 32
-PORTS = range(1, 65536)  # what a TCP port can be; 0 would bind a random one
 
 # Re-exported: the settings modules beside this one import them from here.
 __all__ = [

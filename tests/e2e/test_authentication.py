@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from domain.permissions import VIEW_PAYMENTS
 from tests.e2e.server import (
     TEST_JWT_SECRET,
+    TLS,
     RunningServer,
     running_server,
 )
@@ -54,7 +55,9 @@ VIEWER = "{ viewer { credential scope permissions } }"
 
 
 def post(server: RunningServer, headers: dict[str, str], document: str = VIEWER) -> httpx.Response:
-    return httpx.post(server.graphql_url, json={"query": document}, headers=headers, timeout=10)
+    return httpx.post(
+        server.graphql_url, json={"query": document}, headers=headers, timeout=10, verify=TLS
+    )
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -193,7 +196,9 @@ def test_the_401_carries_the_callers_request_id(hs256_server: RunningServer) -> 
 def test_graphiql_loads_without_a_token_but_its_queries_need_one(
     hs256_server: RunningServer,
 ) -> None:
-    page = httpx.get(hs256_server.graphql_url, headers={"Accept": "text/html"}, timeout=10)
+    page = httpx.get(
+        hs256_server.graphql_url, headers={"Accept": "text/html"}, timeout=10, verify=TLS
+    )
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
 
@@ -204,6 +209,7 @@ def test_graphiql_loads_without_a_token_but_its_queries_need_one(
         params={"query": VIEWER},
         headers={"Accept": "text/html"},
         timeout=10,
+        verify=TLS,
     )
     assert_unauthenticated(in_the_url)
 
@@ -245,7 +251,7 @@ def test_paygraph_serve_starts_with_rs256_and_a_jwks_url(jwks: JwksServer, tmp_p
     exit_reason = None
     try:
         with running_server(f"sqlite:///{tmp_path / 'paygraph.db'}", env=rs256_env(jwks)) as server:
-            assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+            assert httpx.get(f"{server.url}/healthz", timeout=10, verify=TLS).status_code == 200
     except RuntimeError as error:  # running_server: "server exited early" + its output
         exit_reason = str(error).strip().splitlines()[-1]
 

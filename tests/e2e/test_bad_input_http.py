@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import BACKENDS
 from tests.e2e.demo_site import DemoSite, demo_site
+from tests.e2e.server import TLS
 from tests.graphql import global_id
 
 PAYMENTS = """query($f: PaymentFilter) { payments(filter: $f, first: 1) { nodes { id } } }"""
@@ -67,7 +68,7 @@ async def refused(
     """Send `body` (a JSON object, or raw JSON text for what `json` cannot write) and
     check it gets `code` (and `field`) with nothing written; returns the error."""
     before = await site.counts()
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         response = await client.post(
             f"{site.url}/graphql",
             content=body if isinstance(body, str) else json.dumps(body),

@@ -40,7 +40,7 @@ from domain.permissions import (
 from domain.statuses import STATUSES_BY_KIND, PaymentKind, PaymentStatus
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.factories import BASE_TIME, Factory, unique
 from tests.receivers import MailReceiver, SlackReceiver, free_port, slack_receiver
 
@@ -248,7 +248,7 @@ async def execute(
     """One operation through gql over HTTP (a GraphQL multipart request when `upload`);
     raises TransportQueryError when the answer has errors."""
     transport = HTTPXAsyncTransport(
-        url=server.graphql_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        verify=TLS, url=server.graphql_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
     async with Client(transport=transport) as session:
         request = GraphQLRequest(operation, variable_values=variables or None)
@@ -576,7 +576,7 @@ async def test_a_payout_from_the_partners_documents_to_paid(
         }
         uploads[kind] = document
 
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         download = await client.get(
             f"{server.url}{uploads['invoice']['downloadPath']}",
             headers={"Authorization": f"Bearer {partner}"},

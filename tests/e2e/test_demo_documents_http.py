@@ -15,6 +15,7 @@ import pytest
 from db.demo_documents import TITLES
 from tests.conftest import BACKENDS
 from tests.e2e.demo_site import DemoSite, demo_site
+from tests.e2e.server import TLS
 
 PAYMENTS = 300
 
@@ -45,7 +46,7 @@ async def test_the_demo_documents_of_a_tenant_download_as_the_pdfs_their_rows_de
     headers = {"Authorization": f"Bearer {demo.token()}"}
 
     # when each of a sample is downloaded
-    async with httpx.AsyncClient(base_url=demo.url, timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, base_url=demo.url, timeout=30) as client:
         for document_id, key, sha256, size, content_type in sample:
             response = await client.get(f"/documents/{document_id}/content", headers=headers)
 

@@ -12,7 +12,7 @@ import httpx
 from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, running_server
 from tests.factories import tenant_and_user
 
 
@@ -37,11 +37,13 @@ async def test_a_database_failure_is_masked_and_logged_with_the_request_id(
             server.graphql_url,
             json={"query": "{ payments { nodes { id } } }"},
             headers={"Authorization": f"Bearer {token}", "X-Request-Id": "req-masking-1"},
+            verify=TLS,
         )
         manager = httpx.post(
             server.graphql_url,
             json={"query": "{ viewer { scope } }"},
             headers={"X-Api-Token": "pgm_" + "a" * 43, "X-Request-Id": "req-masking-2"},
+            verify=TLS,
         )
         log = server.stop_and_read()
 
@@ -95,7 +97,8 @@ async def test_bodies_that_are_not_one_json_object_get_a_coded_400(tmp_path: Pat
         token = caller_token(*await tenant_and_user(database_url))
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         answers = {
-            body: httpx.post(server.graphql_url, content=body, headers=headers) for body in bodies
+            body: httpx.post(server.graphql_url, content=body, headers=headers, verify=TLS)
+            for body in bodies
         }
 
     for body, code in bodies.items():

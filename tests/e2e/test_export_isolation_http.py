@@ -26,6 +26,7 @@ from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.export_settings import ExportSettings
 from gateway.settings import Settings
+from tests.e2e.server import TLS
 from tests.factories import Factory
 from tests.integration.test_document_lists import bulk_payments
 from tests.live_server import close_app_pools, serving
@@ -66,7 +67,10 @@ async def site(
     settings = Settings(jwt_secret=SECRET, storage_dir=str(Path(storage)))
     app = create_app(settings, engine, export_settings=EXPORTS)
     try:
-        async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with (
+            serving(app) as url,
+            httpx.AsyncClient(verify=TLS, base_url=url, timeout=60) as client,
+        ):
             yield Site(client, url, engine, app.state.export_engine, callers)
     finally:
         await close_app_pools(app)

@@ -19,7 +19,7 @@ import jwt
 import pytest
 
 from gateway.graphiql_page import ASSETS_DIR, one_click_url
-from tests.e2e.server import ROOT, TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, running_server
 
 VENDOR = ASSETS_DIR / "vendor"
 
@@ -31,7 +31,7 @@ def server(database_url: str) -> Iterator[RunningServer]:
 
 
 def test_the_page_loads_only_its_own_files_under_a_strict_policy(server: RunningServer) -> None:
-    page = httpx.get(server.graphql_url, headers={"Accept": "text/html"}, timeout=10)
+    page = httpx.get(server.graphql_url, headers={"Accept": "text/html"}, timeout=10, verify=TLS)
 
     assert page.status_code == 200
     policy = dict(
@@ -49,7 +49,7 @@ def test_the_page_loads_only_its_own_files_under_a_strict_policy(server: Running
     assert len(assets) == 8
     for asset in assets:
         assert urlsplit(asset).netloc == "" and asset.startswith("graphiql/")
-        served = httpx.get(f"{server.url}/{asset}", timeout=10)
+        served = httpx.get(f"{server.url}/{asset}", timeout=10, verify=TLS)
         assert served.status_code == 200, asset
         kind = "text/css" if asset.endswith(".css") else "text/javascript"
         assert served.headers["content-type"].startswith(kind)

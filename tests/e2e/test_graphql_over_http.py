@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import BACKENDS
 from tests.e2e.demo_site import DemoSite, demo_site
+from tests.e2e.server import TLS
 from tests.graphql import global_id
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -41,7 +42,7 @@ async def send(
     headers = {"Authorization": f"Bearer {site.token()}"}
     if accept is not None:
         headers["Accept"] = accept
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         return await client.request(
             method, f"{site.url}/graphql", headers=headers, json=body, params=params
         )
@@ -183,7 +184,7 @@ async def test_an_unusable_request_is_a_400_with_a_code(
 
 async def test_the_edges_refusals_answer_in_the_accepted_media_type(site: DemoSite) -> None:
     url = f"{site.url}/graphql"
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         for accept in ("application/json", GRAPHQL_RESPONSE):
             anonymous = await client.post(url, headers={"Accept": accept}, json={"query": "{ a }"})
             batch = await client.post(

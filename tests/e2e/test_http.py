@@ -13,7 +13,7 @@ from gql.transport.exceptions import TransportQueryError
 from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, query, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, query, running_server
 from tests.factories import Factory, dashboard_graph
 from tests.integration.test_dashboard_statements import DASHBOARD
 
@@ -80,7 +80,7 @@ def test_requests_without_a_valid_credential_get_401(
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = httpx.post(
-        server.graphql_url, json={"query": "{ viewer { credential } }"}, headers=headers
+        server.graphql_url, json={"query": "{ viewer { credential } }"}, headers=headers, verify=TLS
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
@@ -98,13 +98,14 @@ def test_a_token_signed_with_another_key_is_rejected(server: RunningServer) -> N
         server.graphql_url,
         json={"query": "{ viewer { credential } }"},
         headers={"Authorization": f"Bearer {forged}"},
+        verify=TLS,
     )
     assert response.status_code == 401
 
 
 def test_health_readiness_and_graphiql(server: RunningServer) -> None:
-    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
-    assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
-    page = httpx.get(server.graphql_url, headers={"Accept": "text/html"})
+    assert httpx.get(f"{server.url}/healthz", verify=TLS).json() == {"status": "ok"}
+    assert httpx.get(f"{server.url}/readyz", verify=TLS).json() == {"status": "ready"}
+    page = httpx.get(server.graphql_url, headers={"Accept": "text/html"}, verify=TLS)
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()

@@ -34,7 +34,7 @@ from domain.permissions import (
 )
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.factories import Factory, unique
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
@@ -209,7 +209,7 @@ def today() -> date:
 
 async def execute(server: RunningServer, token: str, operation: str, /, **variables: Any) -> Any:
     transport = HTTPXAsyncTransport(
-        url=server.graphql_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        verify=TLS, url=server.graphql_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
     async with Client(transport=transport) as session:
         return await session.execute(GraphQLRequest(operation, variable_values=variables or None))

@@ -22,7 +22,7 @@ import pytest
 from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.factories import Factory, dashboard_graph, tenant_and_user
 
 MAX_DEPTH = 4
@@ -86,7 +86,7 @@ async def caller(engine: Any) -> Caller:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=10) as client:
         yield client
 
 
@@ -497,7 +497,7 @@ async def test_fragments_spread_twice_per_level_are_measured_quickly(tmp_path: A
             permissions=[],
         )
         try:
-            async with httpx.AsyncClient(timeout=5) as client:
+            async with httpx.AsyncClient(verify=TLS, timeout=5) as client:
                 response = await client.post(
                     server.graphql_url,
                     json={"query": document},

@@ -25,7 +25,7 @@ from db import models as m
 from domain.permissions import VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.export_settings import ExportSettings
-from tests.e2e.server import RunningServer, running_server
+from tests.e2e.server import TLS, RunningServer, running_server
 from tests.e2e.test_payout_safety import PAY, SETTINGS, Payout, approved_payout
 from tests.factories import Factory, payment_row
 from tests.payout_receiver import PayoutReceiver, payout_receiver
@@ -179,7 +179,7 @@ async def test_reads_keep_succeeding_while_exports_stall_and_payouts_wait(
         limits = httpx.Limits(max_connections=PAYOUTS + 8)
         # when 20 exports stall and 24 payouts wait on the provider
         async with (
-            httpx.AsyncClient(limits=limits) as client,
+            httpx.AsyncClient(verify=TLS, limits=limits) as client,
             exports_stalled(server, tenant.exporters) as exports,
         ):
             paying = [asyncio.create_task(pay(client, server, p)) for p in payouts]

@@ -26,7 +26,7 @@ from db.migrate import upgrade
 from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import ROOT, TEST_JWT_SECRET, free_port
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, answers_healthz, free_port
 from tests.factories import tenant_and_user
 
 NOTIFICATION = "obs-notification-in-a-worker"
@@ -47,7 +47,7 @@ class Workers:
 
     def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}", **headers}
-        return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=30)
+        return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=30, verify=TLS)
 
 
 def eventually(found: Callable[[], list[Any]], what: str, seconds: float = 30) -> list[Any]:
@@ -114,11 +114,8 @@ def start_workers(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], str, Pa
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{stderr.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
+        if answers_healthz(base):
+            break
         time.sleep(0.2)
     else:
         process.kill()
@@ -192,6 +189,7 @@ def test_each_request_is_one_line_with_its_operation_caller_cost_and_error(
         f"{workers.url}/graphql",
         json={"query": "{ viewer { scope } }"},
         headers={"X-Request-Id": "obs-401"},
+        verify=TLS,
     )
     assert ok.status_code == 200 and "errors" not in ok.json()
     assert anonymous.status_code == 401
@@ -230,7 +228,7 @@ def test_metrics_answer_for_every_worker(workers: Workers) -> None:
     for _ in range(12):
         assert workers.post({"query": "query Counted { viewer { scope } }"}).status_code == 200
     workers.post({"query": "{ viewer { scope } }"})  # unnamed: the shared label
-    httpx.post(f"{workers.url}/graphql", json={"query": "{ viewer { scope } }"})  # 401
+    httpx.post(f"{workers.url}/graphql", json={"query": "{ viewer { scope } }"}, verify=TLS)  # 401
     pids = {
         line["pid"]
         for line in workers.lines()
@@ -239,7 +237,7 @@ def test_metrics_answer_for_every_worker(workers: Workers) -> None:
 
     # then whichever worker answers /metrics counts all 12, and the rest
     for _ in range(4):
-        text = httpx.get(f"{workers.url}/metrics", timeout=30).text
+        text = httpx.get(f"{workers.url}/metrics", timeout=30, verify=TLS).text
         counted = "paygraph_graphql_request_duration_seconds_count"
         assert metric(text, counted, operation="Counted", operation_type="query") == 12
         assert (metric(text, counted, operation="_other", operation_type="query") or 0) >= 1

@@ -31,7 +31,7 @@ from domain.permissions import (
 )
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import ROOT, TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.factories import Factory
 from tests.payout_receiver import PayoutReceiver, payout_receiver
 
@@ -288,7 +288,7 @@ async def test_fifty_concurrent_payouts_with_different_keys_pay_once(
 
     # When 50 requests with 50 different keys race to pay it
     limits = httpx.Limits(max_connections=CONCURRENT)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60, limits=limits) as client:
         answers = await asyncio.gather(
             *(pay(client, racing_server, payout, f"race-{n}") for n in range(CONCURRENT))
         )
@@ -312,7 +312,7 @@ async def test_fifty_concurrent_payouts_with_one_key_execute_once(
     payout = await approved_payout(engine)
 
     limits = httpx.Limits(max_connections=CONCURRENT)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60, limits=limits) as client:
         answers = await asyncio.gather(
             *(pay(client, racing_server, payout, "one-key") for _ in range(CONCURRENT))
         )
@@ -341,7 +341,7 @@ async def test_a_provider_error_leaves_the_payout_in_progress_and_the_same_key_r
     # Given a provider answering 500, which does not say whether it paid
     payout = await approved_payout(engine)
     receiver.mode = "error"
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         failed = await pay(client, server, payout, "retry-after-error")
         assert code(failed) == "PAYOUT_FAILED"
         assert "same idempotency key" in failed["errors"][0]["message"]
@@ -362,7 +362,7 @@ async def test_a_payout_the_provider_refuses_is_approved_for_payment_again(
     # Given a provider that refuses the payout with a 400: it made no payout
     payout = await approved_payout(engine)
     receiver.mode = "refuse"
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         refused = await pay(client, server, payout, "retry-after-refusal")
         # Then the payment is approved for payment again, nothing posted
         assert code(refused) == "PAYOUT_FAILED"
@@ -448,7 +448,7 @@ async def test_a_provider_timeout_leaves_a_payout_in_progress_that_is_never_paid
     payout = await approved_payout(engine)
     receiver.mode = "slow"
     receiver.slow_seconds = 1.5
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         timed_out = await pay(client, server, payout, "retry-after-timeout")
         # Then the caller is told to retry with the key, and the payout is in progress
         assert code(timed_out) == "PAYOUT_TIMEOUT"
@@ -508,7 +508,7 @@ async def test_a_database_failure_after_the_payout_leaves_nothing_and_retries_sa
         for statement in create:
             await connection.execute(text(statement))
     try:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
             failed = await pay(client, server, payout, "retry-after-db-failure")
     finally:
         async with engine.begin() as connection:
@@ -523,7 +523,7 @@ async def test_a_database_failure_after_the_payout_leaves_nothing_and_retries_sa
     assert vars(await trail(engine, payout.payment_id)) == IN_PROGRESS
 
     # When the same key is retried, the provider answers the payout it already made
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         retried = await pay(client, server, payout, "retry-after-db-failure")
     assert code(retried) is None, retried
     assert receiver.calls_for(payout.key_prefix) == 2
@@ -536,7 +536,7 @@ async def test_a_declined_payout_moves_the_payment_to_payment_rejected(
 ) -> None:
     payout = await approved_payout(engine)
     receiver.mode = "decline"
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         declined = await pay(client, server, payout, "declined")
         again = await pay(client, server, payout, "declined")
 
@@ -583,7 +583,7 @@ async def test_a_key_in_flight_is_in_use_until_its_lease_runs_out(
     await _stale_claim(engine, payout, "running", timedelta(minutes=1))
     await _stale_claim(engine, payout, "died", -timedelta(minutes=1))
 
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         running = await pay(client, server, payout, "running")
         taken_over = await pay(client, server, payout, "died")
 
@@ -644,7 +644,7 @@ async def test_while_the_provider_holds_nothing_is_locked_or_held(
     payout, other = await approved_payout(engine), await approved_payout(engine)
     receiver.mode = "hold"
     receiver.release.clear()
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         paying = asyncio.create_task(pay(client, server, payout, "held"))
         try:
             await wait_for_call(receiver, payout.key_prefix)
@@ -695,7 +695,7 @@ async def test_a_server_killed_while_the_provider_answers_is_reconciled_to_one_p
     receiver.release.clear()
     env = provider_env(receiver, timeout=3)
     with running_server(database_url, env=env) as doomed:
-        async with httpx.AsyncClient(timeout=60) as client:
+        async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
             paying = asyncio.create_task(pay(client, doomed, payout, "crash-1"))
             await wait_for_call(receiver, payout.key_prefix)
 
@@ -730,7 +730,7 @@ async def test_a_server_killed_while_the_provider_answers_is_reconciled_to_one_p
     assert vars(await trail(engine, payout.payment_id)) == PAID_ONCE
     assert await ledger_balances(engine, payout.tenant_id) == {"MXN": 0}
     # and the key of the request that died replays the paid payment (another server)
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         replayed = await pay(client, server, payout, "crash-1")
     assert replayed["data"]["payPartnerPayment"]["replayed"] is True
     assert replayed["data"]["payPartnerPayment"]["payment"]["status"] == "PAID"

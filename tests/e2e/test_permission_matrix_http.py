@@ -33,7 +33,7 @@ from domain.permissions import (
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from schema.app_schema import schema
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.factories import Factory, dashboard_graph, unique
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
@@ -504,7 +504,7 @@ async def post(
     """POST one operation as JSON or, with `upload`, as a GraphQL multipart request
     (operations, map, then the file) whose `$file` is a PDF."""
     headers = {"Authorization": f"Bearer {bearer}"}
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         if upload:
             operations = {"query": document, "variables": {**(variables or {}), "file": None}}
             response = await client.post(

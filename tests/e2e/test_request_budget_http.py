@@ -30,6 +30,7 @@ from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.request_budget import RequestBudget
 from gateway.settings import Settings
+from tests.e2e.server import TLS
 from tests.factories import DashboardGraph, Factory, dashboard_graph, unique
 from tests.graphql import global_id
 from tests.live_server import close_app_pools, serving
@@ -55,7 +56,10 @@ async def site(
     settings = Settings(jwt_secret=SECRET, storage_dir=str(tmp_path / "documents"))
     app = create_app(settings, engine, budget=budget or RequestBudget())
     try:
-        async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async with (
+            serving(app) as url,
+            httpx.AsyncClient(verify=TLS, base_url=url, timeout=30) as client,
+        ):
             yield client, app
     finally:
         await close_app_pools(app)

@@ -39,7 +39,7 @@ from domain.permissions import (
 )
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import ROOT, TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.factories import Factory, unique
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
@@ -291,7 +291,7 @@ async def execute(
     server: RunningServer, headers: dict[str, str], operation: str, /, **variables: Any
 ) -> dict[str, Any]:
     """One operation through gql over HTTP; raises TransportQueryError on errors."""
-    transport = HTTPXAsyncTransport(url=server.graphql_url, headers=headers, timeout=60)
+    transport = HTTPXAsyncTransport(verify=TLS, url=server.graphql_url, headers=headers, timeout=60)
     async with Client(transport=transport) as session:
         request = GraphQLRequest(operation, variable_values=variables or None)
         result: dict[str, Any] = await session.execute(request)

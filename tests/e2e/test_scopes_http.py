@@ -15,7 +15,7 @@ from domain.permissions import VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from resolvers.cursors import encode
-from tests.e2e.server import ROOT, TEST_JWT_SECRET, RunningServer, query, running_server
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, query, running_server
 from tests.factories import Factory
 from tests.integration.test_scopes import DEEP, seen
 from tests.scoped_graphs import reseller_tree, sibling_partners
@@ -38,7 +38,10 @@ def server(database_url: str) -> Iterator[RunningServer]:
 
 def post(server: RunningServer, headers: dict[str, str], document: str, **variables: Any) -> Any:
     return httpx.post(
-        server.graphql_url, json={"query": document, "variables": variables}, headers=headers
+        server.graphql_url,
+        json={"query": document, "variables": variables},
+        headers=headers,
+        verify=TLS,
     )
 
 

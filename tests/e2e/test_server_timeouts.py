@@ -23,7 +23,7 @@ import pytest
 from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 
 HEADER_TIMEOUT = 0.5
 # Only a bound for a hung test: the server closes the connection well before.
@@ -81,8 +81,10 @@ def test_a_second_request_sending_half_a_header_is_closed(server: RunningServer)
 
 
 def test_answers_name_no_server_software(server: RunningServer) -> None:
-    health = httpx.get(f"{server.url}/healthz", timeout=10)
-    graphql = httpx.post(server.graphql_url, json={"query": "{ __typename }"}, timeout=10)
+    health = httpx.get(f"{server.url}/healthz", timeout=10, verify=TLS)
+    graphql = httpx.post(
+        server.graphql_url, json={"query": "{ __typename }"}, timeout=10, verify=TLS
+    )
 
     for answer in (health, graphql):
         assert "server" not in answer.headers, answer.headers
@@ -96,13 +98,15 @@ def test_connections_past_the_concurrency_limit_get_503(tmp_path: Path) -> None:
     with running_server(f"sqlite:///{tmp_path / 'limit.db'}", env=env) as server:
         idle = [connect(server) for _ in range(3)]
         try:
-            refused = httpx.get(f"{server.url}/healthz", timeout=10)
+            refused = httpx.get(f"{server.url}/healthz", timeout=10, verify=TLS)
         finally:
             for sock in idle:
                 sock.close()
         # Served again once the server has seen the idle ones go (polled: a bound only).
         deadline = time.monotonic() + GIVE_UP_AFTER
-        while (served := httpx.get(f"{server.url}/healthz", timeout=10)).status_code != 200:
+        while (
+            served := httpx.get(f"{server.url}/healthz", timeout=10, verify=TLS)
+        ).status_code != 200:
             assert time.monotonic() < deadline, served.status_code
             time.sleep(0.05)
 
@@ -188,4 +192,4 @@ def test_a_client_that_stops_reading_its_answer_is_cut_off(demo_server: RunningS
     length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
     assert len(answered) < length, "the answer was cut off, not delivered"
     # and the server serves others as before
-    assert httpx.get(f"{demo_server.url}/healthz", timeout=10).status_code == 200
+    assert httpx.get(f"{demo_server.url}/healthz", timeout=10, verify=TLS).status_code == 200

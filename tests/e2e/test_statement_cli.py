@@ -42,7 +42,7 @@ from gateway.cli import main
 from gateway.settings import Settings
 from gateway.statement_client import DETAILS_PAGE, MerchantRef, StatementSource
 from gateway.statement_run import generate_statements
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, query, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, query, running_server
 from tests.e2e.test_reseller_completion_http import manager_token
 from tests.factories import Factory, unique
 from tests.live_server import serving
@@ -518,7 +518,7 @@ class CountingProxy:
 
 @pytest.fixture
 async def proxy(server: RunningServer) -> AsyncIterator[CountingProxy]:
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=120) as client:
         counting = CountingProxy(server.url, client)
         async with serving(counting, timeout=30) as url:
             counting.graphql_url = f"{url}/graphql"
@@ -1081,7 +1081,10 @@ async def test_a_bad_credential_exits_1(
         {"Authorization": f"Bearer {bad}"} if credential == "--token" else {"X-Api-Token": "pg_x"}
     )
     answer = httpx.post(
-        server.graphql_url, json={"query": "{ viewer { tenant { id } } }"}, headers=header
+        server.graphql_url,
+        json={"query": "{ viewer { tenant { id } } }"},
+        headers=header,
+        verify=TLS,
     )
     assert answer.status_code == 401
     assert not (tmp_path / "out").exists()

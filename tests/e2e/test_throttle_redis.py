@@ -27,7 +27,7 @@ from gateway.redis_buckets import RedisBuckets
 from gateway.settings import Settings
 from schema.cost import EXPORT_COST
 from tests.databases import in_ci
-from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.integration.test_query_cost_http import PAGE, PAGE_OF_IDS, code_of, full_page_tenant
 
 CI_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -124,7 +124,7 @@ def two_servers(
 
 
 async def post(server: RunningServer, headers: dict[str, str], query: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         response = await client.post(server.graphql_url, json={"query": query}, headers=headers)
         body: dict[str, Any] = response.json()
         return body
@@ -152,7 +152,7 @@ async def test_two_server_processes_draw_from_one_bucket_in_redis(
         assert code_of(body) is None, body
         served += 1
     on_second = await post(second, caller, PAGE_OF_IDS)
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=30) as client:
         export = await client.post(f"{second.url}/exports/payments", json={}, headers=caller)
 
     status = looked["extensions"]["cost"]["throttleStatus"]

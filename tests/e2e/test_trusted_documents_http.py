@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 
 from tests.conftest import BACKENDS
 from tests.e2e.demo_site import DemoSite, demo_site
+from tests.e2e.server import TLS
 from tests.graphql import global_id
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -89,7 +90,7 @@ async def send(
     accept: str = "application/json",
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {site.token()}", "Accept": accept}
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         if params is not None:
             return await client.get(f"{site.url}/graphql", headers=headers, params=params)
         return await client.post(f"{site.url}/graphql", headers=headers, json=body)
@@ -135,7 +136,7 @@ async def test_a_document_id_key_written_with_an_escape_is_read(
 ) -> None:
     body = '{"\\u0064ocumentId": "' + document_id(VIEWER) + '"}'  # JSON's escape of "d"
     headers = {"Authorization": f"Bearer {site.token()}", "Content-Type": "application/json"}
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         answer = await client.post(f"{site.url}/graphql", headers=headers, content=body)
 
     assert answer.status_code == 200, answer.text
@@ -267,7 +268,7 @@ async def test_in_the_only_mode_trusted_documents_run(only: DemoSite) -> None:
 
 async def test_a_browser_get_naming_a_document_needs_a_token(site: DemoSite) -> None:
     params = {"documentId": document_id(VIEWER)}
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60) as client:
         page = await client.get(f"{site.url}/graphql", headers={"Accept": "text/html"})
         anonymous = await client.get(
             f"{site.url}/graphql", headers={"Accept": "text/html"}, params=params

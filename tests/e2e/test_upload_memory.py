@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.permissions import REQUEST_PARTNER_PAYMENTS, VIEW_PARTNER_PAYMENTS
 from gateway.auth import mint_token
 from gateway.settings import Settings
-from tests.e2e.server import TEST_JWT_SECRET, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, running_server
 from tests.factories import Factory
 from tests.graphql import global_id
 from tests.uploads import MULTIPART, document_upload
@@ -81,7 +81,7 @@ async def test_concurrent_uploads_leave_the_servers_memory_flat(
         "PAYGRAPH_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
     }
     with running_server(database_url, env=env) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+        async with httpx.AsyncClient(verify=TLS, base_url=server.url, timeout=120) as client:
 
             async def post(body: bytes, headers: dict[str, str]) -> httpx.Response:
                 return await client.post("/graphql", content=body, headers=headers)

@@ -23,6 +23,7 @@ from domain.uploads import MAX_FILE_NAME
 from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.settings import Settings
+from tests.e2e.server import TLS
 from tests.factories import Factory
 from tests.graphql import global_id
 from tests.live_server import close_app_pools, serving
@@ -54,7 +55,10 @@ async def site(
     )
     app = create_app(settings, engine)
     try:
-        async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async with (
+            serving(app) as url,
+            httpx.AsyncClient(verify=TLS, base_url=url, timeout=30) as client,
+        ):
             yield Site(client, engine, storage)
     finally:
         await close_app_pools(app)
