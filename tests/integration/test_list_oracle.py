@@ -446,7 +446,7 @@ MOMENTS = st.builds(
 # from the same choices gives the same value, so keeping them changes nothing drawn.
 kept = functools.cache
 # Those of one example's world: kept for the worlds drawn lately (shrinking replays them).
-kept_per_world = functools.lru_cache(maxsize=4096)
+kept_per_world = functools.lru_cache(maxsize=1024)
 
 
 def few(strategy: st.SearchStrategy[Any], most: int = 3) -> st.SearchStrategy[list[Any]]:
