@@ -77,10 +77,13 @@ class DemoSite:
     async def counts(self) -> dict[str, int]:
         """Rows per written table, and a digest of every payment's status and update
         time (a write that adds no row still changes one of those)."""
+        # One statement for all the counts: a property test asks before and after each
+        # of its examples, and a round trip per table cost more than the counting.
+        every_count = ", ".join(f"(SELECT count(*) FROM {t}) AS {t}" for t in WRITTEN_TABLES)
         async with self.engine.connect() as connection:
+            counted = (await connection.execute(text(f"SELECT {every_count}"))).one()
             found = {
-                table: (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
-                for table in WRITTEN_TABLES
+                table: int(count) for table, count in zip(WRITTEN_TABLES, counted, strict=True)
             }
             rows = await connection.execute(
                 text("SELECT id, status, updated_at FROM payment ORDER BY id")

@@ -13,6 +13,7 @@ argument is sent as a variable or written into the document as a literal.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta, timezone
@@ -160,7 +161,12 @@ wrong_type = st.one_of(
 )
 
 
-def scalar_values(scalar: GraphQLScalarType, ids: list[str]) -> st.SearchStrategy[Any]:
+# The strategies for a type are built once per type (and ids and depth), not on every
+# draw: hypothesis validates each new strategy object on its first draw, walking all it is
+# made of, and an input object's strategy holds its fields' three levels deep. The same
+# strategies draw the same values (`ids` is a tuple, so that it can key them).
+@functools.cache
+def scalar_values(scalar: GraphQLScalarType, ids: tuple[str, ...]) -> st.SearchStrategy[Any]:
     name = scalar.name
     if name == "ID":
         return st.one_of(st.sampled_from(ids), st.sampled_from(ids), any_text)
@@ -184,7 +190,10 @@ def scalar_values(scalar: GraphQLScalarType, ids: list[str]) -> st.SearchStrateg
     return any_text
 
 
-def values(input_type: GraphQLInputType, ids: list[str], depth: int = 0) -> st.SearchStrategy[Any]:
+@functools.cache
+def values(
+    input_type: GraphQLInputType, ids: tuple[str, ...], depth: int = 0
+) -> st.SearchStrategy[Any]:
     """Values for a GraphQL input type: mostly of the type, sometimes of another."""
     if isinstance(input_type, GraphQLNonNull):
         return values(input_type.of_type, ids, depth)
@@ -203,29 +212,34 @@ def values(input_type: GraphQLInputType, ids: list[str], depth: int = 0) -> st.S
     return st.one_of(*[right] * 9, wrong_type) if depth < 3 else right
 
 
+@functools.cache
 def input_objects(
-    object_type: GraphQLInputObjectType, ids: list[str], depth: int
+    object_type: GraphQLInputObjectType, ids: tuple[str, ...], depth: int
 ) -> st.SearchStrategy[dict[str, Any]]:
     if depth >= 3:
         return st.just({})
-    fields = object_type.fields
-    required = {
-        name: values(field.type, ids, depth + 1)
-        for name, field in fields.items()
-        if isinstance(field.type, GraphQLNonNull)
-    }
-    optional = {
-        name: values(field.type, ids, depth + 1)
-        for name, field in fields.items()
+    optional = [
+        name
+        for name, field in object_type.fields.items()
         if not isinstance(field.type, GraphQLNonNull)
-    }
+    ]
     chosen = (
         st.lists(st.sampled_from(sorted(optional)), max_size=3, unique=True)
         if optional
         else st.just([])
     )
-    return chosen.flatmap(
-        lambda names: st.fixed_dictionaries({**required, **{n: optional[n] for n in names}})
+    return chosen.flatmap(lambda names: some_fields(object_type, ids, depth, tuple(names)))
+
+
+@functools.cache
+def some_fields(
+    object_type: GraphQLInputObjectType, ids: tuple[str, ...], depth: int, names: tuple[str, ...]
+) -> st.SearchStrategy[dict[str, Any]]:
+    """The object's required fields, then the optional ones `names`, in that order."""
+    fields = object_type.fields
+    required = [name for name, field in fields.items() if isinstance(field.type, GraphQLNonNull)]
+    return st.fixed_dictionaries(
+        {name: values(fields[name].type, ids, depth + 1) for name in [*required, *names]}
     )
 
 
@@ -292,7 +306,7 @@ def operations(draw: st.DrawFn, ids: list[str]) -> dict[str, Any]:
     for index, (arg_name, argument) in enumerate(field.args.items()):
         if not isinstance(argument.type, GraphQLNonNull) and not draw(st.booleans()):
             continue
-        value = draw(values(argument.type, ids))
+        value = draw(values(argument.type, tuple(ids)))
         if as_variables:
             definitions.append(f"$v{index}: {argument.type}")
             given_arguments.append(f"{arg_name}: $v{index}")

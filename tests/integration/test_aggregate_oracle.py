@@ -45,7 +45,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import models as m
 from domain.permissions import VIEW_PARTNER_PAYMENTS, VIEW_PAYMENTS
@@ -121,6 +121,11 @@ class Drawn:
         )
 
 
+PAYMENT_KINDS = st.sampled_from([PaymentKind.COMMISSION, *PaymentKind])
+PAYMENT_PARTNERS = st.sampled_from([0, 0, 1, 2, None])
+STATUSES = {kind: st.sampled_from(STATUSES_BY_KIND[kind]) for kind in PaymentKind}
+
+
 @st.composite
 def tenants(draw: st.DrawFn) -> Drawn:
     partners = [
@@ -139,23 +144,36 @@ def tenants(draw: st.DrawFn) -> Drawn:
     amount = st.sampled_from(draw(few(AMOUNTS, 4)))
     signed = st.sampled_from(draw(few(SIGNED_AMOUNTS, 4)))
     moment = st.sampled_from(draw(st.lists(MOMENTS, min_size=1, max_size=5)))
+    # Each strategy built once, not per payment: hypothesis validates every new strategy
+    # object on its first draw, which cost more than the drawing (the draws are the same).
+    paid = st.sampled_from([None, None]) | signed
+    settleable = st.sampled_from([None, None, None]) | signed
+    merchant_of = {
+        partner: maybe(
+            st.sampled_from([i for i, row in enumerate(merchants) if row["partner"] == partner])
+        )
+        for partner in range(len(partners))
+    }
+    terminal_of = {
+        merchant: maybe(st.sampled_from(run))
+        for merchant in [None, *range(len(merchants))]
+        if (run := [i for i, row in enumerate(terminals) if row["merchant"] == merchant])
+    }
     payments = []
     for _ in range(draw(st.integers(0, 30))):
-        kind = draw(st.sampled_from([PaymentKind.COMMISSION, *PaymentKind]))
-        partner = draw(st.sampled_from([0, 0, 1, 2, None]))
+        kind = draw(PAYMENT_KINDS)
+        partner = draw(PAYMENT_PARTNERS)
         partner = None if partner is None or partner >= len(partners) else partner
-        owned = [i for i, row in enumerate(merchants) if row["partner"] == partner]
-        merchant = None if partner is None else draw(maybe(st.sampled_from(owned)))
-        run = [i for i, row in enumerate(terminals) if row["merchant"] == merchant]
-        terminal = draw(maybe(st.sampled_from(run))) if run else None
+        merchant = None if partner is None else draw(merchant_of[partner])
+        terminal = draw(terminal_of[merchant]) if merchant in terminal_of else None
         payments.append(
             {
                 "kind": kind.value,
-                "status": draw(st.sampled_from(STATUSES_BY_KIND[kind])).value,
+                "status": draw(STATUSES[kind]).value,
                 "currency": draw(currency),
                 "amount": draw(amount),
-                "paid_amount": draw(st.sampled_from([None, None]) | signed),
-                "settleable_amount": draw(st.sampled_from([None, None, None]) | signed),
+                "paid_amount": draw(paid),
+                "settleable_amount": draw(settleable),
                 "created_at": draw(moment),
                 "partner": partner,
                 "merchant": merchant,
@@ -189,75 +207,85 @@ class World:
         return f"World(tenant {self.tenant_id})"
 
 
-async def insert_rows(engine: AsyncEngine, table: str, rows: list[Row]) -> list[int]:
+async def insert_rows(connection: AsyncConnection, table: str, rows: list[Row]) -> list[int]:
     if not rows:
         return []
     model = m.Base.metadata.tables[table]
-    async with engine.begin() as connection:
-        statement = insert(model).returning(model.c.id, sort_by_parameter_order=True)
-        return list((await connection.execute(statement, rows)).scalars())
+    statement = insert(model).returning(model.c.id, sort_by_parameter_order=True)
+    return list((await connection.execute(statement, rows)).scalars())
 
 
 async def insert_tenant(engine: AsyncEngine, drawn: Drawn) -> World:
     tenant = await Factory(engine).tenant()
-    partner_ids = await insert_rows(
-        engine,
-        "partner",
-        [
-            {"tenant_id": tenant, "name": p["name"], "kind": p["kind"], "external_ref": unique("p")}
-            for p in drawn.partners
-        ],
-    )
-    user_ids = await insert_rows(
-        engine,
-        "user_account",
-        [
+    # One transaction for all of it: a transaction per table cost more than the rows.
+    async with engine.begin() as connection:
+        partner_ids = await insert_rows(
+            connection,
+            "partner",
+            [
+                {
+                    "tenant_id": tenant,
+                    "name": p["name"],
+                    "kind": p["kind"],
+                    "external_ref": unique("p"),
+                }
+                for p in drawn.partners
+            ],
+        )
+        user_ids = await insert_rows(
+            connection,
+            "user_account",
+            [
+                {
+                    "tenant_id": tenant,
+                    "name": f"User {i}",
+                    "email": f"{unique('u')}@x.test",
+                    "role": "partner",
+                    "partner_id": partner,
+                }
+                for i, partner in enumerate(partner_ids)
+            ],
+        )
+        merchant_rows = [
             {
                 "tenant_id": tenant,
-                "name": f"User {i}",
-                "email": f"{unique('u')}@x.test",
-                "role": "partner",
-                "partner_id": partner,
+                "partner_id": partner_ids[row["partner"]],
+                "name": row["name"],
+                "external_ref": unique("m"),
             }
-            for i, partner in enumerate(partner_ids)
-        ],
-    )
-    merchant_rows = [
-        {
-            "tenant_id": tenant,
-            "partner_id": partner_ids[row["partner"]],
-            "name": row["name"],
-            "external_ref": unique("m"),
-        }
-        for row in drawn.merchants
-    ]
-    merchant_ids = await insert_rows(engine, "merchant", merchant_rows)
-    terminal_rows = [
-        {"tenant_id": tenant, "merchant_id": merchant_ids[row["merchant"]], "serial": unique("t")}
-        for row in drawn.terminals
-    ]
-    terminal_ids = await insert_rows(engine, "terminal", terminal_rows)
+            for row in drawn.merchants
+        ]
+        merchant_ids = await insert_rows(connection, "merchant", merchant_rows)
+        terminal_rows = [
+            {
+                "tenant_id": tenant,
+                "merchant_id": merchant_ids[row["merchant"]],
+                "serial": unique("t"),
+            }
+            for row in drawn.terminals
+        ]
+        terminal_ids = await insert_rows(connection, "terminal", terminal_rows)
 
-    def pick(ids: list[int], index: int | None) -> int | None:
-        return None if index is None else ids[index]
+        def pick(ids: list[int], index: int | None) -> int | None:
+            return None if index is None else ids[index]
 
-    payment_rows = [
-        payment_row(
-            tenant,
-            kind=p["kind"],
-            status=p["status"],
-            currency=p["currency"],
-            amount=p["amount"],
-            paid_amount=p["paid_amount"],
-            settleable_amount=p["settleable_amount"],
-            created_at=p["created_at"],
-            partner_id=pick(partner_ids, p["partner"]),
-            merchant_id=pick(merchant_ids, p["merchant"]),
-            terminal_id=pick(terminal_ids, p["terminal"]),
-        )
-        for p in drawn.payments
-    ]
-    payment_ids = await insert_rows(engine, "payment", payment_rows)
+        payment_rows = [
+            payment_row(
+                tenant,
+                kind=p["kind"],
+                status=p["status"],
+                currency=p["currency"],
+                amount=p["amount"],
+                paid_amount=p["paid_amount"],
+                settleable_amount=p["settleable_amount"],
+                created_at=p["created_at"],
+                partner_id=pick(partner_ids, p["partner"]),
+                merchant_id=pick(merchant_ids, p["merchant"]),
+                terminal_id=pick(terminal_ids, p["terminal"]),
+            )
+            for p in drawn.payments
+        ]
+        payment_ids = await insert_rows(connection, "payment", payment_rows)
     world = World(
         tenant,
         {i: {"id": i, **p} for i, p in zip(partner_ids, drawn.partners, strict=True)},
@@ -276,39 +304,40 @@ async def insert_other_tenant(engine: AsyncEngine, world: World) -> None:
     first tenant's first payments, under a partner of its own or pointing at the first
     tenant's partners, merchants and terminals: none may ever count there."""
     other = await Factory(engine).tenant()
-    [partner] = await insert_rows(
-        engine,
-        "partner",
-        [{"tenant_id": other, "name": "Alpha", "kind": "isv", "external_ref": unique("p")}],
-    )
-    merchants = world.merchants
-    strays = [
-        (partner, None, None),
-        *((partner_id, None, None) for partner_id in world.partners),
-        *((row["partner_id"], merchant_id, None) for merchant_id, row in merchants.items()),
-        *(
-            (merchants[row["merchant_id"]]["partner_id"], row["merchant_id"], terminal_id)
-            for terminal_id, row in world.terminals.items()
-        ),
-    ]
-    rows = [
-        payment_row(
-            other,
-            kind=row["kind"],
-            status=row["status"],
-            currency=row["currency"],
-            amount=10**9 + 7,
-            paid_amount=-(10**9),
-            settleable_amount=3,
-            created_at=row["created_at"],
-            partner_id=partner_id,
-            merchant_id=merchant_id,
-            terminal_id=terminal_id,
+    async with engine.begin() as connection:
+        [partner] = await insert_rows(
+            connection,
+            "partner",
+            [{"tenant_id": other, "name": "Alpha", "kind": "isv", "external_ref": unique("p")}],
         )
-        for row in list(world.payments.values())[:6] or [payment_row(other)]
-        for partner_id, merchant_id, terminal_id in strays
-    ]
-    await insert_rows(engine, "payment", rows)
+        merchants = world.merchants
+        strays = [
+            (partner, None, None),
+            *((partner_id, None, None) for partner_id in world.partners),
+            *((row["partner_id"], merchant_id, None) for merchant_id, row in merchants.items()),
+            *(
+                (merchants[row["merchant_id"]]["partner_id"], row["merchant_id"], terminal_id)
+                for terminal_id, row in world.terminals.items()
+            ),
+        ]
+        rows = [
+            payment_row(
+                other,
+                kind=row["kind"],
+                status=row["status"],
+                currency=row["currency"],
+                amount=10**9 + 7,
+                paid_amount=-(10**9),
+                settleable_amount=3,
+                created_at=row["created_at"],
+                partner_id=partner_id,
+                merchant_id=merchant_id,
+                terminal_id=terminal_id,
+            )
+            for row in list(world.payments.values())[:6] or [payment_row(other)]
+            for partner_id, merchant_id, terminal_id in strays
+        ]
+        await insert_rows(connection, "payment", rows)
 
 
 # ---------------------------------------------------------------------------------------

@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import models as m
 from db.compiled_reads import SqlCompiledReads
-from db.engine import read_engine
 from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
 from domain.money import MAX_MINOR_UNITS
@@ -51,7 +50,7 @@ from schema.query_cost import CostLimit
 from tests.drawn_operations import SEEDS, Operation, Pools, cursors_in, operation_of
 from tests.drawn_tenants import Tenant, TenantRows, graphs, insert_tenant
 from tests.factories import Factory, dashboard_graph
-from tests.graphql import admin, count_statements, global_id
+from tests.graphql import admin, count_statements, global_id, reads_of
 from tests.integration.test_list_oracle import ADMINS, PARTNER_PERMISSIONS
 from tests.integration.test_scopes import manager_of
 
@@ -126,7 +125,7 @@ async def answer(
 ) -> Answer:
     """The response as the HTTP layer would send it, with (compiled) the tally of root
     fields answered by compiled statements."""
-    reads, scope = read_engine(engine), ReadScope.of(principal)
+    reads, scope = reads_of(engine), ReadScope.of(principal)
     tally = CompiledTally(SqlCompiledReads(reads, scope)) if compiled else None
     context = Context(
         principal=principal,

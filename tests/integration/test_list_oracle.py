@@ -440,6 +440,15 @@ MOMENTS = st.builds(
 )
 
 
+# Strategies are built once and drawn from many times: hypothesis validates each new
+# strategy object (walking what it is made of) on its first draw, which cost more CPU than
+# the drawing itself when every draw built its strategies anew. The same strategy drawn
+# from the same choices gives the same value, so keeping them changes nothing drawn.
+kept = functools.cache
+# Those of one example's world: kept for the worlds drawn lately (shrinking replays them).
+kept_per_world = functools.lru_cache(maxsize=1024)
+
+
 def few(strategy: st.SearchStrategy[Any], most: int = 3) -> st.SearchStrategy[list[Any]]:
     return st.lists(strategy, min_size=1, max_size=most, unique=True)
 
@@ -448,6 +457,13 @@ def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.none() | strategy
 
 
+@kept
+def one_of_these(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    """`st.sampled_from(values)`, one strategy object per tuple of values."""
+    return st.sampled_from(values)
+
+
+@kept
 def values_of(enum: type[Enum]) -> st.SearchStrategy[str]:
     return st.sampled_from([member.value for member in enum])
 
@@ -457,6 +473,14 @@ Drawn = dict[str, list[Row]]
 
 def admin_ref(index: int) -> Ref:
     return Ref("user_account", index)  # the first ADMINS users are the admins
+
+
+PAYMENT_KINDS = st.sampled_from([PaymentKind.COMMISSION, *PaymentKind])
+PAYMENT_PARTNERS = st.sampled_from([0, 0, 1, 2, None])
+# A payment's user and merchant: none without a partner, else maybe the partner's.
+OWNED = {partner: maybe(st.just(partner)) for partner in range(PARTNERS)} | {None: st.none()}
+STATUSES = {kind: st.sampled_from(STATUSES_BY_KIND[kind]) for kind in PaymentKind}
+MAYBE_ADMIN = maybe(st.integers(0, ADMINS - 1).map(admin_ref))
 
 
 @st.composite
@@ -471,9 +495,14 @@ def tenants(draw: st.DrawFn) -> Drawn:
     moment = st.sampled_from(draw(few(MOMENTS)))
     currency = st.sampled_from(draw(few(st.sampled_from(CURRENCIES))))
     rows: Drawn = {table: [] for table in TABLES}
+    links: dict[tuple[str, int], st.SearchStrategy[Ref | None]] = {}
 
     def link(table: str) -> st.SearchStrategy[Ref | None]:
-        return maybe(st.integers(0, len(rows[table]) - 1).map(lambda i: Ref(table, i)))
+        drawn = len(rows[table])
+        if (table, drawn) not in links:
+            ref = st.integers(0, drawn - 1).map(lambda i: Ref(table, i))
+            links[table, drawn] = maybe(ref)
+        return links[table, drawn]
 
     for i in range(PARTNERS):
         rows["partner"].append(
@@ -523,25 +552,27 @@ def tenants(draw: st.DrawFn) -> Drawn:
                 "receiver_id": draw(link("address")),
             }
         )
+    maybe_amount, maybe_reference = maybe(amount), maybe(reference)
+    maybe_day, maybe_moment = maybe(day), maybe(moment)
     for _ in range(draw(st.integers(0, MAX_PAYMENTS))):
-        kind = draw(st.sampled_from([PaymentKind.COMMISSION, *PaymentKind]))
-        partner = draw(st.sampled_from([0, 0, 1, 2, None]))
-        owned = st.none() if partner is None else maybe(st.just(partner))
+        kind = draw(PAYMENT_KINDS)
+        partner = draw(PAYMENT_PARTNERS)
+        owned = OWNED[partner]
         user, merchant = draw(owned), draw(owned)
         rows["payment"].append(
             {
                 "kind": kind.value,
-                "status": draw(st.sampled_from(STATUSES_BY_KIND[kind])).value,
+                "status": draw(STATUSES[kind]).value,
                 "amount": draw(amount),
-                "paid_amount": draw(maybe(amount)),
+                "paid_amount": draw(maybe_amount),
                 "currency": draw(currency),
                 "authorized": draw(st.booleans()),
-                "authorized_by_id": draw(maybe(st.integers(0, ADMINS - 1).map(admin_ref))),
-                "reference": draw(maybe(reference)),
-                "payment_date": draw(maybe(day)),
-                "period_start": draw(maybe(day)),
-                "period_end": draw(maybe(day)),
-                "paid_at": draw(maybe(moment)),
+                "authorized_by_id": draw(MAYBE_ADMIN),
+                "reference": draw(maybe_reference),
+                "payment_date": draw(maybe_day),
+                "period_start": draw(maybe_day),
+                "period_end": draw(maybe_day),
+                "paid_at": draw(maybe_moment),
                 "created_at": draw(moment),
                 "updated_at": draw(moment),
                 "partner_id": None if partner is None else Ref("partner", partner),
@@ -626,6 +657,7 @@ PARTNER_PERMISSIONS = st.sampled_from(
 # Drawing queries over a tenant
 
 
+@kept
 def spelled(moment: datetime) -> st.SearchStrategy[str]:
     """A moment as ISO-8601: with `Z`, mostly; in another offset; or without one (UTC)."""
     utc = moment.astimezone(UTC)
@@ -640,7 +672,8 @@ def spelled(moment: datetime) -> st.SearchStrategy[str]:
     )
 
 
-def needles(values: Sequence[str]) -> st.SearchStrategy[str]:
+@kept
+def needles(values: tuple[str, ...]) -> st.SearchStrategy[str]:
     """Texts to look for: the column's own values, their prefixes and other pieces in
     any case, lone wildcards (which must match only themselves), and short texts."""
     wildcards = st.sampled_from(["%", "_", "\\", "/", "%%", "_%", "/%", "\\_"])
@@ -648,15 +681,16 @@ def needles(values: Sequence[str]) -> st.SearchStrategy[str]:
     if not values:
         return wildcards | anything
     case = st.sampled_from([str, str.upper, str.lower, str.swapcase])
+    held = st.sampled_from(values)
 
     @st.composite
     def piece(draw: st.DrawFn, prefix: bool) -> str:
-        value = draw(st.sampled_from(values))
+        value = draw(held)
         start = 0 if prefix else draw(st.integers(0, len(value)))
         end = draw(st.integers(start, len(value)))
         return str(draw(case)(value[start:end]))
 
-    return st.sampled_from(values) | piece(prefix=True) | piece(prefix=False) | wildcards | anything
+    return held | piece(prefix=True) | piece(prefix=False) | wildcards | anything
 
 
 def held_first(held: Sequence[Any], others: Sequence[Any]) -> list[Any]:
@@ -665,6 +699,7 @@ def held_first(held: Sequence[Any], others: Sequence[Any]) -> list[Any]:
     return list(dict.fromkeys([*held, *others]))
 
 
+@kept_per_world
 def operands(world: World, type_name: str, field: Field) -> st.SearchStrategy[Any]:
     """Values for one field's predicates: the values the tenant holds first, then their
     neighbours and values no row holds. Held values sort by value, not by `repr`: ids are
@@ -674,7 +709,7 @@ def operands(world: World, type_name: str, field: Field) -> st.SearchStrategy[An
         assert field.target is not None
         target = field.target
         ids = st.sampled_from(held_first(held, [*world.ids(target), MISSING_ROW_ID]))
-        return ids.flatmap(lambda i: st.sampled_from([str(i), global_id(target, i), i]))
+        return ids.flatmap(lambda i: one_of_these((str(i), global_id(target, i), i)))
     if field.kind is Kind.ENUM:
         assert field.enum is not None
         return st.sampled_from(held_first([v.upper() for v in held], [m.name for m in field.enum]))
@@ -686,7 +721,7 @@ def operands(world: World, type_name: str, field: Field) -> st.SearchStrategy[An
     if field.kind is Kind.AMOUNT:
         near = [a + d for a in held or [0] for d in (-1, 1) if 0 <= a + d < 2**63]
         amounts = st.sampled_from(held_first(held, [*near, -1]))
-        return amounts.flatmap(lambda a: st.sampled_from([a, str(a)]))
+        return amounts.flatmap(lambda a: one_of_these((a, str(a))))
     if field.kind is Kind.DATE:
         days = [d + timedelta(days=s) for d in held or [date(2025, 1, 1)] for s in (-1, 1)]
         return st.sampled_from(held_first(held, days)).map(date.isoformat)
@@ -694,23 +729,27 @@ def operands(world: World, type_name: str, field: Field) -> st.SearchStrategy[An
         tick = timedelta(microseconds=1)
         moments = [t + s for t in held or [BASE_TIME] for s in (-tick, tick)]
         return st.sampled_from(held_first(held, moments)).flatmap(spelled)
-    return needles(held)
+    return needles(tuple(held))
 
 
+@kept_per_world
 @st.composite
 def text_search(draw: st.DrawFn, world: World, type_name: str, field: Field) -> dict[str, Any]:
     """`contains` or `startsWith`, now and then with `isNull` or `eq` beside it."""
-    found = {
-        draw(st.sampled_from(["contains", "startsWith"])): draw(operands(world, type_name, field))
-    }
+    found = {draw(SEARCHES): draw(operands(world, type_name, field))}
     if draw(st.integers(0, 4)) == 0:
         found.update(draw(predicates(world, type_name, field)))
     return found
 
 
+SEARCHES = st.sampled_from(["contains", "startsWith"])
 RANGED = (Kind.AMOUNT, Kind.DATE, Kind.DATETIME)
 
 
+PREDICATE_COUNTS = st.sampled_from([1, 1, 1, 2, 3])
+
+
+@kept_per_world
 @st.composite
 def predicates(
     draw: st.DrawFn, world: World, type_name: str, field: Field, ops: Sequence[str] = ()
@@ -720,8 +759,9 @@ def predicates(
     value = operands(world, type_name, field)
     found: dict[str, Any] = {}
     ops = ops or OPS[field.kind]
-    count = min(len(ops), draw(st.sampled_from([1, 1, 1, 2, 3])))
-    for op in draw(st.lists(st.sampled_from(ops), min_size=count, max_size=count, unique=True)):
+    count = min(len(ops), draw(PREDICATE_COUNTS))
+    chosen = st.lists(one_of_these(ops), min_size=count, max_size=count, unique=True)
+    for op in draw(chosen):
         if op == "isNull":
             found[op] = draw(st.booleans())
         elif op == "in":
@@ -734,28 +774,30 @@ def predicates(
     return found
 
 
+@kept_per_world
 @st.composite
 def one_field(draw: st.DrawFn, world: World, type_name: str) -> dict[str, Any]:
     """One field: any field with any predicates, a text search, a range (on payments),
     or a relation with a filter of its target, each kind as likely as the others."""
     fields = FIELDS[type_name]
     relations = RELATIONS.get(type_name, {})
-    kinds = ["scalar", "search", "range", "relation"][: 4 if relations else 2]
-    kind = draw(st.sampled_from(kinds))
+    kinds = ("scalar", "search", "range", "relation")[: 4 if relations else 2]
+    kind = draw(one_of_these(kinds))
     if kind == "relation":
-        name = draw(st.sampled_from(sorted(relations)))
+        name = draw(one_of_these(tuple(sorted(relations))))
         target = relations[name].target
         return {name: draw(filters(world, target, leaves=draw(st.integers(1, 3))))}
     if kind == "search":
-        name = draw(st.sampled_from([n for n, spec in fields.items() if spec.kind is Kind.TEXT]))
+        name = draw(one_of_these(tuple(n for n, spec in fields.items() if spec.kind is Kind.TEXT)))
         return {name: draw(text_search(world, type_name, fields[name]))}
     if kind == "range":
-        name = draw(st.sampled_from([n for n, spec in fields.items() if spec.kind in RANGED]))
+        name = draw(one_of_these(tuple(n for n, spec in fields.items() if spec.kind in RANGED)))
         return {name: draw(predicates(world, type_name, fields[name], ops=("gte", "lte")))}
-    name = draw(st.sampled_from(sorted(fields)))
+    name = draw(one_of_these(tuple(sorted(fields))))
     return {name: draw(predicates(world, type_name, fields[name]))}
 
 
+@kept_per_world
 @st.composite
 def filters(draw: st.DrawFn, world: World, type_name: str, leaves: int) -> dict[str, Any]:
     """A filter of `type_name` rows with at most `leaves` fields: a field, two fields, or
@@ -763,11 +805,11 @@ def filters(draw: st.DrawFn, world: World, type_name: str, leaves: int) -> dict[
     leaves, the likelier a combinator. (Composite all the way down: hypothesis prints strategies,
     and nested strategy objects would print ever larger.)"""
     if leaves <= 1:
-        shape = draw(st.sampled_from(["field", "field", "field", "empty", "not"]))
+        shape = draw(one_of_these(("field", "field", "field", "empty", "not")))
     elif leaves <= 2:
-        shape = draw(st.sampled_from(["field", "fields", "empty", "and", "or", "not"]))
+        shape = draw(one_of_these(("field", "fields", "empty", "and", "or", "not")))
     else:
-        shape = draw(st.sampled_from(["field", "fields", "and", "or", "not"]))
+        shape = draw(one_of_these(("field", "fields", "and", "or", "not")))
     if shape == "empty":
         return {}
     if shape == "field":
@@ -817,6 +859,7 @@ SORTS = st.lists(
 ).map(lambda keys: [{"field": f, **({"direction": d} if d else {})} for f, d in keys])
 
 
+@kept_per_world
 def list_queries(world: World) -> st.SearchStrategy[ListQuery]:
     """A query with a filter, mostly, and sort keys, often; a page of one to seven rows.
     The gateway refuses filters of over 100 conditions or 8 levels: these stay below."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from graphql import (
@@ -152,12 +152,21 @@ words = st.text("abcdefgh -", min_size=1, max_size=10)
 amounts = st.integers(0, 10**12)
 
 
+# One strategy object per strategy made optional: hypothesis validates every new strategy
+# object on its first draw, which cost more than the draws when each draw made its own.
+@lru_cache(maxsize=256)
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.none() | strategy
 
 
 def values_of(enum: Any) -> st.SearchStrategy[str]:
     return st.sampled_from([member.value for member in enum])
+
+
+@cache
+def maybe_ref(table: str, drawn: int) -> st.SearchStrategy[Ref | None]:
+    """None or one of the first `drawn` rows of `table`."""
+    return maybe(st.integers(0, drawn - 1).map(partial(Ref, table)))
 
 
 @st.composite
@@ -174,7 +183,7 @@ def mirrored_rows(draw: st.DrawFn) -> Rows:
 
     def link(table: str) -> Ref | None:
         drawn = len(rows[table])
-        return draw(maybe(st.integers(0, drawn - 1).map(partial(Ref, table)))) if drawn else None
+        return draw(maybe_ref(table, drawn)) if drawn else None
 
     def parent(table: str) -> Ref:
         return Ref(table, draw(st.integers(0, len(rows[table]) - 1)))
@@ -432,21 +441,41 @@ async def insert_tenant(engine: AsyncEngine, name: str, rows: Rows) -> TenantRow
     async with engine.begin() as connection:
         for table_name, table_rows in rows.items():
             table = m.Base.metadata.tables[table_name]
-            for row in table_rows:
-                values = {
-                    column: ids[value.table][value.index] if isinstance(value, Ref) else value
-                    for column, value in row.items()
-                }
-                result = await connection.execute(
-                    insert(table).returning(table.c.id), {"tenant_id": tenant_id, **values}
-                )
-                ids[table_name].append(result.scalar_one())
+            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            for batch in batches(table_name, table_rows):
+                values = [
+                    {
+                        "tenant_id": tenant_id,
+                        **{
+                            column: ids[value.table][value.index]
+                            if isinstance(value, Ref)
+                            else value
+                            for column, value in row.items()
+                        },
+                    }
+                    for row in batch
+                ]
+                ids[table_name].extend((await connection.execute(statement, values)).scalars())
     views: dict[str, list[int]] = {}
     for type_name, view in VIEWS.items():
         table = TABLE_OF_TYPE[view.of]
         pairs = zip(rows[table], ids[table], strict=True)
         views[type_name] = [row_id for row, row_id in pairs if row[view.column] == view.value]
     return TenantRows(name, tenant_id, ids, views)
+
+
+def batches(table: str, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """`rows` in order, cut into runs that one INSERT each can hold: a run ends before a
+    row naming a row of its own table that the run itself inserts (a partner's parent),
+    whose id is known only once that run is in. Ids follow the rows' order either way."""
+    runs: list[list[dict[str, Any]]] = [[]]
+    start = 0  # index of the current run's first row
+    for index, row in enumerate(rows):
+        if any(isinstance(v, Ref) and v.table == table and v.index >= start for v in row.values()):
+            runs.append([])
+            start = index
+        runs[-1].append(row)
+    return [run for run in runs if run]
 
 
 def intruder_rows(table: str, serial: int) -> list[dict[str, Any]]:
