@@ -193,13 +193,16 @@ def _enum(value: ColumnElement[Any], names: tuple[tuple[str, str], ...]) -> Colu
     return case(*whens, else_=NULL)
 
 
-def _bounded(amount: ColumnElement[Any]) -> ColumnElement[Any]:
+def _bounded(
+    amount: ColumnElement[Any], shown: ColumnElement[bool] | None = None
+) -> ColumnElement[Any]:
     """A measured amount, or a division by zero when BigInt cannot carry it: the
-    statement fails and the resolver path answers AMOUNT_OUT_OF_RANGE."""
-    return case(
-        (func.abs(amount) > MAX_MINOR_UNITS, amount / literal_column("0")),
-        else_=amount,
-    )
+    statement fails and the resolver path answers AMOUNT_OUT_OF_RANGE. Only where it is
+    `shown`: a group past the page is measured (for hasNextPage) but never written."""
+    beyond = func.abs(amount) > MAX_MINOR_UNITS
+    if shown is not None:
+        beyond = and_(shown, beyond)
+    return case((beyond, amount / literal_column("0")), else_=amount)
 
 
 class Compiler:
@@ -208,6 +211,8 @@ class Compiler:
     def __init__(self, scope: ReadScope) -> None:
         self._scope = scope
         self._names = 0
+        # While a groupBy page is built: which of its measured groups are on the page.
+        self._shown: ColumnElement[bool] | None = None
 
     def _alias(self, table: Any) -> Any:
         """`table` under a name of its own in the statement."""
@@ -520,14 +525,15 @@ class Compiler:
         keys = [measured.c[f"k{i}"] for i in range(len(node.by))]
         # One object per `nodes` key: aliases may select the groups more than once.
         shown = [part for _, part in node.fields if isinstance(part, p.GroupNodes)]
-        group_rows = select(
-            measured.c.grp,
-            *keys,
-            *(
-                self._group_object(measured, node.by, nodes).label(f"obj{index}")
-                for index, nodes in enumerate(shown)
-            ),
-        ).group_by(measured.c.grp, *keys)
+        # The group past the page is measured (to tell hasNextPage) but not written: a
+        # sum beyond BigInt there refuses nothing, as the resolvers never build it.
+        outer, self._shown = self._shown, measured.c.grp <= _integer(last)
+        objects = [
+            self._group_object(measured, node.by, nodes).label(f"obj{index}")
+            for index, nodes in enumerate(shown)
+        ]
+        self._shown = outer
+        group_rows = select(measured.c.grp, *keys, *objects).group_by(measured.c.grp, *keys)
         groups = group_rows.subquery()
         # One aggregate over the groups builds the whole page: PostgreSQL runs a derived
         # table once per subquery naming it, and measuring is the statement's main cost.
@@ -610,7 +616,7 @@ class Compiler:
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.COUNT:
                 members.append((key, cast(measured.c.n, Text)))
             elif isinstance(part, p.MeasuredMoney) and part.column in MONEY_FIELDS:
-                value = _bounded(_measured(measured, part.column, measures.measure))
+                value = _bounded(_measured(measured, part.column, measures.measure), self._shown)
                 money = self._money(value, measured.c.code, part.fields)
                 members.append((key, _nullable(value, money)))
             else:
@@ -620,6 +626,8 @@ class Compiler:
         # The resolvers build a sum's every money field, asked for or not, and refuse the
         # sum when one is beyond BigInt: so must the statement (`_bounded`'s way).
         beyond = or_(*(func.abs(measured.c[f"{c}_sum"]) > MAX_MINOR_UNITS for c in MONEY_FIELDS))
+        if self._shown is not None:
+            beyond = and_(self._shown, beyond)
         return case(
             (beyond, cast(measured.c.n / literal_column("0"), Text)), else_=_object(members)
         )
