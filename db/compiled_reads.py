@@ -59,7 +59,7 @@ from domain.access import ReadScope
 from domain.aggregates import MONEY_FIELDS, GroupKey
 from domain.currencies import ISO_4217
 from domain.errors import RequestTimedOut
-from domain.filtering import cursor_keys, statement_writes_cursors
+from domain.filtering import cursor_keys, plain_order, statement_writes_cursors
 from domain.kept import KeptPerObject
 from domain.money import MAX_MINOR_UNITS
 from domain.paging import Keyset, ListRequest, Offset
@@ -211,8 +211,6 @@ class Compiler:
     def __init__(self, scope: ReadScope) -> None:
         self._scope = scope
         self._names = 0
-        # While a groupBy page is built: which of its measured groups are on the page.
-        self._shown: ColumnElement[bool] | None = None
 
     def _alias(self, table: Any) -> Any:
         """`table` under a name of its own in the statement."""
@@ -503,7 +501,7 @@ class Compiler:
         values = [_cursor_value(row.c[key.column]) for key in cursor_keys(order)]
         if not statement_writes_cursors(order):
             return _concat(["[", row_id, *(part for v in values for part in (",", v)), "]"])
-        if all(key.column == "id" and not key.descending for key in order):
+        if plain_order(order):
             written: list[Any] = ["cursor:", row_id]  # id ascending alone: `cursor:<id>`
         else:
             signature = ",".join(key.signature for key in order)
@@ -527,12 +525,11 @@ class Compiler:
         shown = [part for _, part in node.fields if isinstance(part, p.GroupNodes)]
         # The group past the page is measured (to tell hasNextPage) but not written: a
         # sum beyond BigInt there refuses nothing, as the resolvers never build it.
-        outer, self._shown = self._shown, measured.c.grp <= _integer(last)
+        on_page = measured.c.grp <= _integer(last)
         objects = [
-            self._group_object(measured, node.by, nodes).label(f"obj{index}")
+            self._group_object(measured, node.by, nodes, shown=on_page).label(f"obj{index}")
             for index, nodes in enumerate(shown)
         ]
-        self._shown = outer
         group_rows = select(measured.c.grp, *keys, *objects).group_by(measured.c.grp, *keys)
         groups = group_rows.subquery()
         # One aggregate over the groups builds the whole page: PostgreSQL runs a derived
@@ -567,7 +564,11 @@ class Compiler:
         by: tuple[GroupKey, ...],
         nodes: p.GroupNodes,
         opener: str = OBJECT,
+        *,
+        shown: ColumnElement[bool] | None = None,
     ) -> ColumnElement[str]:
+        """A group's object; `shown` says which measured groups are written (a sum beyond
+        BigInt refuses only there)."""
         members = []
         for key, part in nodes.fields:
             if isinstance(part, p.Constant):
@@ -578,7 +579,7 @@ class Compiler:
             elif isinstance(part, p.Composite):
                 members.append((key, self._group_keys(measured, by, part)))
             elif isinstance(part, p.Measures):
-                item = self._measure_object(measured, part)
+                item = self._measure_object(measured, part, shown)
                 aggregated = _ordered_agg(item, measured.c.code.asc(), None)
                 members.append((key, _concat(["[", aggregated, "]"])))
             else:
@@ -606,7 +607,9 @@ class Compiler:
                 members.append((key, _json_text(value)))
         return _object(members)
 
-    def _measure_object(self, measured: FromClause, measures: p.Measures) -> ColumnElement[str]:
+    def _measure_object(
+        self, measured: FromClause, measures: p.Measures, shown: ColumnElement[bool] | None
+    ) -> ColumnElement[str]:
         members = []
         for key, part in measures.fields:
             if isinstance(part, p.Constant):
@@ -616,7 +619,7 @@ class Compiler:
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.COUNT:
                 members.append((key, cast(measured.c.n, Text)))
             elif isinstance(part, p.MeasuredMoney) and part.column in MONEY_FIELDS:
-                value = _bounded(_measured(measured, part.column, measures.measure), self._shown)
+                value = _bounded(_measured(measured, part.column, measures.measure), shown)
                 money = self._money(value, measured.c.code, part.fields)
                 members.append((key, _nullable(value, money)))
             else:
@@ -626,8 +629,8 @@ class Compiler:
         # The resolvers build a sum's every money field, asked for or not, and refuse the
         # sum when one is beyond BigInt: so must the statement (`_bounded`'s way).
         beyond = or_(*(func.abs(measured.c[f"{c}_sum"]) > MAX_MINOR_UNITS for c in MONEY_FIELDS))
-        if self._shown is not None:
-            beyond = and_(self._shown, beyond)
+        if shown is not None:
+            beyond = and_(shown, beyond)
         return case(
             (beyond, cast(measured.c.n / literal_column("0"), Text)), else_=_object(members)
         )

@@ -373,6 +373,11 @@ class SortKey:
 ID_ASCENDING = SortKey("id")
 
 
+def plain_order(order: tuple[SortKey, ...]) -> bool:
+    """Id ascending alone: the order whose cursors are a bare `cursor:<id>`."""
+    return all(key.column == "id" and not key.descending for key in order)
+
+
 def cursor_keys(order: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
     """The sort keys a cursor carries the values of: the order's, but its closing id."""
     return order[:-1] if order and order[-1].column == "id" else order

@@ -14,7 +14,14 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.errors import BadUserInput, DomainError
-from domain.filtering import FieldKind, SortKey, cursor_keys, parse_date, parse_datetime
+from domain.filtering import (
+    FieldKind,
+    SortKey,
+    cursor_keys,
+    parse_date,
+    parse_datetime,
+    plain_order,
+)
 from domain.paging import Position
 
 MAX_ROW_ID = 2**63 - 1
@@ -73,7 +80,7 @@ def _json_value(value: Any) -> Any:
 
 def encode_cursor(item: Any, order: tuple[SortKey, ...] = ()) -> str:
     """The cursor of `item` (any read model) in `order`."""
-    if _plain(order):
+    if plain_order(order):
         return encode("cursor", item.id)
     return cursor_of(
         item.id, [_json_value(getattr(item, key.column)) for key in cursor_keys(order)], order
@@ -83,7 +90,7 @@ def encode_cursor(item: Any, order: tuple[SortKey, ...] = ()) -> str:
 def cursor_of(row_id: int, values: list[Any], order: tuple[SortKey, ...]) -> str:
     """The cursor of the row `row_id` whose sort-key values (as JSON values: moments in
     ISO-8601, enums by stored value) are `values`."""
-    if _plain(order):
+    if plain_order(order):
         return encode("cursor", row_id)
     payload = json.dumps([_signature(order), values], separators=(",", ":"))
     return encode("cursor", f"{row_id}:{payload}")
@@ -113,7 +120,7 @@ def decode_cursor(
     if row_id is None:
         raise invalid
     keys = cursor_keys(order)
-    if _plain(order):
+    if plain_order(order):
         if payload:
             raise _other_order(argument)
         return Position((row_id,))
@@ -134,11 +141,6 @@ def decode_cursor(
     except DomainError:
         raise invalid from None
     return Position((*parsed, row_id))
-
-
-def _plain(order: tuple[SortKey, ...]) -> bool:
-    """Id ascending alone: the order whose cursors are a bare `cursor:<id>`."""
-    return all(key.column == "id" and not key.descending for key in order)
 
 
 def _other_order(argument: str) -> BadUserInput:
