@@ -65,6 +65,20 @@ class Factory:
     async def payment(self, tenant_id: int, **values: Any) -> int:
         return await self.insert(m.Payment, **payment_row(tenant_id, **values))
 
+    async def fx_rate(
+        self, tenant_id: int, base: str, quote: str, millionths: int, effective_on: date
+    ) -> int:
+        """`base` in `quote` from `effective_on`: `millionths` millionths of a `quote`."""
+        return await self.insert(
+            m.FxRate,
+            tenant_id=tenant_id,
+            base_currency=base,
+            quote_currency=quote,
+            rate_value=millionths,
+            rate_scale=6,
+            effective_on=effective_on,
+        )
+
 
 async def tenant_and_user(database_url: str) -> tuple[int, int]:
     """A new tenant and an admin user of it, in the database at `database_url` (one a

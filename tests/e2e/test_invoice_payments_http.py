@@ -154,15 +154,7 @@ async def new_books(factory: Factory) -> Books:
         ("usd_jpy", "USD", "JPY", 150_250_000, date(2024, 1, 1)),
         ("chf_jun", "CHF", "USD", 1_130_000, date(2024, 6, 1)),
     ]:
-        rates[name] = await f.insert(
-            m.FxRate,
-            tenant_id=tenant,
-            base_currency=base,
-            quote_currency=quote,
-            rate_value=value,
-            rate_scale=6,
-            effective_on=on,
-        )
+        rates[name] = await f.fx_rate(tenant, base, quote, value, on)
     return Books(
         tenant,
         admin,

@@ -74,25 +74,9 @@ async def books(factory: Factory, currency: str = "EUR") -> Books:
         ("eur_jan", "EUR", "USD", 1_083_400, date(2024, 1, 1)),
         ("eur_mar", "EUR", "USD", 1_100_000, date(2024, 3, 1)),
     ]:
-        rates[name] = await f.insert(
-            m.FxRate,
-            tenant_id=tenant,
-            base_currency=base,
-            quote_currency=quote,
-            rate_value=value,
-            rate_scale=6,
-            effective_on=on,
-        )
+        rates[name] = await f.fx_rate(tenant, base, quote, value, on)
     other = await f.tenant()
-    await f.insert(
-        m.FxRate,
-        tenant_id=other,
-        base_currency="MXN",
-        quote_currency="EUR",
-        rate_value=50_000,
-        rate_scale=6,
-        effective_on=date(2024, 1, 1),
-    )
+    await f.fx_rate(other, "MXN", "EUR", 50_000, date(2024, 1, 1))
     return Books(tenant, admin(tenant, user), invoice, rates)
 
 
@@ -115,6 +99,23 @@ CREATE = """mutation($invoice: ID!, $key: String!, $amount: BigInt!, $on: Date!)
     }
   }
 }"""
+
+
+async def pay_mxn(engine: AsyncEngine, writes: AsyncEngine, given: Books, on: str) -> Any:
+    """10,002.00 MXN paid on the books' invoice, dated `on`."""
+    uc = invoice_payments(writes, clock=clock)
+    return await execute(
+        engine,
+        CREATE,
+        given.principal,
+        invoices=uc,
+        invoice=str(given.invoice_id),
+        key=unique("k-"),
+        amount="1000200",
+        on=on,
+    )
+
+
 INVOICE = """query($id: ID!) {
   viewer { tenant { baseCurrency } }
   invoice(id: $id) {
@@ -137,18 +138,8 @@ async def test_a_mxn_payment_on_a_eur_invoice_converts_through_usd_and_records_b
 ) -> None:
     # given a EUR invoice and no MXN/EUR rate, only MXN -> USD and EUR -> USD ones
     given = await books(Factory(engine))
-    uc = invoice_payments(writes, clock=clock)
     # when 10,002.00 MXN is paid on it, dated 2024-02-15
-    result = await execute(
-        engine,
-        CREATE,
-        given.principal,
-        invoices=uc,
-        invoice=str(given.invoice_id),
-        key=unique("k-"),
-        amount="1000200",
-        on="2024-02-15",
-    )
+    result = await pay_mxn(engine, writes, given, "2024-02-15")
     assert result.errors is None, result.errors
     payment = result.data["createInvoicePayment"]["payment"]
     # then it pays 540.07 EUR (585.117 USD, never rounded, then / 1.0834)
@@ -210,19 +201,9 @@ async def test_a_payment_missing_a_leg_is_refused_and_writes_nothing(
 ) -> None:
     # given the same books, and a leg without a rate effective on the payment date
     given = await books(Factory(engine), currency)
-    uc = invoice_payments(writes, clock=clock)
     before = await _rows(engine, given.tenant_id)
     # when it is created
-    result = await execute(
-        engine,
-        CREATE,
-        given.principal,
-        invoices=uc,
-        invoice=str(given.invoice_id),
-        key=unique("k-"),
-        amount="1000200",
-        on=on,
-    )
+    result = await pay_mxn(engine, writes, given, on)
     # then it is the usual field error, and nothing is written
     (error,) = result.errors
     assert error.extensions["code"] == "VALIDATION_FAILED"

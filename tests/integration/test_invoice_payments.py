@@ -92,15 +92,7 @@ async def invoiced(factory: Factory, prior: int) -> Invoiced:
         status="partially_paid",
         issued_on=date(2024, 1, 1),
     )
-    await f.insert(
-        m.FxRate,
-        tenant_id=tenant,
-        base_currency="EUR",
-        quote_currency="USD",
-        rate_value=1_083_400,
-        rate_scale=6,
-        effective_on=date(2024, 1, 1),
-    )
+    await f.fx_rate(tenant, "EUR", "USD", 1_083_400, date(2024, 1, 1))
     ids = await insert_payments(
         f.engine, tenant, invoice, prior + 1, sender_id=buyer, receiver_id=seller
     )
