@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from domain.throttle import BucketLimits
-from gateway.settings import SettingsError, env_int, env_number, env_text
+from gateway.environment import SettingsError, env_int, env_number, env_text
 from schema.cost import EXPORT_COST
 
 # The benchmark's dashboard page (W1) of 200 payments costs 14,002; the issue's

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.settings import SettingsError, env_int, env_seconds
+from gateway.environment import SettingsError, env_int, env_seconds
 
 MAX_CONNECTIONS = 100
 MAX_SEND_TIMEOUT = 600.0

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from gateway.environment import env_flag
-from gateway.settings import SettingsError, env_int, env_seconds, env_text, is_loopback
+from gateway.environment import SettingsError, env_flag, env_int, env_seconds, env_text
+from gateway.settings import is_loopback
 
 DEFAULT_MAIL_FROM = "PayGraph <no-reply@paygraph.local>"
 

@@ -14,7 +14,7 @@ from functools import partial
 from domain.commission_payouts import PayoutTiming, ReconcileReport
 from domain.commission_workflow import CommissionWorkflow
 from gateway.background_job import running_every
-from gateway.settings import SettingsError, env_int, env_seconds
+from gateway.environment import SettingsError, env_int, env_seconds
 
 logger = logging.getLogger("paygraph.payouts")
 MAX_LEASE_SECONDS = 3600.0

@@ -10,8 +10,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
+from gateway.environment import SettingsError, env_int, env_seconds
 from gateway.request_guard import error_body
-from gateway.settings import SettingsError, env_int, env_seconds
 
 REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"

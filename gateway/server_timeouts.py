@@ -27,7 +27,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from gateway.settings import SettingsError, env_int, env_seconds
+from gateway.environment import SettingsError, env_int, env_seconds
 
 
 class ServerTimeoutsError(SettingsError):

@@ -22,7 +22,6 @@ from gateway.environment import (
     env_flag,
     env_int,
     env_list,
-    env_number,
     env_seconds,
     env_text,
 )
@@ -42,15 +41,7 @@ PAYOUT_PROVIDERS = ("sandbox", "http")
 MIN_KEY_RETENTION_HOURS = 24
 
 # Re-exported: the settings modules beside this one import them from here.
-__all__ = [
-    "Settings",
-    "SettingsError",
-    "env_int",
-    "env_number",
-    "env_seconds",
-    "env_text",
-    "is_loopback",
-]
+__all__ = ["Settings", "SettingsError", "is_loopback"]
 
 
 @dataclass(frozen=True)

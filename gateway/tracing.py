@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.extensions import SchemaExtension
 
-from gateway.settings import SettingsError
+from gateway.environment import SettingsError
 
 if TYPE_CHECKING:  # the SDK and the instrumentations load only when tracing is on
     from opentelemetry.sdk.resources import Resource
