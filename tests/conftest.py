@@ -11,14 +11,8 @@ import pytest
 
 from db.engine import create_engine
 from db.migrate import upgrade
-from tests.databases import (
-    create_postgres_database,
-    drop_postgres_database,
-    in_ci,
-    postgres_admin_url,
-)
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+from tests.backends import of_place
+from tests.databases import empty_database
 
 # Collect cyclic garbage less often. A test process's heap grows to millions of objects
 # (the read path keeps its compiled statements, some 13,000 objects each, and hypothesis
@@ -28,29 +22,32 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 gc.set_threshold(50_000, 20, 10)
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that takes `database_url` runs on each backend of its place
+    (tests.backends.of_place), unless it names its own."""
+    if "database_url" in metafunc.fixturenames and not _names_its_backends(metafunc):
+        backends = of_place(metafunc.definition.path)
+        metafunc.parametrize("database_url", backends, indirect=True, scope="session")
+
+
+def _names_its_backends(metafunc: pytest.Metafunc) -> bool:
+    """Whether the test parametrizes `database_url` itself (as pytest's parametrization
+    of fixtures defers to a test's own)."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.kwargs.get("argnames", mark.args[0] if mark.args else ())
+        if isinstance(names, str):
+            names = [name.strip() for name in names.split(",")]
+        if "database_url" in names:
+            return True
+    return False
+
+
+@pytest.fixture(scope="session")
 async def database_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> AsyncIterator[str]:
-    """A migrated, empty database of each backend, created for this run."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "paygraph.db"
-        url = f"sqlite+aiosqlite:///{path}"
+    """A migrated, empty database of the test's backend, created for this run."""
+    async with empty_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
         await _migrate(url)
         yield url
-        return
-    admin_url = postgres_admin_url()
-    if admin_url is None:
-        pytest.skip("PostgreSQL tests need PAYGRAPH_TEST_POSTGRES_URL (or CI=true)")
-    try:
-        url = await create_postgres_database(admin_url)
-    except Exception as error:  # a missing server is a failure in CI, a skip elsewhere
-        if in_ci():
-            pytest.fail(f"CI=true but PostgreSQL at {admin_url} is unusable: {error!r}")
-        pytest.skip(f"PostgreSQL at {admin_url} is unusable: {error!r}")
-    try:
-        await _migrate(url)
-        yield url
-    finally:
-        await drop_postgres_database(admin_url, url)
 
 
 async def _migrate(url: str) -> None:

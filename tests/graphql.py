@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +24,8 @@ from domain.permissions import ALL_PERMISSIONS
 from domain.principal import Credential, Principal
 from domain.reseller_payments import ResellerPayments
 from resolvers.context import Context
-from schema.app_schema import schema
 from schema.compiled_execution import encode
+from tests.read_paths import read_path
 
 
 def global_id(type_name: str, row_id: int) -> str:
@@ -50,10 +49,9 @@ def moment_of(text: str) -> datetime:
 
 
 def compiling(engine: AsyncEngine) -> bool:
-    """Whether in-process operations compile their reads: on PostgreSQL unless
-    PAYGRAPH_COMPILED_READS is off, as the server decides."""
-    flag = os.environ.get("PAYGRAPH_COMPILED_READS", "on").strip().lower()
-    return compiles(engine) and flag in {"1", "true", "yes", "on"}
+    """Whether in-process operations compile their reads: on PostgreSQL unless its read
+    path (tests.read_paths) has them off, as the server decides."""
+    return compiles(engine) and read_path(engine).compiled
 
 
 # The read engine of an engine, made once as the app makes it once at startup: a new one
@@ -78,8 +76,8 @@ async def execute(
     client_ip: str | None = None,
     **variables: Any,
 ) -> Any:
-    """Run `query` as the app would; mutations need their use cases (`commission`,
-    `resellers`, `invoices`)."""
+    """Run `query` as the app would, on `engine`'s read path (tests.read_paths);
+    mutations need their use cases (`commission`, `resellers`, `invoices`)."""
     reads, scope = reads_of(engine), ReadScope.of(principal)
     context = Context(
         principal=principal,
@@ -91,7 +89,9 @@ async def execute(
         invoices=invoices,
         client_ip=client_ip,
     )
-    result = await schema.execute(query, variable_values=variables, context_value=context)
+    result = await read_path(engine).schema.execute(
+        query, variable_values=variables, context_value=context
+    )
     if result.data is not None:
         # As a client reads it: a compiled answer is the statement's JSON text until the
         # response is written (schema.compiled_execution.encode).

@@ -12,8 +12,9 @@ On PostgreSQL the root fields the read catalog covers are compiled instead
 the resolvers and compiled reads switched off: a dashboard page whose selection holds
 one uncovered field (`availableTransitions`, say) is answered by the resolvers whole,
 and there they take a third off its CPU (W1's 100 payments: 53 ms with them, 79 ms
-without, in-process). The answers are the same either way; scripts/test runs the
-PostgreSQL integration suite once with them (and compilation) off.
+without, in-process). The answers are the same either way; the schema-level tests hold
+plain resolvers (these and compilation off) to PostgreSQL too, on their
+`postgresql-resolvers` backend (tests/backends.py).
 """
 
 from __future__ import annotations

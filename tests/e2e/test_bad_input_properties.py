@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from schema.app_schema import schema
-from tests.conftest import BACKENDS
+from tests.backends import BACKENDS
 from tests.e2e.demo_site import DemoSite, demo_site
 from tests.graphql import global_id
 

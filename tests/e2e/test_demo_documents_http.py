@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from db.demo_documents import TITLES
-from tests.conftest import BACKENDS
+from tests.backends import BACKENDS
 from tests.e2e.demo_site import DemoSite, demo_site
 from tests.e2e.server import TLS
 

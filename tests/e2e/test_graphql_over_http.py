@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS
+from tests.backends import BACKENDS
 from tests.e2e.demo_site import DemoSite, demo_site
 from tests.e2e.server import TLS
 from tests.graphql import global_id

@@ -24,48 +24,30 @@ from bench.workloads import TENANT, reads, targets
 from db.demo import Scale, load_demo
 from db.engine import create_engine
 from db.migrate import upgrade
-from tests.databases import (
-    create_postgres_database,
-    drop_postgres_database,
-    in_ci,
-    postgres_admin_url,
-)
+from tests.backends import POSTGRESQL, POSTGRESQL_RESOLVERS, SQLITE, on
+from tests.databases import empty_database
 from tests.graphql import admin, compiling, count_statements, execute
 
 SMALL_BENCH = Scale((3, 2, 1), 15, 60, every_payment_has_children=True, skewed=True)
 PAYMENTS = 3_000
 # Statements per request; the same for both page sizes below. Compiled (PostgreSQL), each
-# workload is one statement that builds its JSON; through the resolvers (SQLite, or
-# PAYGRAPH_COMPILED_READS=off), one per relation.
+# workload is one statement that builds its JSON; through the resolvers (SQLite, the
+# postgresql-resolvers backend, or PAYGRAPH_COMPILED_READS=off), one per relation.
 COMPILED = {"W1": 1, "W2": 1, "W3": 1}
 RESOLVED = {"W1": 8, "W2": 5, "W3": 3}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=on(SQLITE, POSTGRESQL, POSTGRESQL_RESOLVERS))
 async def dataset(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A fresh database with the small benchmark dataset (load_demo needs an empty one)."""
-    admin_url = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}"
-    else:
-        admin_url = postgres_admin_url()
-        if admin_url is None:
-            pytest.skip("PostgreSQL tests need PAYGRAPH_TEST_POSTGRES_URL (or CI=true)")
+    async with empty_database(request.param, tmp_path) as url:
+        engine = create_engine(url)
         try:
-            url = await create_postgres_database(admin_url)
-        except Exception as error:
-            if in_ci():
-                pytest.fail(f"CI=true but PostgreSQL at {admin_url} is unusable: {error!r}")
-            pytest.skip(f"PostgreSQL at {admin_url} is unusable: {error!r}")
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        await load_demo(engine, payments=PAYMENTS, scale=SMALL_BENCH)
-        yield engine
-    finally:
-        await engine.dispose()
-        if admin_url is not None:
-            await drop_postgres_database(admin_url, url)
+            await upgrade(engine)
+            await load_demo(engine, payments=PAYMENTS, scale=SMALL_BENCH)
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 async def _statements(engine: AsyncEngine, query: str, variables: dict) -> tuple[int, dict]:

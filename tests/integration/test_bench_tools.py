@@ -20,10 +20,11 @@ from sqlalchemy.engine import make_url
 
 from bench.load import run_wrk
 from bench.pgcount import Counts, Proxy, counting_proxy
+from tests.backends import POSTGRESQL, POSTGRESQL_RESOLVERS, on
 from tests.receivers import serving_in_thread
 
-POSTGRESQL = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "database_url", on(POSTGRESQL, POSTGRESQL_RESOLVERS), indirect=True
 )
 
 
@@ -58,7 +59,7 @@ def numbers(counts: Counts) -> tuple[int, int, int]:
 # --- the counting proxy -------------------------------------------------------------------
 
 
-@POSTGRESQL
+@ON_POSTGRESQL
 async def test_the_proxy_counts_what_asyncpg_sends(proxy: Proxy, database_url: str) -> None:
     conn = await connect(proxy, database_url)
     try:
@@ -126,7 +127,7 @@ async def test_the_proxy_counts_what_asyncpg_sends(proxy: Proxy, database_url: s
         await conn.close()
 
 
-@POSTGRESQL
+@ON_POSTGRESQL
 async def test_a_cancel_request_reaches_postgresql(proxy: Proxy, database_url: str) -> None:
     conn = await connect(proxy, database_url)
     try:
@@ -142,7 +143,7 @@ async def test_a_cancel_request_reaches_postgresql(proxy: Proxy, database_url: s
         await conn.close()
 
 
-@POSTGRESQL
+@ON_POSTGRESQL
 async def test_leaving_the_proxy_closes_its_connections(database_url: str) -> None:
     url = make_url(database_url)
     with counting_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
@@ -189,7 +190,7 @@ def typed(kind: bytes, body: bytes) -> bytes:
     return kind + struct.pack("!I", len(body) + 4) + body
 
 
-@POSTGRESQL
+@ON_POSTGRESQL
 async def test_encryption_requests_are_refused_and_split_messages_are_counted(
     proxy: Proxy, database_url: str
 ) -> None:

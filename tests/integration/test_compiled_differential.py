@@ -194,8 +194,8 @@ async def stragglers_done(before: set[asyncio.Task[Any]]) -> None:
 @pytest.fixture(scope="module")
 async def postgres(engine: AsyncEngine) -> AsyncEngine:
     """PostgreSQL, where reads compile. This module runs both paths itself, whatever
-    PAYGRAPH_COMPILED_READS says (scripts/test leaves it out of its run with compilation
-    off)."""
+    PAYGRAPH_COMPILED_READS says (so it names its backend: it has no
+    postgresql-resolvers run, tests/backends.py)."""
     assert engine.dialect.name == "postgresql"
     return engine
 

@@ -29,6 +29,7 @@ from gateway.trusted_documents import TrustedDocument, TrustedDocuments
 from tests.e2e.test_observability_workers import metric
 from tests.factories import Factory
 from tests.live_server import close_app_pools, serving
+from tests.read_paths import read_path
 
 SECRET = "metrics-test-secret-that-is-long-enough-0123456789"
 SETTINGS = Settings(jwt_secret=SECRET)
@@ -41,7 +42,12 @@ async def gateway(
     settings: MetricsSettings | None = None,
     budget: RequestBudget | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(SETTINGS, engine, metrics=settings or MetricsSettings(), budget=budget)
+    app = create_app(
+        read_path(engine).settings(SETTINGS),
+        engine,
+        metrics=settings or MetricsSettings(),
+        budget=budget,
+    )
     try:
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             yield client
@@ -189,7 +195,8 @@ async def test_an_app_without_trusted_documents_labels_the_names_it_runs(
     # one without, in the same process
     trusted = TrustedDocument("0" * 64, "query Pinned { viewer { scope } }", ("Pinned",))
     pinned = TrustedDocuments([trusted])
-    await close_app_pools(create_app(SETTINGS, engine, metrics=MetricsSettings(), documents=pinned))
+    settings = read_path(engine).settings(SETTINGS)
+    await close_app_pools(create_app(settings, engine, metrics=MetricsSettings(), documents=pinned))
     assert metrics.operation_label("Unpinned") == metrics.OTHER
     _, headers = await caller(engine)
 

@@ -33,8 +33,10 @@ from db.migrate import upgrade
 from db.models.types import utcnow
 from gateway.notifiers import LoggingNotifier, Notifiers, notifiers_from
 from gateway.outbox import DispatchReport, OutboxDispatcher, OutboxSettings, dispatcher_running
+from tests.backends import POSTGRESQL, POSTGRESQL_RESOLVERS, on
 from tests.e2e.server import ROOT
 from tests.factories import Factory, unique
+from tests.read_paths import read_path
 from tests.receivers import SlackReceiver, free_port, mail_receiver, slack_receiver
 
 # --- helpers ------------------------------------------------------------------------------
@@ -380,9 +382,7 @@ async def test_two_dispatchers_draining_the_same_rows_deliver_each_once(
 
 
 # Row locks are PostgreSQL's; SQLite has a single writer.
-@pytest.mark.parametrize(
-    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
-)
+@pytest.mark.parametrize("database_url", on(POSTGRESQL, POSTGRESQL_RESOLVERS), indirect=True)
 async def test_a_row_locked_by_another_claim_is_skipped_without_waiting(
     engine: AsyncEngine,
 ) -> None:
@@ -541,7 +541,11 @@ async def test_outbox_run_once_delivers_what_is_due_and_prints_the_counts(
     marker = unique("cli-")
     with slack_receiver() as slack:
         row_id = await outbox_row(engine, tenant, "slack", slack_payload(marker))
-        env = {"DATABASE_URL": database_url, "PAYGRAPH_SLACK_WEBHOOK_URL": slack.url}
+        env = {
+            "DATABASE_URL": database_url,
+            "PAYGRAPH_SLACK_WEBHOOK_URL": slack.url,
+            **read_path(database_url).environment(),
+        }
 
         # when `paygraph outbox run --once` runs
         done = await asyncio.to_thread(paygraph, ["outbox", "run", "--once"], env)

@@ -25,6 +25,7 @@ from schema.cost import EXPORT_COST
 from tests.factories import Factory, dashboard_graph, payment_row
 from tests.graphql import count_statements
 from tests.live_server import close_app_pools, serving
+from tests.read_paths import read_path
 from tests.unit.test_query_cost import issue_query
 
 SECRET = "query-cost-test-secret-that-is-long-enough-0123456789"
@@ -42,7 +43,7 @@ def token(tenant_id: int, user_id: int) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def gateway(engine: AsyncEngine, cost: CostSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(SETTINGS, engine, cost=cost)
+    app = create_app(read_path(engine).settings(SETTINGS), engine, cost=cost)
     try:
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             yield client

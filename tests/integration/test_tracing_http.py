@@ -26,6 +26,7 @@ from tests.e2e.test_request_budget_http import payments_locked
 from tests.factories import Factory
 from tests.graphql import count_statements
 from tests.live_server import close_app_pools, serving
+from tests.read_paths import read_path
 
 SECRET = "tracing-test-secret-that-is-long-enough-0123456789"
 SETTINGS = Settings(jwt_secret=SECRET)
@@ -58,7 +59,7 @@ async def test_a_request_is_a_server_span_an_operation_span_and_a_span_per_state
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    app = create_app(SETTINGS, engine, tracer_provider=provider)
+    app = create_app(read_path(engine).settings(SETTINGS), engine, tracer_provider=provider)
     headers = {"Authorization": f"Bearer {jwt}", "X-Request-Id": "trace-me"}
 
     try:
@@ -130,7 +131,7 @@ async def test_a_replayed_statement_that_fails_ends_its_span_in_error(
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     short = create_engine(database_url, statement_timeout=0.2)
-    app = create_app(SETTINGS, short, tracer_provider=provider)
+    app = create_app(read_path(short).settings(SETTINGS), short, tracer_provider=provider)
     try:
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             assert (
