@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from db.engine import create_engine
-from db.migrate import upgrade
 from tests.backends import of_place
-from tests.databases import empty_database
+from tests.databases import MIGRATED, migrated_database
 
 # Collect cyclic garbage less often. A test process's heap grows to millions of objects
 # (the read path keeps its compiled statements, some 13,000 objects each, and hypothesis
@@ -43,17 +42,20 @@ def _names_its_backends(metafunc: pytest.Metafunc) -> bool:
 
 
 @pytest.fixture(scope="session")
-async def database_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> AsyncIterator[str]:
+async def migrated_templates() -> AsyncIterator[None]:
+    """The migrated databases this test process copies (tests.databases.MIGRATED),
+    dropped when its session ends."""
+    yield
+    await MIGRATED.drop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: Any, migrated_templates: None
+) -> AsyncIterator[str]:
     """A migrated, empty database of the test's backend, created for this run."""
-    async with empty_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
-        await _migrate(url)
+    async with migrated_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
         yield url
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

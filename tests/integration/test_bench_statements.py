@@ -23,9 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.workloads import TENANT, reads, targets
 from db.demo import Scale, load_demo
 from db.engine import create_engine
-from db.migrate import upgrade
 from tests.backends import POSTGRESQL, POSTGRESQL_RESOLVERS, SQLITE, on
-from tests.databases import empty_database
+from tests.databases import migrated_database
 from tests.graphql import admin, compiling, count_statements, execute
 
 SMALL_BENCH = Scale((3, 2, 1), 15, 60, every_payment_has_children=True, skewed=True)
@@ -38,12 +37,13 @@ RESOLVED = {"W1": 8, "W2": 5, "W3": 3}
 
 
 @pytest.fixture(params=on(SQLITE, POSTGRESQL, POSTGRESQL_RESOLVERS))
-async def dataset(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def dataset(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: None
+) -> AsyncIterator[AsyncEngine]:
     """A fresh database with the small benchmark dataset (load_demo needs an empty one)."""
-    async with empty_database(request.param, tmp_path) as url:
+    async with migrated_database(request.param, tmp_path) as url:
         engine = create_engine(url)
         try:
-            await upgrade(engine)
             await load_demo(engine, payments=PAYMENTS, scale=SMALL_BENCH)
             yield engine
         finally:
