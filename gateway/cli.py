@@ -320,16 +320,17 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.document_manifest import load_trusted_documents
     from gateway.export_settings import ExportSettings
     from gateway.logs import log_config, log_format_from_env
-    from gateway.metrics import MetricsSettings
+    from gateway.metrics_settings import MetricsSettings
     from gateway.outbox_settings import OutboxSettings
-    from gateway.payout_reconcile import ReconcileSettings
+    from gateway.reconcile_settings import ReconcileSettings
     from gateway.request_budget import RequestBudget
     from gateway.server_timeouts import ServerTimeouts
+    from gateway.timeout_protocol import uvicorn_options
     from gateway.tracing import exporter_from_env
     from schema.app_schema import schema
 
     budget = RequestBudget.from_env()
-    server = ServerTimeouts.from_env().uvicorn_options()
+    server = uvicorn_options(ServerTimeouts.from_env())
     # Each worker reads these again; a bad value stops us here, before migrating.
     CostSettings.from_env()
     ReconcileSettings.from_env(settings.payouts.timeout)
@@ -613,8 +614,9 @@ def _expire(args: argparse.Namespace) -> int:
 
 def _payouts_reconcile(args: argparse.Namespace) -> int:
     from domain.commission_payouts import ReconcileReport
-    from gateway.payout_reconcile import ReconcileSettings, reconcile_due
+    from gateway.payout_reconcile import reconcile_due
     from gateway.payouts import payout_provider
+    from gateway.reconcile_settings import ReconcileSettings
     from gateway.settings import Settings
     from gateway.storage import LocalDiskStorage
     from gateway.workflows import build_workflows

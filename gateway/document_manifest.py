@@ -33,7 +33,8 @@ from graphql import (
 from gateway.settings import Settings, SettingsError
 from gateway.trusted_documents import TrustedDocument, TrustedDocuments, digest_in, digest_of
 from schema.app_schema import IntrospectionDisabledRule
-from schema.limits import RequestLimits, parse_options
+from schema.limits import limit_rules, parse_options
+from schema.request_limits import RequestLimits
 
 APOLLO_FORMAT = "apollo-persisted-query-manifest"
 
@@ -68,7 +69,7 @@ def check_manifest(
     path: Path, schema: GraphQLSchema, limits: RequestLimits, *, introspection: bool
 ) -> tuple[list[TrustedDocument], list[str]]:
     """The manifest's documents fit to run, and one line for each that is not."""
-    rules = [*specified_rules, *limits.validation_rules()]
+    rules = [*specified_rules, *limit_rules(limits)]
     if not introspection:
         rules.append(IntrospectionDisabledRule)
     documents: list[TrustedDocument] = []

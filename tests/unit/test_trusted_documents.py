@@ -17,7 +17,7 @@ from gateway.media_types import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, respons
 from gateway.settings import Settings, SettingsError
 from gateway.trusted_documents import TrustedDocument, TrustedDocuments, resolve
 from schema.app_schema import schema
-from schema.limits import RequestLimits
+from schema.request_limits import RequestLimits
 
 VIEWER = "query Viewer { viewer { credential } }"
 OTHER = "{ viewer { permissions } }"
