@@ -52,16 +52,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def _exit_code_of(error: Exception) -> int | None:
     """2 for an unknown revision, 1 for a database that cannot be used as it is, None
-    for a bug. Imported here, once something failed: the commands that raise these have
-    loaded their modules already."""
-    from alembic.util import CommandError
-
-    from db.demo import DemoNeedsEmptyDatabase
+    for a bug. Each class is imported once the one before did not match, so that none
+    loads a module its command has not: every command that opens a database has loaded
+    db.provisioning, only a migration loads alembic, and only the demo db.demo."""
     from db.provisioning import DatabaseUnavailable
+
+    if isinstance(error, DatabaseUnavailable):
+        return 1
+    from alembic.util import CommandError
 
     if isinstance(error, CommandError):
         return 2
-    if isinstance(error, DatabaseUnavailable | DemoNeedsEmptyDatabase):
+    from db.demo import DemoNeedsEmptyDatabase
+
+    if isinstance(error, DemoNeedsEmptyDatabase):
         return 1
     return None
 
@@ -335,9 +339,10 @@ def _serve(args: argparse.Namespace) -> int:
     from schema.app_schema import schema
 
     documents = load_trusted_documents(settings, schema._schema)
-    # Imported once the documents are known good too: the app takes a while.
     import asyncio
 
+    summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
+    # Imported once the database is known good too: the app takes a while.
     import uvicorn
     from sqlalchemy.engine import make_url
 
@@ -349,7 +354,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     server = uvicorn_options(timeouts)
     logging_config = log_config(log_format_from_env())
-    summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
     shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"PayGraph on {shown_url}", flush=True)
     if len(documents):
@@ -465,7 +469,6 @@ def _demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     import asyncio
 
-    from db.demo import SCALES, load_demo
     from db.engine import engine_for
     from db.migrate import upgrade
     from gateway.storage import LocalDiskStorage
@@ -473,6 +476,8 @@ def _demo(args: argparse.Namespace) -> int:
     async def run() -> None:
         async with engine_for(settings.database_url) as engine:
             await upgrade(engine)
+            from db.demo import SCALES, load_demo  # loaded once the database has opened
+
             summary = await load_demo(
                 engine,
                 payments=args.payments,
