@@ -677,21 +677,21 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
 
 
 def _documents_check(args: argparse.Namespace) -> int:
-    from gateway.document_manifest import ManifestError, check_manifest
+    from gateway.manifest_file import ManifestError, read_manifest
     from gateway.settings import Settings
-    from schema.app_schema import schema
 
     try:
         settings = Settings.from_env()
-        documents, problems = check_manifest(
-            args.manifest,
-            schema._schema,
-            settings.limits,
-            introspection=settings.introspection,
-        )
+        manifest = read_manifest(args.manifest)
     except SettingsError as error:  # ManifestError too: no manifest to check
         print(f"paygraph documents check: {error}", file=sys.stderr)
         return 1 if isinstance(error, ManifestError) else 2
+    from gateway.document_manifest import check_manifest
+    from schema.app_schema import schema
+
+    documents, problems = check_manifest(
+        manifest, schema._schema, settings.limits, introspection=settings.introspection
+    )
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{args.manifest}: {len(documents)} trusted documents fit to run, {len(problems)} not")
