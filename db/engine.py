@@ -11,23 +11,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from db.database_url import ASYNC_DRIVERS
 from domain.errors import RequestTimedOut
-
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/paygraph.db"
-
-_ASYNC_DRIVERS = {
-    "postgresql": "postgresql+asyncpg",
-    "postgres": "postgresql+asyncpg",
-    "sqlite": "sqlite+aiosqlite",
-}
-# What DATABASE_URL may start with: the plain names, or the async drivers they stand for.
-SUPPORTED_URL_SCHEMES = (*_ASYNC_DRIVERS, *dict.fromkeys(_ASYNC_DRIVERS.values()))
 
 
 def async_url(url: str | URL) -> URL:
     """Accept `postgresql://` or `sqlite:///` and pick the async driver."""
     parsed = make_url(url)
-    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    driver = ASYNC_DRIVERS.get(parsed.drivername)
     return parsed.set(drivername=driver) if driver else parsed
 
 

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain import commission_moves as moves
 from domain import entities as e
@@ -36,6 +36,7 @@ from domain.errors import (
 from domain.idempotent import Unfinished, key_response
 from domain.notifications import Audience
 from domain.outcomes import SYSTEM_ACTOR, Actor, Outcome, actor_of
+from domain.payout_timing import PayoutTiming
 from domain.payouts import PayoutAttempt, PayoutProvider, PayoutReceipt, payout_request
 from domain.principal import Principal
 from domain.statuses import PaymentStatus, PayoutAttemptStatus
@@ -52,27 +53,6 @@ STILL_IN_PROGRESS = (
     "key to ask the provider again (it does not pay the same payout key twice), or leave "
     "it to the payout reconcile."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PayoutTiming:
-    """`call_timeout`: how long the provider may take (its adapter's own timeout).
-    `lease`: how long whoever asks the provider holds the attempt; after that another
-    payer or the reconcile job may take it (a process that died mid-call)."""
-
-    call_timeout: timedelta = timedelta(seconds=10)
-    lease: timedelta = timedelta(seconds=20)
-
-    def __post_init__(self) -> None:
-        if self.lease <= self.call_timeout:
-            raise ValueError("the payout lease must be longer than the provider's timeout")
-
-    @property
-    def cutoff(self) -> float:
-        """Seconds after which a call is abandoned whatever the adapter does: halfway
-        between the timeout and the lease, so the answer is written before the lease
-        ends and nobody else asks meanwhile."""
-        return (self.call_timeout + self.lease).total_seconds() / 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,13 @@ from domain import commission_moves as moves
 from domain import entities as e
 from domain.commission import Action, Availability, CommissionCase, require
 from domain.commission_cases import NotificationSettings, load_case, write_scope
-from domain.commission_payouts import CommissionPayouts, PayoutTiming, ReconcileReport
+from domain.commission_payouts import CommissionPayouts, ReconcileReport
 from domain.errors import NotFound
 from domain.idempotency import MIN_RETENTION
 from domain.idempotent import IdempotentRuns, Settled, Unfinished, key_response
 from domain.notifications import Audience
 from domain.outcomes import Actor, Outcome, actor_of
+from domain.payout_timing import PayoutTiming
 from domain.payouts import PayoutProvider
 from domain.principal import Principal
 from domain.storage import DocumentStorage, Readable, head_of

@@ -38,17 +38,19 @@ from gateway.graphql_view import PayGraphGraphQL
 from gateway.known_principals import KnownPrincipals
 from gateway.metrics import (
     Holdings,
-    MetricsSettings,
     holdings_watched,
     limit_operation_labels,
     metrics_endpoint,
     outbox_counter,
     trust_operation_names,
 )
+from gateway.metrics_settings import MetricsSettings
+from gateway.operation_span import OperationSpan
 from gateway.outbox import dispatcher_running
 from gateway.outbox_settings import OutboxSettings
-from gateway.payout_reconcile import ReconcileSettings, reconcile_running
+from gateway.payout_reconcile import reconcile_running
 from gateway.payouts import payout_provider
+from gateway.reconcile_settings import ReconcileSettings
 from gateway.redis_buckets import bucket_store
 from gateway.request_budget import RequestBudget
 from gateway.request_guard import RequestGuard
@@ -56,7 +58,6 @@ from gateway.request_observer import RequestObserver
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
 from gateway.tracing import (
-    OperationSpan,
     background_untraced,
     trace_statements,
     traced_app,

@@ -4,12 +4,9 @@ expire, payouts reconcile, statement, documents check, export-schema."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
-import signal
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -24,8 +21,9 @@ if TYPE_CHECKING:
 
     from gateway.settings import Settings
 
-# Each command imports what it needs (the database, the schema, the app) itself: a
-# mistyped flag or setting is refused in a fraction of the time a full start takes.
+# Each command imports what it needs (asyncio, the database, the schema, the app) itself,
+# once its settings are read: a mistyped flag or setting is refused in a fraction of the
+# time a full start takes.
 
 DEMO_TENANT_ID = 1
 MANAGER_DEFAULT_PERMISSIONS = (VIEW_PAYMENTS, COMPLETE_PAYMENTS)
@@ -54,16 +52,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def _exit_code_of(error: Exception) -> int | None:
     """2 for an unknown revision, 1 for a database that cannot be used as it is, None
-    for a bug. Imported here, once something failed: the commands that raise these have
-    loaded their modules already."""
-    from alembic.util import CommandError
-
-    from db.demo import DemoNeedsEmptyDatabase
+    for a bug. Each class is imported once the one before did not match, so that none
+    loads a module its command has not: every command that opens a database has loaded
+    db.provisioning, only a migration loads alembic, and only the demo db.demo."""
     from db.provisioning import DatabaseUnavailable
+
+    if isinstance(error, DatabaseUnavailable):
+        return 1
+    from alembic.util import CommandError
 
     if isinstance(error, CommandError):
         return 2
-    if isinstance(error, DatabaseUnavailable | DemoNeedsEmptyDatabase):
+    from db.demo import DemoNeedsEmptyDatabase
+
+    if isinstance(error, DemoNeedsEmptyDatabase):
         return 1
     return None
 
@@ -242,13 +244,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _statement(args: argparse.Namespace) -> int:
-    # Imported here: the PDF library takes a while to load, and only this command needs it.
-    import httpx
-    from gql.transport.exceptions import TransportError, TransportQueryError
-
     from domain.statements import Month
-    from gateway.statement_client import StatementSource
-    from gateway.statement_run import StatementReport, generate_statements
 
     token = args.token or (None if args.api_token else os.environ.get("PAYGRAPH_TOKEN"))
     api_token = args.api_token or (None if token else os.environ.get("PAYGRAPH_API_TOKEN"))
@@ -260,6 +256,15 @@ def _statement(args: argparse.Namespace) -> int:
     except DomainError as error:
         print(f"paygraph statement: {error.message}", file=sys.stderr)
         return 2
+    # Imported once the arguments are known good: the PDF library takes a while to load,
+    # and only this command needs it.
+    import asyncio
+
+    import httpx
+    from gql.transport.exceptions import TransportError, TransportQueryError
+
+    from gateway.statement_client import StatementSource
+    from gateway.statement_run import StatementReport, generate_statements
 
     async def run() -> list[StatementReport]:
         async with StatementSource(args.url, token=token, api_token=api_token) as source:
@@ -303,48 +308,52 @@ def _log_paygraph() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-
-    from gateway.auth import mint_token
-    from gateway.graphiql_page import one_click_url
+    from gateway.cost_settings import CostSettings
+    from gateway.export_settings import ExportSettings
+    from gateway.metrics_settings import MetricsSettings
+    from gateway.outbox_settings import OutboxSettings
+    from gateway.reconcile_settings import ReconcileSettings
+    from gateway.request_budget import RequestBudget
+    from gateway.server_timeouts import ServerTimeouts
     from gateway.settings import Settings
+    from gateway.tracing import exporter_from_env
 
-    _log_paygraph()
+    # Every setting is checked before the schema, the app or the database load: a bad
+    # value costs about what a mistyped flag does, and stops us before migrating (each
+    # worker reads them again). The main settings come after the groups that do not need
+    # them, as their JWT key check loads PyJWT.
+    budget = RequestBudget.from_env()
+    timeouts = ServerTimeouts.from_env()
+    CostSettings.from_env()
+    ExportSettings.from_env()
+    OutboxSettings.from_env()
+    MetricsSettings.from_env()
     settings = Settings.from_env()
     host = args.host or settings.host
     port = args.port or settings.port
     settings.check_listening_on(host)
-    # Imported once the main settings are known good (most mistakes are there): the
-    # others' readers bring in the schema, which takes a while.
-    from gateway.cost_settings import CostSettings
+    ReconcileSettings.from_env(settings.payouts.timeout)
+    _log_paygraph()
+    exporter_from_env()  # OTEL_*; loads the exporter when tracing is on
     from gateway.document_manifest import load_trusted_documents
-    from gateway.export_settings import ExportSettings
-    from gateway.logs import log_config, log_format_from_env
-    from gateway.metrics import MetricsSettings
-    from gateway.outbox_settings import OutboxSettings
-    from gateway.payout_reconcile import ReconcileSettings
-    from gateway.request_budget import RequestBudget
-    from gateway.server_timeouts import ServerTimeouts
-    from gateway.tracing import exporter_from_env
     from schema.app_schema import schema
 
-    budget = RequestBudget.from_env()
-    server = ServerTimeouts.from_env().uvicorn_options()
-    # Each worker reads these again; a bad value stops us here, before migrating.
-    CostSettings.from_env()
-    ReconcileSettings.from_env(settings.payouts.timeout)
-    ExportSettings.from_env()
-    OutboxSettings.from_env()
-    MetricsSettings.from_env()
-    exporter_from_env()  # OTEL_*
-    logging_config = log_config(log_format_from_env())
     documents = load_trusted_documents(settings, schema._schema)
-    # Imported once the settings are known good: the app (and its schema) take a while.
-    import uvicorn
-
-    from gateway.app import create_app
+    import asyncio
 
     summary = asyncio.run(_prepare(settings, demo=args.demo, payments=args.demo_payments))
+    # Imported once the database is known good too: the app takes a while.
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from gateway.app import create_app
+    from gateway.auth import mint_token
+    from gateway.graphiql_page import one_click_url
+    from gateway.logs import log_config, log_format_from_env
+    from gateway.timeout_protocol import uvicorn_options
+
+    server = uvicorn_options(timeouts)
+    logging_config = log_config(log_format_from_env())
     shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"PayGraph on {shown_url}", flush=True)
     if len(documents):
@@ -402,6 +411,8 @@ def _metrics_shared_by_workers() -> Iterator[None]:
     """PROMETHEUS_MULTIPROC_DIR for the workers, so that each one's /metrics answers for
     all: a fresh temporary folder, removed when they have stopped. One already set (a
     container's own, say) is used as it is."""
+    import tempfile
+
     from gateway.metrics import MULTIPROC_DIR
 
     if os.environ.get(MULTIPROC_DIR):
@@ -435,12 +446,16 @@ async def _prepare(settings: Settings, *, demo: bool, payments: int) -> dict[str
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from db.engine import engine_for
-    from db.migrate import upgrade
     from gateway.settings import Settings
 
+    url = Settings.from_env().database_url
+    import asyncio
+
+    from db.engine import engine_for
+    from db.migrate import upgrade
+
     async def run() -> None:
-        async with engine_for(Settings.from_env().database_url) as engine:
+        async with engine_for(url) as engine:
             await upgrade(engine, args.revision)
 
     asyncio.run(run())
@@ -449,16 +464,20 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from db.demo import SCALES, load_demo
+    from gateway.settings import Settings
+
+    settings = Settings.from_env()
+    import asyncio
+
     from db.engine import engine_for
     from db.migrate import upgrade
-    from gateway.settings import Settings
     from gateway.storage import LocalDiskStorage
 
     async def run() -> None:
-        settings = Settings.from_env()
         async with engine_for(settings.database_url) as engine:
             await upgrade(engine)
+            from db.demo import SCALES, load_demo  # loaded once the database has opened
+
             summary = await load_demo(
                 engine,
                 payments=args.payments,
@@ -476,8 +495,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from gateway.auth import mint_token
-    from gateway.graphiql_page import one_click_url
     from gateway.settings import Settings
 
     permissions = args.permissions or sorted(ALL_PERMISSIONS)
@@ -485,6 +502,9 @@ def _token(args: argparse.Namespace) -> int:
     if settings.asymmetric:
         print("paygraph token: RS/PS/ES tokens come from your identity provider", file=sys.stderr)
         return 2
+    from gateway.auth import mint_token
+    from gateway.graphiql_page import one_click_url
+
     token = mint_token(
         settings,
         tenant_id=args.tenant,
@@ -500,9 +520,6 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _manager_create(args: argparse.Namespace) -> int:
-    from db.credentials import ManagerSetupError, create_manager_token
-    from db.engine import engine_for
-    from db.migrate import upgrade
     from gateway.settings import Settings
 
     permissions = args.permissions or list(MANAGER_DEFAULT_PERMISSIONS)
@@ -510,9 +527,15 @@ def _manager_create(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown permissions: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    url = Settings.from_env().database_url
+    import asyncio
+
+    from db.credentials import ManagerSetupError, create_manager_token
+    from db.engine import engine_for
+    from db.migrate import upgrade
 
     async def run() -> str:
-        async with engine_for(Settings.from_env().database_url) as engine:
+        async with engine_for(url) as engine:
             await upgrade(engine)
             async with engine.begin() as connection:
                 return await create_manager_token(
@@ -535,13 +558,17 @@ def _manager_create(args: argparse.Namespace) -> int:
 
 
 def _manager_revoke(args: argparse.Namespace) -> int:
+    from gateway.settings import Settings
+
+    url = Settings.from_env().database_url
+    import asyncio
+
     from db.credentials import ManagerSetupError, revoke_api_token
     from db.engine import engine_for
-    from gateway.settings import Settings
 
     async def run() -> int:
         async with (
-            engine_for(Settings.from_env().database_url) as engine,
+            engine_for(url) as engine,
             engine.begin() as connection,
         ):
             return await revoke_api_token(connection, args.token.strip())
@@ -556,15 +583,19 @@ def _manager_revoke(args: argparse.Namespace) -> int:
 
 
 def _outbox_run(args: argparse.Namespace) -> int:
-    from db.engine import engine_for
-    from db.migrate import upgrade
-    from gateway.notifiers import notifiers_from
-    from gateway.outbox import DispatchReport, OutboxDispatcher, OutboxSettings, dispatcher_running
+    from gateway.outbox_settings import OutboxSettings
     from gateway.settings import Settings
 
     settings = Settings.from_env()
     outbox_settings = OutboxSettings.from_env()
     _log_paygraph()
+    import asyncio
+    import signal
+
+    from db.engine import engine_for
+    from db.migrate import upgrade
+    from gateway.notifiers import notifiers_from
+    from gateway.outbox import DispatchReport, OutboxDispatcher, dispatcher_running
 
     async def run() -> DispatchReport:
         async with engine_for(settings.database_url) as engine:
@@ -590,13 +621,14 @@ def _outbox_run(args: argparse.Namespace) -> int:
 
 
 def _expire(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
     from gateway.settings import Settings
-    from gateway.workflows import reseller_payments
 
     settings = Settings.from_env()
     _log_paygraph()
+    import asyncio
+    from datetime import timedelta
+
+    from gateway.workflows import reseller_payments
 
     async def run() -> int:
         async with migrated_writes(settings.database_url) as writes:
@@ -612,16 +644,19 @@ def _expire(args: argparse.Namespace) -> int:
 
 
 def _payouts_reconcile(args: argparse.Namespace) -> int:
-    from domain.commission_payouts import ReconcileReport
-    from gateway.payout_reconcile import ReconcileSettings, reconcile_due
-    from gateway.payouts import payout_provider
+    from gateway.reconcile_settings import ReconcileSettings
     from gateway.settings import Settings
-    from gateway.storage import LocalDiskStorage
-    from gateway.workflows import build_workflows
 
     settings = Settings.from_env()
     reconciling = ReconcileSettings.from_env(settings.payouts.timeout)
     _log_paygraph()
+    import asyncio
+
+    from domain.commission_payouts import ReconcileReport
+    from gateway.payout_reconcile import reconcile_due
+    from gateway.payouts import payout_provider
+    from gateway.storage import LocalDiskStorage
+    from gateway.workflows import build_workflows
 
     async def run() -> ReconcileReport:
         async with migrated_writes(settings.database_url) as writes:
@@ -642,21 +677,21 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
 
 
 def _documents_check(args: argparse.Namespace) -> int:
-    from gateway.document_manifest import ManifestError, check_manifest
+    from gateway.manifest_file import ManifestError, read_manifest
     from gateway.settings import Settings
-    from schema.app_schema import schema
 
     try:
         settings = Settings.from_env()
-        documents, problems = check_manifest(
-            args.manifest,
-            schema._schema,
-            settings.limits,
-            introspection=settings.introspection,
-        )
+        manifest = read_manifest(args.manifest)
     except SettingsError as error:  # ManifestError too: no manifest to check
         print(f"paygraph documents check: {error}", file=sys.stderr)
         return 1 if isinstance(error, ManifestError) else 2
+    from gateway.document_manifest import check_manifest
+    from schema.app_schema import schema
+
+    documents, problems = check_manifest(
+        manifest, schema._schema, settings.limits, introspection=settings.introspection
+    )
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{args.manifest}: {len(documents)} trusted documents fit to run, {len(problems)} not")

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from domain.throttle import BucketLimits
 from gateway.environment import SettingsError, env_int, env_number, env_text
-from schema.cost import EXPORT_COST
+from schema.export_cost import EXPORT_COST
 
 # The benchmark's dashboard page (W1) of 200 payments costs 14,002; the issue's
 # 15-alias query 121,809,015.

@@ -1,13 +1,6 @@
-"""A manifest of trusted documents (gateway.trusted_documents), read and checked against
-the schema: by the server at start-up (PAYGRAPH_TRUSTED_DOCUMENTS) and by `paygraph
-documents check MANIFEST`.
-
-Shapes read (JSON):
-- a map of id to document text, `{"sha256:<hex>": "query ...", ...}`; the id may be the
-  64 hex alone, as GraphQL Code Generator's client preset writes `persisted-documents.json`
-  with `hashAlgorithm: "sha256"`;
-- Apollo's persisted query manifest, `{"format": "apollo-persisted-query-manifest",
-  "version": 1, "operations": [{"id": "<hex>", "body": "query ...", ...}]}`.
+"""A manifest of trusted documents (gateway.trusted_documents), read (gateway.manifest_file)
+and checked against the schema: by the server at start-up (PAYGRAPH_TRUSTED_DOCUMENTS)
+and by `paygraph documents check MANIFEST`.
 
 Every document must be named by the SHA-256 of its text, parse within the token limit
 and validate against the schema with the server's own rules (depth, aliases, and
@@ -15,7 +8,6 @@ introspection when it is off)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,54 +22,28 @@ from graphql import (
     validate,
 )
 
-from gateway.settings import Settings, SettingsError
+from gateway.manifest_file import Manifest, ManifestError, read_manifest
+from gateway.settings import Settings
 from gateway.trusted_documents import TrustedDocument, TrustedDocuments, digest_in, digest_of
 from schema.app_schema import IntrospectionDisabledRule
-from schema.limits import RequestLimits, parse_options
-
-APOLLO_FORMAT = "apollo-persisted-query-manifest"
-
-
-class ManifestError(SettingsError):
-    """The manifest cannot be read, or one of its documents is not fit to run."""
-
-
-def read_entries(path: Path) -> list[tuple[object, object]]:
-    """The manifest's (id, text) pairs, in its order, whatever its shape; raises
-    ManifestError when it is no manifest at all."""
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ManifestError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ManifestError(f"{path}: is not JSON ({error})") from None
-    if not isinstance(manifest, dict):
-        raise ManifestError(f"{path}: is not a JSON object of id -> document")
-    if manifest.get("format") == APOLLO_FORMAT:
-        operations = manifest.get("operations")
-        if manifest.get("version") != 1 or not isinstance(operations, list):
-            raise ManifestError(f"{path}: an {APOLLO_FORMAT} needs version 1 and operations")
-        return [
-            (item.get("id"), item.get("body")) if isinstance(item, dict) else (None, None)
-            for item in operations
-        ]
-    return list(manifest.items())
+from schema.limits import limit_rules, parse_options
+from schema.request_limits import RequestLimits
 
 
 def check_manifest(
-    path: Path, schema: GraphQLSchema, limits: RequestLimits, *, introspection: bool
+    manifest: Manifest, schema: GraphQLSchema, limits: RequestLimits, *, introspection: bool
 ) -> tuple[list[TrustedDocument], list[str]]:
     """The manifest's documents fit to run, and one line for each that is not."""
-    rules = [*specified_rules, *limits.validation_rules()]
+    rules = [*specified_rules, *limit_rules(limits)]
     if not introspection:
         rules.append(IntrospectionDisabledRule)
     documents: list[TrustedDocument] = []
     problems: list[str] = []
-    for number, (document_id, text) in enumerate(read_entries(path), start=1):
+    for number, (document_id, text) in enumerate(manifest.entries, start=1):
         name = document_id if isinstance(document_id, str) else f"entry {number}"
         checked = _checked(document_id, text, schema, rules, limits)
         if isinstance(checked, str):
-            problems.append(f"{path}: {name}: {checked}")
+            problems.append(f"{manifest.path}: {name}: {checked}")
         else:
             documents.append(checked)
     return documents, problems
@@ -90,7 +56,7 @@ def load_trusted_documents(settings: Settings, schema: GraphQLSchema) -> Trusted
         return TrustedDocuments()
     path = Path(settings.trusted_documents)
     documents, problems = check_manifest(
-        path, schema, settings.limits, introspection=settings.introspection
+        read_manifest(path), schema, settings.limits, introspection=settings.introspection
     )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

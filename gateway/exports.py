@@ -39,7 +39,7 @@ from gateway.bounded_stream import BoundedStreamingResponse
 from gateway.export_slots import ExportSlots
 from gateway.request_guard import error_response
 from resolvers.cursors import encode
-from schema.cost import EXPORT_COST
+from schema.export_cost import EXPORT_COST
 from schema.export_request import Column, ColumnKind, ExportRequest, export_request
 from schema.query_cost import THROTTLED
 
@@ -112,7 +112,7 @@ def payment_export(
 
 
 async def _throttled(throttle: Throttle, principal: Principal, request_id: str) -> Response | None:
-    """An export draws EXPORT_COST (schema/cost.py) from the caller's bucket, the one its
+    """An export draws EXPORT_COST (schema/export_cost.py) from the caller's bucket, the one its
     GraphQL operations draw from; out of points, 429 THROTTLED with Retry-After."""
     draw = await throttle.bucket(principal).take(EXPORT_COST)
     if draw.allowed:

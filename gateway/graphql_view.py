@@ -22,6 +22,7 @@ from db.compiled_reads import SqlCompiledReads, compiles
 from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
 from domain.throttle import Throttle
+from gateway.budget_answers import RESPONSE_TOO_LARGE, timed_out, too_large
 from gateway.client_ip import client_ip, trusted_networks
 from gateway.cost_settings import CostSettings
 from gateway.graphiql_page import graphiql_page
@@ -37,7 +38,7 @@ from gateway.media_types import (
     content_type,
     response_media_type,
 )
-from gateway.request_budget import RESPONSE_TOO_LARGE, RequestBudget, timed_out, too_large
+from gateway.request_budget import RequestBudget
 from gateway.request_guard import BAD_REQUEST, names_an_operation
 from gateway.request_observer import record_error, record_execution
 from gateway.settings import Settings

@@ -10,6 +10,7 @@ prometheus-client adds up. The outbox's backlog is one indexed query at scrape t
 Label values are bounded: an operation's name is its label only while fewer than
 PAYGRAPH_METRICS_OPERATIONS names have been seen (or, once trusted documents are loaded,
 only when a trusted document names it); anything else shares the label `_other`.
+PAYGRAPH_METRICS* are read by gateway.metrics_settings.
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.environment import SettingsError, env_flag, env_int, env_text
+from gateway.metrics_settings import DEFAULT_OPERATION_LABELS, MetricsSettings
 
 logger = logging.getLogger("paygraph.metrics")
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 OTHER = "_other"  # unnamed, unknown or overflowing operations, and odd error codes
-DEFAULT_OPERATION_LABELS = 100
 ERROR_CODE_LABELS = 100
 SAMPLE_SECONDS = 1.0
 OUTBOX_QUERY_SECONDS = 2.0
@@ -97,30 +97,6 @@ EXPORTS_IN_FLIGHT = Gauge(
     "Payment exports streaming now.",
     multiprocess_mode="livesum",
 )
-
-
-class MetricsSettingsError(SettingsError):
-    """A PAYGRAPH_METRICS* value is unusable."""
-
-
-@dataclass(frozen=True)
-class MetricsSettings:
-    enabled: bool = True
-    # When set, /metrics asks for `Authorization: Bearer <token>`.
-    token: str | None = None
-    operation_labels: int = DEFAULT_OPERATION_LABELS
-
-    @classmethod
-    def from_env(cls) -> MetricsSettings:
-        enabled = env_flag("PAYGRAPH_METRICS", True, error=MetricsSettingsError)
-        labels = env_int(
-            "PAYGRAPH_METRICS_OPERATIONS",
-            DEFAULT_OPERATION_LABELS,
-            minimum=0,
-            maximum=10_000,
-            error=MetricsSettingsError,
-        )
-        return cls(enabled, env_text("PAYGRAPH_METRICS_TOKEN"), labels)
 
 
 class BoundedLabels:

@@ -4,7 +4,6 @@ HTTP provider (gateway.payout_http, imported only when configured)."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from domain.errors import PayoutDeclined
@@ -12,17 +11,10 @@ from domain.payouts import PayoutReceipt, PayoutRequest
 
 if TYPE_CHECKING:
     from gateway.payout_http import HttpPayoutProvider
+    from gateway.settings import PayoutSettings
 
 # The sandbox declines payouts to accounts named like this, so a demo can show a decline.
 SANDBOX_DECLINED_PREFIX = "po_decline"
-
-
-@dataclass(frozen=True)
-class PayoutSettings:
-    provider: str = "sandbox"  # sandbox | http
-    url: str | None = None
-    api_key: str | None = None
-    timeout: float = 10.0
 
 
 class SandboxPayoutProvider:

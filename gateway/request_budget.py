@@ -1,20 +1,14 @@
 """The time and bytes one GraphQL request may use: a deadline around its execution (and,
 on PostgreSQL, a statement timeout just under it), and a cap on the bytes of its answer.
-A request stopped by either gets its own code, in the GraphQL response shape."""
+A request stopped by either gets its own code, in the GraphQL response shape
+(gateway.budget_answers)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from graphql import GraphQLError
-from strawberry.types import ExecutionResult
 
 from gateway.environment import SettingsError, env_int, env_seconds
-from gateway.request_guard import error_body
 
-REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
-RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 MAX_REQUEST_TIMEOUT = 600.0
 MIN_RESPONSE_BYTES = 1024
 # The database stops a statement this much before the request's own deadline, so a slow
@@ -59,30 +53,3 @@ class RequestBudget:
                 "PAYGRAPH_MAX_RESPONSE_BYTES", 8 * 1024 * 1024, error=RequestBudgetError
             ),
         )
-
-
-def timed_out(budget: RequestBudget, request_id: str | None, cost: Any = None) -> ExecutionResult:
-    """The result of an operation stopped by its deadline: no data, one error, and what
-    the operation was costed at (its points stay spent: the work was done)."""
-    message = (
-        f"The request ran longer than {budget.request_timeout:g} seconds and was stopped; "
-        "nothing it had not committed was kept."
-    )
-    error = GraphQLError(message, extensions={"code": REQUEST_TIMEOUT, "requestId": request_id})
-    extensions = None if cost is None else {"cost": cost.as_extension()}
-    return ExecutionResult(data=None, errors=[error], extensions=extensions)
-
-
-def too_large(
-    budget: RequestBudget, size: int, request_id: str | None, extensions: Any = None
-) -> dict[str, Any]:
-    """The answer in place of one over the cap; the original's `extensions` (its cost)
-    are kept, being small and still true."""
-    message = (
-        f"The answer is {size} bytes, more than the {budget.max_response_bytes} allowed; "
-        "ask for fewer rows or fields."
-    )
-    answer = error_body(RESPONSE_TOO_LARGE, message, request_id)
-    if isinstance(extensions, dict):
-        answer["extensions"] = extensions
-    return answer

@@ -8,11 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jwt.algorithms import get_default_algorithms
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
-from db.engine import DEFAULT_DATABASE_URL, SUPPORTED_URL_SCHEMES
+from db.database_url import DEFAULT_DATABASE_URL, SUPPORTED_URL_SCHEMES, url_scheme
 from gateway.client_ip import trusted_networks
 from gateway.environment import (
     MAX_WORKERS,
@@ -25,8 +21,7 @@ from gateway.environment import (
     env_seconds,
     env_text,
 )
-from gateway.payouts import PayoutSettings
-from schema.limits import RequestLimits
+from schema.request_limits import RequestLimits
 
 # Only for the embedded development default; production must set PAYGRAPH_JWT_SECRET.
 DEVELOPMENT_JWT_SECRET = "paygraph-development-secret-change-me-0123456789"
@@ -42,6 +37,16 @@ MIN_KEY_RETENTION_HOURS = 24
 
 # Re-exported: the settings modules beside this one import them from here.
 __all__ = ["Settings", "SettingsError", "is_loopback"]
+
+
+@dataclass(frozen=True)
+class PayoutSettings:
+    """The payout provider (gateway.payouts)."""
+
+    provider: str = "sandbox"  # sandbox | http
+    url: str | None = None
+    api_key: str | None = None
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class Settings:
         _check_jwt(self)
         self.check_listening_on(self.host)
         _check_workflow(self)
+        _check_jwt_keys(self)  # last: the only check that loads a library (PyJWT)
 
     def check_listening_on(self, host: str) -> None:
         """The development secret is public: anyone could mint tokens with it."""
@@ -191,10 +197,9 @@ def check_database_url(url: str) -> None:
     """A URL PayGraph can open: SQLite through aiosqlite or PostgreSQL through asyncpg.
     Only the scheme is ever echoed: the rest may hold a password."""
     accepted = ", ".join(f"{scheme}://" for scheme in SUPPORTED_URL_SCHEMES)
-    try:
-        scheme = make_url(url).drivername
-    except ArgumentError:
-        raise SettingsError(f"DATABASE_URL must be a URL starting with {accepted}") from None
+    scheme = url_scheme(url)
+    if scheme is None:
+        raise SettingsError(f"DATABASE_URL must be a URL starting with {accepted}")
     if scheme not in SUPPORTED_URL_SCHEMES:
         raise SettingsError(f"DATABASE_URL must start with {accepted}, not {scheme}://")
 
@@ -243,7 +248,8 @@ def _public_key() -> str | None:
 
 
 def _check_jwt(settings: Settings) -> None:
-    """Refuse configurations that would accept forgeable tokens."""
+    """Refuse configurations that would accept forgeable tokens (the keys themselves:
+    _check_jwt_keys)."""
     algorithms = set(settings.jwt_algorithms)
     unknown = algorithms - HMAC_ALGORITHMS - ASYMMETRIC_ALGORITHMS
     if not algorithms or unknown:
@@ -257,20 +263,28 @@ def _check_jwt(settings: Settings) -> None:
         raise SettingsError("PAYGRAPH_JWT_ALGORITHMS must not mix HS* with RS/PS/ES algorithms")
     if not 0 <= settings.jwt_leeway <= MAX_LEEWAY_SECONDS:
         raise SettingsError(f"PAYGRAPH_JWT_LEEWAY must be 0..{MAX_LEEWAY_SECONDS} seconds")
-    implementations = get_default_algorithms()
     if not settings.asymmetric and (settings.jwt_public_key or settings.jwt_jwks_url):
         raise SettingsError("a JWT public key or JWKS URL needs RS/PS/ES algorithms, not HS*")
-    if not settings.asymmetric:
-        for name in algorithms:
-            _check_key_length(implementations[name], settings.jwt_secret.encode(), name)
-        return
-    if bool(settings.jwt_public_key) == bool(settings.jwt_jwks_url):
+    if settings.asymmetric and bool(settings.jwt_public_key) == bool(settings.jwt_jwks_url):
         raise SettingsError(
             "RS/PS/ES algorithms need exactly one of PAYGRAPH_JWT_PUBLIC_KEY(_FILE) "
             "and PAYGRAPH_JWT_JWKS_URL"
         )
+
+
+def _check_jwt_keys(settings: Settings) -> None:
+    """The HMAC secret, or the public key, is one PyJWT accepts for every algorithm, and
+    long enough. PyJWT is imported here: with cryptography, it costs more than reading
+    all the other settings, so a mistake elsewhere is refused without it."""
+    from jwt.algorithms import get_default_algorithms
+
+    implementations = get_default_algorithms()
+    if not settings.asymmetric:
+        for name in settings.jwt_algorithms:
+            _check_key_length(implementations[name], settings.jwt_secret.encode(), name)
+        return
     if settings.jwt_public_key:
-        for name in algorithms:
+        for name in settings.jwt_algorithms:
             try:
                 key = implementations[name].prepare_key(settings.jwt_public_key)
             except Exception as error:

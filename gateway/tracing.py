@@ -1,6 +1,6 @@
 """OpenTelemetry traces, off unless the standard OTEL_* variables ask for them: one span
 per HTTP request (the ASGI instrumentation, named by route), one per GraphQL operation
-(`OperationSpan`), and one per SQL statement (the SQLAlchemy instrumentation on the
+(gateway.operation_span), and one per SQL statement (the SQLAlchemy instrumentation on the
 app's engines; db.compiled_reads' replayed statements dispatch the same events). Never
 one per field: a span per resolver would cost a coroutine per field.
 
@@ -14,15 +14,12 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from strawberry.extensions import SchemaExtension
-
 from gateway.environment import SettingsError
 
 if TYPE_CHECKING:  # the SDK and the instrumentations load only when tracing is on
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
-    from opentelemetry.trace import Span, Tracer
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 SERVICE = "paygraph"
@@ -156,52 +153,3 @@ def background_untraced(provider: TracerProvider | None) -> Iterator[None]:
 
     with suppress_instrumentation():
         yield
-
-
-class OperationSpan(SchemaExtension):
-    """One span around a GraphQL operation (parse, validate, execute), named
-    `query DashboardPage`, with the operation's name and type, the request id, its cost
-    and its error codes."""
-
-    def __init__(self, tracer: Tracer) -> None:
-        self._tracer = tracer
-
-    def on_operation(self) -> Iterator[None]:
-        from opentelemetry import context as otel_context
-        from opentelemetry import trace
-        from opentelemetry.trace import SpanKind
-
-        span = self._tracer.start_span("graphql.operation", kind=SpanKind.INTERNAL)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            yield
-        finally:
-            otel_context.detach(token)
-            self._describe(span)
-            span.end()
-
-    def _describe(self, span: Span) -> None:
-        execution = self.execution_context
-        context = execution.context
-        name = getattr(context, "operation_name", None)
-        kind = getattr(context, "operation_type", None)
-        if kind is not None:
-            span.update_name(f"{kind} {name}" if name else kind)
-            span.set_attribute("graphql.operation.type", kind)
-        if name:
-            span.set_attribute("graphql.operation.name", name)
-        request_id = getattr(context, "request_id", None)
-        if request_id:
-            span.set_attribute("paygraph.request_id", request_id)
-        cost = getattr(context, "cost", None)
-        if cost is not None:
-            span.set_attribute("paygraph.cost.requested", cost.requested)
-            span.set_attribute("paygraph.cost.actual", cost.actual)
-        result = execution.result
-        errors = getattr(result, "errors", None) or execution.pre_execution_errors or []
-        codes = [str((error.extensions or {}).get("code", "")) for error in errors]
-        if codes:
-            from opentelemetry.trace import Status, StatusCode
-
-            span.set_attribute("paygraph.error_codes", codes)
-            span.set_status(Status(StatusCode.ERROR, codes[0]))

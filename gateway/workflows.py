@@ -17,7 +17,7 @@ from db.unit_of_work import SqlDuePayments, SqlUnitOfWork
 from domain.commission_workflow import CommissionWorkflow, NotificationSettings
 from domain.invoice_workflow import InvoicePayments
 from domain.reseller_payments import ResellerPayments
-from gateway.payout_reconcile import ReconcileSettings
+from gateway.reconcile_settings import ReconcileSettings
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
 

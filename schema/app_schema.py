@@ -19,11 +19,12 @@ from domain.kept import KeptPerObject
 from schema.authorization import guard_root_fields
 from schema.compiled_execution import CompiledExecutor, CompiledOperation
 from schema.errors import ErrorCodes, InputErrorCodes
-from schema.limits import RequestLimits
+from schema.limits import limit_extensions
 from schema.mutation import Mutation
 from schema.named_operation import NamedOperation
 from schema.query import Query
 from schema.query_cost import CostLimit, QueryCost
+from schema.request_limits import RequestLimits
 from schema.scalars import SCALAR_MAP
 from schema.speedups import enabled_by_environment
 from schema.speedups.lean import use_lean_resolvers
@@ -129,7 +130,7 @@ def build_schema(
     ]
     if limits is not None:
         # Its token limit parses each document once and keeps it.
-        extensions.extend(limits.extensions())
+        extensions.extend(limit_extensions(limits))
     else:
         # Parsed once all the same: the same document object keys its compiled plans.
         extensions.append(partial(ParserCache, maxsize=VALIDATED_DOCUMENTS))

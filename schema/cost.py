@@ -19,8 +19,8 @@ The rules (docs/query-cost.md shows them at work):
 - Fragments, inline and named, are followed; `@skip` / `@include` are ignored (the worst
   case counts). Fields selected twice under one response key are counted once, as
   GraphQL executes them. Introspection's `__schema` and `__type` cost 1.
-- An export (POST /exports/payments) costs `EXPORT_COST`: its rows are not known before
-  it runs, however many there are.
+- An export (POST /exports/payments) costs `EXPORT_COST` (schema.export_cost): its rows
+  are not known before it runs, however many there are.
 
 A plan (`CostPlan`) is built once per document and operation; its cost for given
 variables is kept too, per value of the variables that size its pages.
@@ -65,7 +65,6 @@ OBJECT_COST = 1
 MUTATION_COST = 10
 AGGREGATE_COST = 10
 INTROSPECTION_COST = 1
-EXPORT_COST = 2_000  # ten full pages of rows
 
 PAGE_SIZE_ARGUMENTS = ("first", "last", "pageSize", "length", "perPage")
 # An offset window's start given without its size: the size it then takes.

@@ -1,12 +1,12 @@
 """Request limits, each failing with its own code before anything executes: operation
 depth, aliases and lexical tokens (the body size and batching are refused at the HTTP
-edge). Fragments are followed, so spreading a fragment cannot hide depth or aliases."""
+edge). Fragments are followed, so spreading a fragment cannot hide depth or aliases.
+The limits' values are a schema.request_limits.RequestLimits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, cast
 
@@ -25,29 +25,25 @@ from graphql import (
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from schema.request_limits import RequestLimits
+
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
 PARSED_DOCUMENTS = 256  # distinct documents kept parsed
 
 
-@dataclass(frozen=True)
-class RequestLimits:
-    max_depth: int = 10
-    max_aliases: int = 15
-    max_tokens: int = 2000
-    max_body_bytes: int = 256 * 1024
-    hide_suggestions: bool = False  # strip "Did you mean ...?" from validation errors
+def limit_extensions(limits: RequestLimits) -> list[Any]:
+    """Extension factories enforcing `limits` (Strawberry builds a fresh one for every
+    request)."""
+    rules = limit_rules(limits)
+    return [partial(TokenLimit, limits.max_tokens), partial(AddValidationRules, rules)]
 
-    def extensions(self) -> list[Any]:
-        """Extension factories (Strawberry builds a fresh one for every request)."""
-        rules = self.validation_rules()
-        return [partial(TokenLimit, self.max_tokens), partial(AddValidationRules, rules)]
 
-    def validation_rules(self) -> list[type[ASTValidationRule]]:
-        """The rules these limits add to graphql-core's own (also checked against the
-        trusted documents of a manifest)."""
-        return [depth_rule(self.max_depth), alias_rule(self.max_aliases)]
+def limit_rules(limits: RequestLimits) -> list[type[ASTValidationRule]]:
+    """The rules `limits` add to graphql-core's own (also checked against the trusted
+    documents of a manifest)."""
+    return [depth_rule(limits.max_depth), alias_rule(limits.max_aliases)]
 
 
 class TokenLimit(SchemaExtension):

@@ -158,7 +158,7 @@ def read_every_setting() -> None:
     from gateway.cost_settings import CostSettings
     from gateway.export_settings import ExportSettings
     from gateway.outbox_settings import OutboxSettings
-    from gateway.payout_reconcile import ReconcileSettings
+    from gateway.reconcile_settings import ReconcileSettings
     from gateway.request_budget import RequestBudget
     from gateway.server_timeouts import ServerTimeouts
     from gateway.settings import Settings

@@ -9,7 +9,8 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from db.engine import DEFAULT_DATABASE_URL, create_engine
+from db.database_url import DEFAULT_DATABASE_URL
+from db.engine import create_engine
 from db.models import Base
 
 target_metadata = Base.metadata

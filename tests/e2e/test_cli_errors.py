@@ -87,6 +87,40 @@ def test_serve_refuses_a_bad_value_in_one_line(
     assert not (tmp_path / "p.db").exists()  # refused before anything was migrated
 
 
+# What a refused start may have loaded: the schema, the app, the server and the database
+# load only once every setting passed (the JWT key check alone loads PyJWT).
+LOADED_AFTER_THE_SETTINGS = {
+    "alembic",
+    "graphql",
+    "opentelemetry",
+    "prometheus_client",
+    "sqlalchemy",
+    "starlette",
+    "strawberry",
+    "uvicorn",
+}
+
+
+def test_every_setting_is_checked_before_the_schema_app_or_database_load(tmp_path: Path) -> None:
+    # OTEL_* is read last: refusing it, serve has read every other setting.
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "OTEL_TRACES_EXPORTER": "zipkin"}
+    serve = "import sys; from gateway.cli import main; code = main(['serve']); "
+    report = "print(*sys.modules); sys.exit(code)"
+
+    done = subprocess.run(
+        [sys.executable, "-c", serve + report],
+        env={"PATH": "/usr/bin:/bin", **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert_refused(done, "paygraph serve: OTEL_TRACES_EXPORTER", "otlp, console, none")
+    loaded = {name.partition(".")[0] for name in done.stdout.split()}
+    assert loaded.isdisjoint(LOADED_AFTER_THE_SETTINGS), sorted(loaded & LOADED_AFTER_THE_SETTINGS)
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [

@@ -25,7 +25,7 @@ from domain.throttle import BucketLimits
 from gateway.auth import mint_token
 from gateway.redis_buckets import RedisBuckets
 from gateway.settings import Settings
-from schema.cost import EXPORT_COST
+from schema.export_cost import EXPORT_COST
 from tests.databases import in_ci
 from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.integration.test_query_cost_http import PAGE, PAGE_OF_IDS, code_of, full_page_tenant

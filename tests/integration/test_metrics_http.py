@@ -22,7 +22,8 @@ from gateway import metrics
 from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.export_slots import ExportSlots
-from gateway.metrics import Holdings, MetricsSettings, holdings_watched
+from gateway.metrics import Holdings, holdings_watched
+from gateway.metrics_settings import MetricsSettings
 from gateway.request_budget import MIN_RESPONSE_BYTES, RequestBudget
 from gateway.settings import Settings
 from gateway.trusted_documents import TrustedDocument, TrustedDocuments

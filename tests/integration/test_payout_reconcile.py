@@ -21,9 +21,10 @@ from domain.commission_workflow import CommissionWorkflow
 from domain.errors import PayoutFailed, PayoutTimedOut
 from domain.permissions import PAY_PARTNERS_PAYMENTS
 from domain.principal import Credential, Principal
-from gateway.payout_reconcile import ReconcileSettings, reconcile_due, reconcile_running
-from gateway.payouts import PayoutSettings, payout_provider
-from gateway.settings import Settings
+from gateway.payout_reconcile import reconcile_due, reconcile_running
+from gateway.payouts import payout_provider
+from gateway.reconcile_settings import ReconcileSettings
+from gateway.settings import PayoutSettings, Settings
 from gateway.storage import LocalDiskStorage
 from gateway.workflows import build_workflows
 from tests.e2e.test_payout_safety import Payout, approved_payout

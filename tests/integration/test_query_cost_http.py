@@ -21,7 +21,7 @@ from gateway.app import create_app
 from gateway.auth import mint_token
 from gateway.cost_settings import DEFAULT_MAX_QUERY_COST, CostSettings
 from gateway.settings import Settings
-from schema.cost import EXPORT_COST
+from schema.export_cost import EXPORT_COST
 from tests.factories import Factory, dashboard_graph, payment_row
 from tests.graphql import count_statements
 from tests.live_server import close_app_pools, serving

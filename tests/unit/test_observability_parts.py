@@ -12,7 +12,8 @@ import pytest
 
 from gateway.logs import JsonFormatter, LogSettingsError, TextFormatter, log_format_from_env
 from gateway.metrics import _NAME as OPERATION_NAME
-from gateway.metrics import OTHER, BoundedLabels, MetricsSettings, MetricsSettingsError
+from gateway.metrics import OTHER, BoundedLabels
+from gateway.metrics_settings import MetricsSettings, MetricsSettingsError
 from gateway.tracing import TracingSettingsError, exporter_from_env
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from gateway.payout_reconcile import ReconcileSettings
+from gateway.reconcile_settings import ReconcileSettings
 from gateway.settings import SettingsError
 
 

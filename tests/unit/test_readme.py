@@ -9,7 +9,7 @@ from pathlib import Path
 
 from domain import errors
 from domain.permissions import OPERATIONS
-from gateway.request_budget import RESPONSE_TOO_LARGE
+from gateway.budget_answers import RESPONSE_TOO_LARGE
 from gateway.request_guard import BAD_REQUEST, BATCHING_NOT_SUPPORTED, REQUEST_TOO_LARGE
 from schema import limits
 from schema.app_schema import INTROSPECTION_DISABLED, schema

@@ -9,7 +9,8 @@ from domain.errors import Unauthenticated
 from domain.principal import Credential, Principal
 from gateway.known_principals import KnownPrincipals
 from gateway.request_budget import RequestBudget, RequestBudgetError
-from gateway.server_timeouts import HeaderTimeoutProtocol, ServerTimeouts, ServerTimeoutsError
+from gateway.server_timeouts import ServerTimeouts, ServerTimeoutsError
+from gateway.timeout_protocol import HeaderTimeoutProtocol, uvicorn_options
 
 
 def test_the_budget_and_timeouts_come_from_the_environment(
@@ -22,7 +23,7 @@ def test_the_budget_and_timeouts_come_from_the_environment(
     monkeypatch.setenv("PAYGRAPH_SEND_TIMEOUT", "12")
 
     budget = RequestBudget.from_env()
-    options = ServerTimeouts.from_env().uvicorn_options()
+    options = uvicorn_options(ServerTimeouts.from_env())
 
     assert (budget.request_timeout, budget.max_response_bytes) == (4.0, 65536)
     assert budget.statement_timeout == 3.5  # just under the deadline

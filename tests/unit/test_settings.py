@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from gateway.settings import DEVELOPMENT_JWT_SECRET, Settings, SettingsError
+from db.database_url import url_scheme
+from gateway.settings import DEVELOPMENT_JWT_SECRET, Settings, SettingsError, check_database_url
 
 JWKS_URL = "https://issuer.example/.well-known/jwks.json"
 
@@ -208,8 +211,37 @@ def test_a_private_key_given_as_the_public_key_is_refused(
 
     assert refusal is not None, (
         f"Settings accepted a PRIVATE key PEM as PAYGRAPH_JWT_PUBLIC_KEY for {algorithm}: "
-        "_check_jwt in gateway/settings.py only checks that prepare_key() parses it"
+        "_check_jwt_keys in gateway/settings.py only checks that prepare_key() parses it"
     )
+
+
+# --- the database URL -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///./p.db",
+        "sqlite+aiosqlite:///p.db",
+        "postgresql://u:p@h:5432/db",
+        "postgresql+asyncpg://h/db",
+        "mysql://root:hunter2@db/x",
+        "POSTGRESQL://h/db",
+        "post_gres://h/db",
+    ],
+)
+def test_the_settings_read_the_scheme_the_engine_reads(url: str) -> None:
+    # They check DATABASE_URL without loading SQLAlchemy; the engine opens what they accept.
+    assert url_scheme(url) == make_url(url).drivername
+
+
+@pytest.mark.parametrize("url", ["not a url", "user:secret@host://db", "postgresql:/h/db", ""])
+def test_what_the_engine_cannot_read_is_no_url_to_the_settings(url: str) -> None:
+    with pytest.raises(ArgumentError):
+        make_url(url)
+    assert url_scheme(url) is None
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL must be a URL starting with"):
+        check_database_url(url)
 
 
 # --- reading the environment ------------------------------------------------------------

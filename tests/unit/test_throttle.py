@@ -10,7 +10,7 @@ from domain.principal import Credential, Principal
 from domain.throttle import BucketLimits, MemoryBuckets, credential_key, leaked
 from gateway.cli import main
 from gateway.cost_settings import CostSettings, CostSettingsError
-from schema.cost import EXPORT_COST
+from schema.export_cost import EXPORT_COST
 
 LIMITS = BucketLimits(maximum=100, restore_rate=10.0)
 

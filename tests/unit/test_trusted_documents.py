@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from gateway.document_manifest import ManifestError, check_manifest, load_trusted_documents
+from gateway.document_manifest import check_manifest, load_trusted_documents
 from gateway.graphql_response import Refusal, request_error_status
+from gateway.manifest_file import ManifestError, read_manifest
 from gateway.media_types import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, response_media_type
 from gateway.settings import Settings, SettingsError
 from gateway.trusted_documents import TrustedDocument, TrustedDocuments, resolve
 from schema.app_schema import schema
-from schema.limits import RequestLimits
+from schema.request_limits import RequestLimits
 
 VIEWER = "query Viewer { viewer { credential } }"
 OTHER = "{ viewer { permissions } }"
@@ -127,7 +128,8 @@ def write(tmp_path: Path, manifest: object) -> Path:
 
 
 def check(path: Path, *, introspection: bool = True) -> tuple[list[TrustedDocument], list[str]]:
-    return check_manifest(path, schema._schema, RequestLimits(), introspection=introspection)
+    manifest = read_manifest(path)
+    return check_manifest(manifest, schema._schema, RequestLimits(), introspection=introspection)
 
 
 def test_the_plain_map_and_apollos_manifest_are_read(tmp_path: Path) -> None:
