@@ -202,6 +202,12 @@ def check_database_url(url: str) -> None:
         raise SettingsError(f"DATABASE_URL must be a URL starting with {accepted}")
     if scheme not in SUPPORTED_URL_SCHEMES:
         raise SettingsError(f"DATABASE_URL must start with {accepted}, not {scheme}://")
+    try:
+        port = urlsplit(url).port  # None when the URL names none
+    except ValueError:  # not a number, or beyond 65535 (the engine's parser raised later)
+        port = 0
+    if port == 0:
+        raise SettingsError("DATABASE_URL's port must be a number from 1 to 65535")
 
 
 def _is_http_url(url: str) -> bool:

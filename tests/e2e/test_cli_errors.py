@@ -72,6 +72,7 @@ def assert_refused(done: subprocess.CompletedProcess[str], *named: str, code: in
         ("PAYGRAPH_JWT_PUBLIC_KEY_FILE", "/no/such/key.pem", "a readable PEM file"),
         ("DATABASE_URL", "mysql://root:hunter2@db/paygraph", "postgresql://"),
         ("DATABASE_URL", "not a url", "sqlite://"),
+        ("DATABASE_URL", "postgresql://paygraph:hunter2@db:five/paygraph", "1 to 65535"),
     ],
 )
 def test_serve_refuses_a_bad_value_in_one_line(
