@@ -63,6 +63,9 @@ class Process(Protocol):
     def send_signal(self, sig: int) -> None: ...
     def terminate(self) -> None: ...
     def kill(self) -> None: ...
+    def communicate(
+        self, input: None = None, timeout: float | None = None
+    ) -> tuple[str | None, str | None]: ...
 
 
 def popen(
@@ -99,7 +102,7 @@ def run(
             args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check
         )
     process = zygote.fork(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    output, errors = process.communicate(timeout)
+    output, errors = process.communicate(timeout=timeout)
     if check and process.returncode:
         raise subprocess.CalledProcessError(process.returncode, args, output, errors)
     return subprocess.CompletedProcess(args, process.wait(), output, errors)
@@ -166,9 +169,12 @@ class ForkedProcess:
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
-    def communicate(self, timeout: float | None = None) -> tuple[str | None, str | None]:
-        """Reads stdout and stderr to their ends and waits for the exit, as Popen's; past
-        `timeout`, kills the process first (as subprocess.run does) and raises."""
+    def communicate(
+        self, input: None = None, timeout: float | None = None
+    ) -> tuple[str | None, str | None]:
+        """Reads stdout and stderr to their ends and waits for the exit, as Popen's (with
+        no input: the child's stdin is the test process's); past `timeout`, kills the
+        process first (as subprocess.run does) and raises."""
         streams = (self.stdout, self.stderr)
         # Both at once: the process blocks once either pipe is full.
         with ThreadPoolExecutor(max_workers=2) as readers:
