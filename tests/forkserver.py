@@ -13,7 +13,7 @@ and serves on a real port; the test drives it as a subprocess.Popen (`popen`).
 A child is forked only where that makes no difference: the zygote notes the environment
 variables its imports read (prometheus_client's PROMETHEUS_MULTIPROC_DIR, the schema's
 PAYGRAPH_RESOLVER_SPEEDUPS, ...) and those the interpreter reads as it starts (PYTHON*,
-LC_*, LANG), and a start whose environment differs there is a plain subprocess, as is
+LC_*, LANG, TZ), and a start whose environment differs there is a plain subprocess, as is
 a command line other than `python -m MODULE ...`. A test of what only a fresh
 interpreter shows (the command-line entry point, a start-up banner as a user sees it,
 worker processes) starts one itself (`fresh=True`, or subprocess.Popen).
@@ -43,9 +43,10 @@ from tests.zygote import MAX_MESSAGE
 SWITCH = "PAYGRAPH_TEST_FORKSERVER"
 STARTS_WITHIN = 120.0  # seconds, for the zygote to import, or to fork, on a busy machine
 ROOT = Path(__file__).resolve().parents[1]
-# Read by the interpreter as it starts, before any import: a child has the zygote's
-# settings, except its standard streams, made anew after PYTHONUNBUFFERED.
-_STARTUP = ("PYTHON", "LC_", "LANG")
+# Read by the interpreter as it starts, before any import (its flags, locale, time zone):
+# a child has the zygote's settings, except its standard streams, made anew after
+# PYTHONUNBUFFERED.
+_STARTUP = ("PYTHON", "LC_", "LANG", "TZ")
 _HONOURED = {"PYTHONUNBUFFERED"}
 
 
