@@ -19,6 +19,8 @@ from typing import Any
 from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 
+from tests.forkserver import Process, popen
+
 ROOT = Path(__file__).resolve().parents[2]
 # One TLS context for every test client (`verify=TLS`): httpx builds one per client
 # otherwise, loading the CA bundle (some 30 ms of CPU), for clients that only ever speak
@@ -36,7 +38,7 @@ def free_port() -> int:
 @dataclass
 class RunningServer:
     url: str
-    process: subprocess.Popen[str]
+    process: Process
     env: dict[str, str]
     # What the server printed, line by line, read as it comes (`drained`): a server whose
     # output nobody reads would block on a full pipe once its log lines pass 64 KiB.
@@ -93,9 +95,14 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    database_url: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    database_url: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    fresh: bool = False,
 ) -> Iterator[RunningServer]:
-    """`paygraph serve` on a free port; yields once /healthz answers, stops it after."""
+    """`paygraph serve` on a free port; yields once /healthz answers, stops it after. It
+    is forked from the tests' zygote (tests.forkserver) unless `fresh`."""
     port = free_port()
     environment = {
         **os.environ,
@@ -104,13 +111,13 @@ def running_server(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    process = subprocess.Popen(
+    process = popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *args],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
+        fresh=fresh,
     )
     server = RunningServer(f"http://127.0.0.1:{port}", process, environment).drained()
     try:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.e2e.server import ROOT, TEST_JWT_SECRET, running_server
+from tests.forkserver import run
 
 VIEWER = "query Viewer { viewer { credential } }"
 PAYMENTS = "query Payments { payments(first: 1) { totalCount } }"
@@ -27,9 +28,9 @@ def manifest(tmp_path: Path, entries: dict[str, object]) -> Path:
 
 
 def paygraph(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return run(
         [sys.executable, "-m", "gateway.cli", *args],
-        cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120,
     )  # fmt: skip
 
 

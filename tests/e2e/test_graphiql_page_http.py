@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -20,6 +19,7 @@ import pytest
 
 from gateway.graphiql_page import ASSETS_DIR, one_click_url
 from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, running_server
+from tests.forkserver import run
 
 VENDOR = ASSETS_DIR / "vendor"
 
@@ -82,7 +82,7 @@ def test_the_one_click_url_carries_the_headers() -> None:
 
 
 def test_paygraph_token_prints_the_one_click_url() -> None:
-    printed = subprocess.run(
+    printed = run(
         [
             sys.executable,
             "-m",
@@ -95,8 +95,6 @@ def test_paygraph_token_prints_the_one_click_url() -> None:
         ],
         cwd=ROOT,
         env={**os.environ, "PAYGRAPH_JWT_SECRET": TEST_JWT_SECRET},
-        capture_output=True,
-        text=True,
         check=True,
     ).stdout.strip()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from gateway.auth import mint_token
 from gateway.settings import Settings
 from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.factories import Factory
+from tests.forkserver import run
 from tests.payout_receiver import PayoutReceiver, payout_receiver
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
@@ -420,12 +420,10 @@ async def mark_paid(
 def reconcile(server: RunningServer) -> dict[str, int]:
     """`paygraph payouts reconcile` in its own process, with the server's settings: the
     counts it printed (of every tenant's payouts: other tests' may be among them)."""
-    done = subprocess.run(
+    done = run(
         [sys.executable, "-m", "gateway.cli", "payouts", "reconcile"],
         cwd=ROOT,
         env=server.env,
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     assert done.returncode in (0, 1), done.stderr

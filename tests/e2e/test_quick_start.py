@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_serve_demo_prints_a_working_graphiql_url_and_token(tmp_path: Path) -> None:
     database = tmp_path / "fresh" / "paygraph.db"  # the folder does not exist yet
+    # A fresh interpreter, not one forked from the tests' zygote: the quick start as a
+    # user runs it, from the first import on.
     with running_server(
-        f"sqlite:///{database}", "--demo", "--demo-payments", "200", timeout=120
+        f"sqlite:///{database}", "--demo", "--demo-payments", "200", timeout=120, fresh=True
     ) as server:
         printed = []
         while not any("Authorization" in line for line in printed):

@@ -3,9 +3,9 @@ by `paygraph manager create`, against a running server."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
+from subprocess import CompletedProcess
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from gateway.settings import Settings
 from resolvers.cursors import encode
 from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, query, running_server
 from tests.factories import Factory
+from tests.forkserver import run
 from tests.integration.test_scopes import DEEP, seen
 from tests.scoped_graphs import reseller_tree, sibling_partners
 
@@ -45,12 +46,18 @@ def post(server: RunningServer, headers: dict[str, str], document: str, **variab
     )
 
 
+def manager(server: RunningServer, *args: str, check: bool = True) -> CompletedProcess[str]:
+    """`paygraph manager ARGS`, the real CLI run as an operator would, with the server's
+    settings (forked from the tests' zygote: tests.forkserver)."""
+    command = [sys.executable, "-m", "gateway.cli", "manager", *args]
+    return run(command, cwd=ROOT, env=server.env, check=check)
+
+
 def create_manager(server: RunningServer, tenant_id: int, reseller_id: int) -> str:
     """Run the real CLI, as an operator would, and read the token it prints once."""
-    printed = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "manager", "create", "--tenant", str(tenant_id),
-         "--reseller", str(reseller_id), "--email", f"m{reseller_id}@example.test"],
-        cwd=ROOT, env=server.env, capture_output=True, text=True, check=True,
+    printed = manager(
+        server, "create", "--tenant", str(tenant_id), "--reseller", str(reseller_id),
+        "--email", f"m{reseller_id}@example.test",
     ).stdout  # fmt: skip
     header = next(line for line in printed.splitlines() if line.startswith("X-Api-Token: "))
     return header.removeprefix("X-Api-Token: ")
@@ -157,10 +164,9 @@ async def test_sending_both_credentials_is_refused(server: RunningServer, engine
 def test_the_cli_refuses_a_reseller_of_another_tenant_or_an_unknown_one(
     server: RunningServer,
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "manager", "create", "--tenant", "1",
-         "--reseller", "999999999", "--email", "nobody@example.test"],
-        cwd=ROOT, env=server.env, capture_output=True, text=True,
+    done = manager(
+        server, "create", "--tenant", "1", "--reseller", "999999999",
+        "--email", "nobody@example.test", check=False,
     )  # fmt: skip
 
     assert done.returncode == 2
@@ -173,10 +179,7 @@ async def test_a_revoked_manager_token_gets_401(server: RunningServer, engine: A
     token = create_manager(server, tree.tenant_id, tree.own)
     assert post(server, {"X-Api-Token": token}, "{ viewer { scope } }").status_code == 200
 
-    revoked = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "manager", "revoke", token[:12]],
-        cwd=ROOT, env=server.env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    revoked = manager(server, "revoke", token[:12])
 
     assert revoked.stdout.strip() == "revoked 1 token(s)"
     assert post(server, {"X-Api-Token": token}, "{ viewer { scope } }").status_code == 401

@@ -36,6 +36,7 @@ from gateway.outbox import DispatchReport, OutboxDispatcher, OutboxSettings, dis
 from tests.backends import POSTGRESQL, POSTGRESQL_RESOLVERS, on
 from tests.e2e.server import ROOT
 from tests.factories import Factory, unique
+from tests.forkserver import popen, run
 from tests.read_paths import read_path
 from tests.receivers import SlackReceiver, free_port, mail_receiver, slack_receiver
 
@@ -573,9 +574,9 @@ async def test_outbox_run_delivers_until_sigterm(tmp_path: Path) -> None:
                 "PAYGRAPH_SLACK_WEBHOOK_URL": slack.url,
                 "PAYGRAPH_OUTBOX_POLL_INTERVAL": "0.05",
             }
-            process = subprocess.Popen(
+            process = popen(
                 [sys.executable, "-m", "gateway.cli", "outbox", "run"], cwd=ROOT,
-                env=outbox_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env=outbox_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )  # fmt: skip
             try:
                 # when a row is written, then it is delivered
@@ -607,9 +608,9 @@ def outbox_env(values: dict[str, str]) -> dict[str, str]:
 
 
 def paygraph(args: list[str], values: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return run(
         [sys.executable, "-m", "gateway.cli", *args],
-        cwd=ROOT, env=outbox_env(values), capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=outbox_env(values), timeout=60,
     )  # fmt: skip
 
 
