@@ -767,16 +767,22 @@ class _Statement:
     keeps it prepared. Working out SQLAlchemy's cache key for a statement this size, and
     its execution context and result, cost more than half of a one-statement read's time
     in the database driver (W3: ~0.9 ms of CPU per request through SQLAlchemy, ~0.4 ms
-    directly)."""
+    directly).
 
-    select: Select[Any]
+    Once sent, the statement itself is let go: its SQLAlchemy elements (some 13,000 for
+    a list with a few fields) are not needed to replay it, and a process keeping
+    hundreds of statements spent its time collecting garbage over them."""
+
+    select: Select[Any] | None  # until it first runs
     sent: _Sent | None = None
 
 
 async def _first_run(connection: AsyncConnection, statement: _Statement) -> str | None:
+    assert statement.select is not None  # not sent yet
     result = await connection.execute(statement.select)
     context = result.context
     statement.sent = _Sent(context.statement, tuple(context.parameters[0]))
+    statement.select = None
     text: str | None = result.scalar()
     return text
 
