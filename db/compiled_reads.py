@@ -79,6 +79,14 @@ class NotCompiled(Exception):
     """The plan names something the catalog cannot build in SQL."""
 
 
+# SQLAlchemy's elements are immutable: one element can stand in several places of a
+# statement, and in many statements, and is written out at each. So what binds no value
+# (constants, a page's cursor) is built once and shared, which spares building it and
+# SQLAlchemy's cache key walking it again. Never what binds a value: a bound parameter
+# standing twice is sent once, under one number, and the statement's text would change.
+
+
+@functools.lru_cache(maxsize=4096)
 def _literal(text: str) -> ColumnElement[str]:
     return literal_column("'" + text.replace("'", "''") + "'", Text)
 
@@ -129,6 +137,7 @@ def _object(
     return _concat(parts)
 
 
+@functools.lru_cache(maxsize=1024)
 def _integer(value: int) -> ColumnElement[int]:
     """A page size or offset written into the statement, not bound: PostgreSQL then
     plans the statement once for every execution knowing how many rows it takes (a
@@ -225,6 +234,7 @@ class Compiler:
     def __init__(self, scope: ReadScope) -> None:
         self._scope = scope
         self._names = 0
+        self._cursors: dict[FromClause, ColumnElement[str]] = {}
 
     def _alias(self, table: Any) -> Any:
         """`table` under a name of its own in the statement."""
@@ -437,11 +447,12 @@ class Compiler:
                 bounds.append(beyond(table, request.order, window.after))
             if window.before is not None:
                 bounds.append(beyond(table, request.order, window.before, reverse=True))
-        number = func.row_number().over(order_by=order_by(table, request.order, reverse=backward))
+        ordering = order_by(table, request.order, reverse=backward)
+        number = func.row_number().over(order_by=ordering)
         fetched = (
             select(*table.c, number.label("_n"))
             .where(*conditions, *bounds)
-            .order_by(*order_by(table, request.order, reverse=backward))
+            .order_by(*ordering)
             .limit(_integer(request.size + 1))
         )
         if isinstance(window, Offset):
@@ -506,7 +517,15 @@ class Compiler:
             return _literal("true" if flag else "false")
         return flag
 
-    def _cursor(self, row: FromClause, request: ListRequest) -> ColumnElement[str]:
+    def _cursor(self, page: FromClause, request: ListRequest) -> ColumnElement[str]:
+        """The cursor of a page's row, built once per page (it binds no value): edges
+        and pageInfo's start and end cursors write the same element."""
+        cursor = self._cursors.get(page)
+        if cursor is None:
+            cursor = self._cursors[page] = self._cursor_of(page, request)
+        return cursor
+
+    def _cursor_of(self, row: FromClause, request: ListRequest) -> ColumnElement[str]:
         """The row's cursor as a JSON string, written as resolvers.cursors writes it,
         when the order's keys allow (statement_writes_cursors); otherwise the cursor's
         makings, `[id, sort values...]`, for `finish_cursors` to write."""
