@@ -1,0 +1,15 @@
+import type { CombinedError } from "urql";
+import { readableErrors } from "../errors";
+
+export function ErrorList({ error }: { error: CombinedError | undefined }) {
+  if (!error) return null;
+  return (
+    <ul className="errors" role="alert" data-testid="errors">
+      {readableErrors(error).map((item, index) => (
+        <li key={index} data-code={item.code}>
+          <code>{item.code}</code> {item.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
