@@ -39,6 +39,16 @@ const MESSAGES: Record<string, string> = {
   INTERNAL_SERVER_ERROR: "Something went wrong on the server",
 };
 
+/** graphql-ws reports a closed socket as the CloseEvent (or a bare Event), not an Error. */
+function networkMessage(error: Error): string {
+  const closed = error as unknown as { code?: unknown; reason?: unknown };
+  if (typeof closed.code === "number") {
+    const reason = typeof closed.reason === "string" && closed.reason ? `: ${closed.reason}` : "";
+    return `The live connection closed (${closed.code}${reason}).`;
+  }
+  return error.message ? `The gateway cannot be reached (${error.message}).` : "The live connection failed.";
+}
+
 export interface ReadableError {
   code: string;
   message: string;
@@ -47,7 +57,7 @@ export interface ReadableError {
 /** One line per error, in the user's terms; the server's detail after the dash. */
 export function readableErrors(error: CombinedError): ReadableError[] {
   if (error.networkError && error.graphQLErrors.length === 0) {
-    return [{ code: "NETWORK", message: `The gateway cannot be reached (${error.networkError.message}).` }];
+    return [{ code: "NETWORK", message: networkMessage(error.networkError) }];
   }
   return error.graphQLErrors.map((graphQLError) => {
     const extensions = graphQLError.extensions ?? {};

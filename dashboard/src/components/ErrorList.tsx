@@ -13,3 +13,13 @@ export function ErrorList({ error }: { error: CombinedError | undefined }) {
     </ul>
   );
 }
+
+/** A subscription's failure: the page still works, only without live updates. */
+export function LiveError({ error }: { error: CombinedError | undefined }) {
+  if (!error) return null;
+  return (
+    <p className="hint" data-testid="live-error">
+      Live updates are off: {readableErrors(error).map((item) => item.message).join(" ")}
+    </p>
+  );
+}

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useSubscription } from "urql";
 import type { CombinedError } from "urql";
 import { graphql } from "../gql";
 import type { CommissionAction, DashboardPaymentQuery } from "../gql/graphql";
-import { ErrorList } from "../components/ErrorList";
+import { ErrorList, LiveError } from "../components/ErrorList";
 import { Link } from "../components/Link";
 import { StatusBadge } from "../components/StatusBadge";
 
@@ -242,7 +242,7 @@ export function PaymentDetail({ id }: { id: string }) {
           <Documents payment={payment} busy={busy} run={run} />
           <Details payment={payment} />
           <AuditTrail events={mergeEvents(payment.events.nodes, live.data ?? [])} />
-          <ErrorList error={live.error} />
+          <LiveError error={live.error} />
         </>
       )}
     </section>

@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from "react";
 import { useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import type { PaymentFilter, PaymentKind, PaymentSortField, PaymentStatus, SortDirection } from "../gql/graphql";
-import { ErrorList } from "../components/ErrorList";
+import { ErrorList, LiveError } from "../components/ErrorList";
 import { Link } from "../components/Link";
 import { StatusBadge } from "../components/StatusBadge";
 
@@ -253,7 +253,7 @@ export function Payments() {
         {live.error === undefined && ids.length > 0 && <span className="hint"> · live</span>}
       </div>
       <ErrorList error={result.error} />
-      <ErrorList error={live.error} />
+      <LiveError error={live.error} />
       {result.fetching && !connection && <p>Loading…</p>}
       {connection && (
         <table data-testid="payments-table">
