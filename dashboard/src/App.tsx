@@ -10,14 +10,22 @@ import { Portfolio } from "./screens/Portfolio";
 
 export function App() {
   const [token, setToken] = useState(storedToken);
+  const [reason, setReason] = useState<string | undefined>();
   const route = useRoute();
-  const connection = useMemo(() => (token ? makeClient(token) : null), [token]);
-  useEffect(() => () => connection?.close(), [connection]);
-  const signIn = (value: string | null) => {
+  const signIn = (value: string | null, why?: string) => {
     storeToken(value);
     setToken(value);
+    setReason(why);
   };
-  if (!connection) return <Login onToken={signIn} />;
+  const connection = useMemo(
+    () =>
+      token
+        ? makeClient(token, () => signIn(null, "The gateway refused your token (expired or revoked): paste a new one."))
+        : null,
+    [token],
+  );
+  useEffect(() => () => connection?.close(), [connection]);
+  if (!connection) return <Login onToken={(value) => signIn(value)} reason={reason} />;
   return (
     <Provider value={connection.client}>
       <nav className="top">

@@ -43,7 +43,12 @@ const trustedDocumentsExchange: Exchange = mapExchange({
   },
 });
 
-export function makeClient(token: string): { client: Client; close: () => void } {
+/** A client for `token`; `onUnauthenticated` runs when the gateway refuses it (expired,
+ * revoked), so the user is asked for another instead of seeing every screen fail. */
+export function makeClient(
+  token: string,
+  onUnauthenticated: () => void,
+): { client: Client; close: () => void } {
   const ws = createWsClient({
     url: graphqlUrl.replace(/^http/, "ws"),
     connectionParams: { Authorization: `Bearer ${token}` },
@@ -56,6 +61,13 @@ export function makeClient(token: string): { client: Client; close: () => void }
     requestPolicy: "cache-and-network",
     exchanges: [
       cacheExchange,
+      mapExchange({
+        onError(error) {
+          if (error.graphQLErrors.some((item) => item.extensions?.code === "UNAUTHENTICATED")) {
+            onUnauthenticated();
+          }
+        },
+      }),
       trustedDocumentsExchange,
       fetchExchange,
       subscriptionExchange({
