@@ -1,6 +1,7 @@
 import type { CombinedError } from "urql";
 
-/** Readable messages for the gateway's `extensions.code` values (docs/errors.md). */
+/** Readable messages for the gateway's `extensions.code` values: one for each code of
+ * docs/errors.md (tests/unit/test_dashboard_errors.py keeps them in step). */
 const MESSAGES: Record<string, string> = {
   UNAUTHENTICATED: "Your token is missing, invalid or expired: sign in again.",
   FORBIDDEN: "You are not allowed to do this.",
@@ -16,15 +17,20 @@ const MESSAGES: Record<string, string> = {
   PAGE_SIZE_TOO_LARGE: "Page size too large (at most 200).",
   PARTNER_NOT_FOUND: "No such partner, or not one you can see.",
   INVALID_DATE_RANGE: "The start date is after the end date.",
+  "PAYMENT-001": "No such reseller payment in your scope.",
+  "PAYMENT-002": "No such payment method.",
+  "PAYMENT-003": "The currency differs from the payment's.",
   PAYMENT_TOTAL_MISMATCH: "The total differs from the payment's.",
   VALIDATION_FAILED: "Some fields are not valid",
   AMOUNT_OUT_OF_RANGE: "A total is too large to compute.",
+  STATEMENT_MISMATCH: "The statement's totals differ from the gateway's.",
   QUERY_TOO_DEEP: "The query nests too deeply.",
   TOO_MANY_ALIASES: "The query uses too many aliases.",
   TOO_MANY_TOKENS: "The query is too long.",
   QUERY_TOO_COSTLY: "The query would cost too much: narrow the filter or page size.",
   THROTTLED: "Too many requests: wait a moment",
   REQUEST_TOO_LARGE: "The request is too large.",
+  TOO_MANY_EXPORTS: "Too many exports are running: retry in a few seconds.",
   BATCHING_NOT_SUPPORTED: "Batched requests are not supported.",
   BAD_REQUEST: "The request was malformed.",
   METHOD_NOT_ALLOWED: "This request needs POST.",
