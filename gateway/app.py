@@ -1,5 +1,5 @@
 """The Starlette application: /graphql (GraphiQL for browsers), the document downloads,
-the payment exports, /metrics, /healthz and /readyz."""
+the payment exports, /metrics, /healthz and /readyz, and the dashboard (/dashboard)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from domain.principal import Principal
 from domain.throttle import Throttle
 from gateway.auth import JwtVerifier
 from gateway.cost_settings import CostSettings
+from gateway.dashboard import MOUNT_PATH
+from gateway.dashboard_files import DashboardFiles
 from gateway.document_manifest import load_trusted_documents
 from gateway.downloads import document_download
 from gateway.edge_headers import EdgeHeaders
@@ -253,6 +255,8 @@ def create_app(
     ]
     if settings.graphiql:
         routes.append(Mount(ASSETS_PATH, GraphiQLAssets()))
+    if settings.dashboard_dir is not None:
+        routes.append(Mount(MOUNT_PATH, DashboardFiles(settings.dashboard_dir)))
     if metrics.enabled:
         routes.append(Route("/metrics", metrics_endpoint(metrics, outbox_counter(reads))))
     app = Starlette(

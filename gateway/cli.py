@@ -121,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo-payments", type=demo_payments, default=2000, help=f"at most {MAX_PAYMENTS:,}"
     )
+    serve.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="serve the built dashboard under /dashboard and trust its operations "
+        "(PAYGRAPH_DASHBOARD_DIR, dashboard/dist; build it with scripts/dashboard)",
+    )
     serve.set_defaults(run=_serve)
 
     database = commands.add_parser("db", help="database maintenance")
@@ -318,6 +324,11 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.settings import Settings
     from gateway.tracing import exporter_from_env
 
+    if args.dashboard:
+        # As a variable, so that every worker process serves it too.
+        from gateway.dashboard import BUILT_DIR
+
+        os.environ.setdefault("PAYGRAPH_DASHBOARD_DIR", str(BUILT_DIR))
     # Every setting is checked before the schema, the app or the database load: a bad
     # value costs about what a mistyped flag does, and stops us before migrating (each
     # worker reads them again). The main settings come after the groups that do not need
@@ -361,6 +372,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Trusted documents: {len(documents)}{only}", flush=True)
     if settings.graphiql:
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
+    if settings.dashboard_dir is not None:
+        print(f"Dashboard: http://{host}:{port}/dashboard/", flush=True)
     if args.demo and not settings.production and not settings.asymmetric:
         # A ready admin token for the demo only: a production log must never carry one,
         # and RS/ES tokens come from the identity provider.

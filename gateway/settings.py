@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from db.database_url import DEFAULT_DATABASE_URL, SUPPORTED_URL_SCHEMES, url_scheme
 from gateway.client_ip import trusted_networks
+from gateway.dashboard import TRUSTED_DOCUMENTS_FILE, check_built
 from gateway.environment import (
     MAX_WORKERS,
     PORTS,
@@ -89,6 +90,8 @@ class Settings:
     # trusted_documents_only, no other document runs.
     trusted_documents: str | None = None
     trusted_documents_only: bool = False
+    # The built reference dashboard, served under /dashboard (gateway.dashboard).
+    dashboard_dir: str | None = None
 
     def __post_init__(self) -> None:
         _check_serving(self)
@@ -130,6 +133,7 @@ class Settings:
             if production and set(algorithms) & HMAC_ALGORITHMS:
                 raise SettingsError("PAYGRAPH_JWT_SECRET is required in production")
             secret = DEVELOPMENT_JWT_SECRET
+        dashboard_dir = env_text("PAYGRAPH_DASHBOARD_DIR")
         return cls(
             database_url=env_text("DATABASE_URL") or DEFAULT_DATABASE_URL,
             environment=environment,
@@ -175,13 +179,19 @@ class Settings:
             max_upload_bytes=env_int("PAYGRAPH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             trusted_proxies=env_list("PAYGRAPH_TRUSTED_PROXIES"),
             expiry_interval_seconds=env_seconds("PAYGRAPH_EXPIRY_INTERVAL", 30.0),
-            trusted_documents=env_text("PAYGRAPH_TRUSTED_DOCUMENTS"),
+            # Serving the dashboard trusts its operations, unless another manifest is named.
+            trusted_documents=env_text("PAYGRAPH_TRUSTED_DOCUMENTS")
+            or (str(Path(dashboard_dir) / TRUSTED_DOCUMENTS_FILE) if dashboard_dir else None),
             trusted_documents_only=env_flag("PAYGRAPH_TRUSTED_DOCUMENTS_ONLY", False),
+            dashboard_dir=dashboard_dir,
         )
 
 
 def _check_serving(settings: Settings) -> None:
-    """The URLs PayGraph opens: its database, the JWKS endpoint, the payout provider."""
+    """The URLs PayGraph opens: its database, the JWKS endpoint, the payout provider; and
+    the dashboard it serves, built."""
+    if settings.dashboard_dir is not None:
+        check_built(settings.dashboard_dir)
     check_database_url(settings.database_url)
     for name, url in (
         ("PAYGRAPH_JWT_JWKS_URL", settings.jwt_jwks_url),
