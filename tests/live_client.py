@@ -1,0 +1,86 @@
+"""A graphql-transport-ws client over a real websocket, small enough to see every frame
+and close code the server sends (tests of subscriptions)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+PROTOCOL = "graphql-transport-ws"
+
+
+class LiveClient:
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self._ids = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.socket.send(json.dumps(message))
+
+    async def receive(self, timeout: float = 10) -> dict[str, Any]:
+        """The next message other than a ping (answered with a pong)."""
+        while True:
+            async with asyncio.timeout(timeout):
+                message: dict[str, Any] = json.loads(await self.socket.recv())
+            if message["type"] == "ping":
+                await self.send({"type": "pong"})
+                continue
+            return message
+
+    async def init(self, payload: dict[str, Any]) -> dict[str, Any]:
+        await self.send({"type": "connection_init", "payload": payload})
+        return await self.receive()
+
+    async def subscribe(self, document: str, **variables: Any) -> str:
+        self._ids += 1
+        operation = str(self._ids)
+        payload = {"query": document, "variables": variables}
+        await self.send({"id": operation, "type": "subscribe", "payload": payload})
+        return operation
+
+    async def next(self, operation: str | None = None, timeout: float = 10) -> dict[str, Any]:
+        """The next result's payload (of `operation` when given)."""
+        while True:
+            message = await self.receive(timeout)
+            if message["type"] not in {"next", "error"}:
+                raise AssertionError(f"unexpected message {message}")
+            if operation is None or message["id"] == operation:
+                return message
+
+    async def nothing_within(self, seconds: float) -> bool:
+        """Whether no result arrives within `seconds`."""
+        try:
+            message = await self.receive(seconds)
+        except TimeoutError:
+            return True
+        raise AssertionError(f"unexpected message {message}")
+
+    async def closed(self, timeout: float = 10) -> tuple[int | None, str | None]:
+        """(code, reason) the server closed the socket with."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    await self.socket.recv()
+        except ConnectionClosed as closed:
+            received = closed.rcvd
+            return (received.code, received.reason) if received else (None, None)
+
+
+@asynccontextmanager
+async def live_client(
+    http_url: str, payload: dict[str, Any] | None = None
+) -> AsyncIterator[LiveClient]:
+    """A connection to the server's /graphql; acknowledged when `payload` is given."""
+    url = http_url.replace("http://", "ws://", 1)
+    async with connect(url, subprotocols=[PROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
+        client = LiveClient(socket)
+        if payload is not None:
+            ack = await client.init(payload)
+            assert ack["type"] == "connection_ack", ack
+        yield client
