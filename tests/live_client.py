@@ -19,15 +19,22 @@ class LiveClient:
     def __init__(self, socket: ClientConnection) -> None:
         self.socket = socket
         self._ids = 0
+        # Results received while waiting for another operation's, by operation id.
+        self._held: dict[str, list[dict[str, Any]]] = {}
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(message))
 
+    async def raw(self, timeout: float = 10) -> dict[str, Any]:
+        """The next message, whatever it is."""
+        async with asyncio.timeout(timeout):
+            message: dict[str, Any] = json.loads(await self.socket.recv())
+        return message
+
     async def receive(self, timeout: float = 10) -> dict[str, Any]:
         """The next message other than a ping (answered with a pong)."""
         while True:
-            async with asyncio.timeout(timeout):
-                message: dict[str, Any] = json.loads(await self.socket.recv())
+            message = await self.raw(timeout)
             if message["type"] == "ping":
                 await self.send({"type": "pong"})
                 continue
@@ -45,13 +52,17 @@ class LiveClient:
         return operation
 
     async def next(self, operation: str | None = None, timeout: float = 10) -> dict[str, Any]:
-        """The next result's payload (of `operation` when given)."""
+        """The next result (of `operation` when given)."""
+        for held_id, held in self._held.items():
+            if held and operation in (None, held_id):
+                return held.pop(0)
         while True:
             message = await self.receive(timeout)
             if message["type"] not in {"next", "error"}:
                 raise AssertionError(f"unexpected message {message}")
             if operation is None or message["id"] == operation:
                 return message
+            self._held.setdefault(message["id"], []).append(message)
 
     async def nothing_within(self, seconds: float) -> bool:
         """Whether no result arrives within `seconds`."""

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,13 @@ UPDATE = """mutation($id: ID!, $input: UpdatePaymentInput!) {
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[RunningServer]:
-    environment = {"PAYGRAPH_SUBSCRIPTION_PING_INTERVAL": "0.5"}
+    environment = {
+        "PAYGRAPH_SUBSCRIPTION_PING_INTERVAL": "0.5",
+        "PAYGRAPH_SUBSCRIPTIONS_PER_CONNECTION": "3",
+        "PAYGRAPH_SUBSCRIPTION_CONNECTIONS_PER_CREDENTIAL": "3",
+        "PAYGRAPH_SUBSCRIPTION_MAX_LIFETIME": "10",
+        "PAYGRAPH_JWT_LEEWAY": "0",  # a token's expiry closes its socket to the second
+    }
     with running_server(database_url, env=environment) as running:
         yield running
 
@@ -138,3 +145,134 @@ async def test_a_change_is_delivered_with_the_subscribers_selection(
             "partner": {"databaseId": graph.mine},
         }
     }
+
+
+async def test_each_subscriber_receives_only_the_payments_its_scope_shows_it(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    other_tenant = await partners(engine)
+    admin = graph.admin()
+    async with (
+        live_client(server.graphql_url, bearer(admin)) as admins,
+        live_client(server.graphql_url, bearer(graph.partner_user())) as partner_users,
+        live_client(server.graphql_url, bearer(other_tenant.admin())) as strangers,
+    ):
+        watching = [await c.subscribe(CHANGED) for c in (admins, partner_users, strangers)]
+        filtered = await admins.subscribe(CHANGED, filter={"partnerId": {"eq": graph.theirs}})
+        await asyncio.sleep(0.2)
+
+        await change(server, admin, graph.their_payments[0], "theirs")
+        await change(server, admin, graph.my_payments[0], "mine")
+
+        def delivered(message: dict[str, Any]) -> tuple[int, str]:
+            payment = message["payload"]["data"]["paymentChanged"]
+            return payment["databaseId"], payment["description"]
+
+        theirs, mine = (graph.their_payments[0], "theirs"), (graph.my_payments[0], "mine")
+        assert [delivered(await admins.next(watching[0])) for _ in range(2)] == [theirs, mine]
+        assert delivered(await admins.next(filtered)) == theirs
+        assert delivered(await partner_users.next(watching[1])) == mine
+        assert await partner_users.nothing_within(0.5)
+        assert await strangers.nothing_within(0.1)
+
+
+async def test_payment_events_follow_one_payments_trail(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    admin = graph.admin()
+    async with live_client(server.graphql_url, bearer(admin)) as client:
+        operation = await client.subscribe(EVENTS, id=str(graph.my_payments[0]))
+        await asyncio.sleep(0.2)
+
+        await change(server, admin, graph.my_payments[1], "another payment")
+        await change(server, admin, graph.my_payments[0], "this payment")
+        await change(server, admin, graph.my_payments[0], "again")
+
+        first = (await client.next(operation))["payload"]["data"]["paymentEvents"]
+        second = (await client.next(operation))["payload"]["data"]["paymentEvents"]
+    assert first["action"] == second["action"] == "update"
+    assert first["databaseId"] < second["databaseId"]
+
+
+async def test_payment_events_of_a_payment_out_of_scope_is_not_found(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    async with live_client(server.graphql_url, bearer(graph.partner_user())) as client:
+        operation = await client.subscribe(EVENTS, id=str(graph.their_payments[0]))
+        message = await client.next(operation)
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"X-Api-Token": "pgk_not_a_token"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ],
+    ids=["none", "bad-jwt", "bad-api-token", "not-bearer"],
+)
+async def test_a_bad_credential_in_connection_init_closes_with_4403(
+    server: RunningServer, payload: dict[str, str]
+) -> None:
+    async with live_client(server.graphql_url) as client:
+        await client.send({"type": "connection_init", "payload": payload})
+        assert await client.closed() == (4403, "Forbidden")
+
+
+async def test_credential_keys_are_read_in_any_case(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    payload = {"AUTHORIZATION": f"Bearer {graph.admin()}"}
+    async with live_client(server.graphql_url, payload) as client:
+        operation = await client.subscribe(CHANGED)
+        await asyncio.sleep(0.2)
+        await change(server, graph.admin(), graph.my_payments[0], "any case")
+        assert (await client.next(operation))["payload"]["data"]["paymentChanged"]
+
+
+async def test_the_socket_closes_when_its_token_expires(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    async with live_client(server.graphql_url, bearer(graph.admin(ttl=2))) as client:
+        await client.subscribe(CHANGED)
+        assert await client.closed(timeout=6) == (4401, "Token expired")
+
+
+async def test_the_server_pings_and_closes_at_the_end_of_a_connections_lifetime(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    async with live_client(server.graphql_url, bearer(graph.admin())) as client:
+        assert (await client.raw())["type"] == "ping"
+        assert await client.closed(timeout=15) == (1001, "Connection lifetime reached")
+
+
+async def test_subscriptions_per_connection_and_connections_per_credential_are_capped(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    payload = bearer(graph.admin())
+    async with (
+        live_client(server.graphql_url, payload) as first,
+        live_client(server.graphql_url, payload),
+        live_client(server.graphql_url, payload),
+        live_client(server.graphql_url) as fourth,
+    ):
+        for _ in range(3):
+            await first.subscribe(CHANGED)
+        refused = await first.next(await first.subscribe(CHANGED))
+        await fourth.send({"type": "connection_init", "payload": payload})
+        closed = await fourth.closed()
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["message"] == "Subscription limit reached"
+    assert closed == (4429, "Too many connections for this credential")
+    # A connection closed gives its place back.
+    async with live_client(server.graphql_url, payload) as again:
+        assert again is not None
