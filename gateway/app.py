@@ -138,7 +138,7 @@ def create_app(
         settings.database_url, cost.redis_url
     )
     hub = LiveHub(subscriptions.queue)
-    broker = change_broker(subscriptions.broker, hub, engine.url, cost.redis_url)
+    broker = change_broker(subscriptions, hub, engine.url, cost.redis_url)
     workflows = build_workflows(
         settings, writes, payouts, storage, reconciling, announcer=broker.announcer
     )

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.payment_changes import CHANNEL, ChangeAnnouncer, NotifyInTransaction
 from domain.payment_changes import PaymentChange
 from gateway.live_hub import LiveHub
+from gateway.subscription_settings import SubscriptionSettings
 
 logger = logging.getLogger("paygraph.subscriptions")
 
@@ -114,7 +115,7 @@ class PostgresBroker:
 class RedisBroker:
     """PUBLISH after the commit; SUBSCRIBE on one pub/sub connection."""
 
-    def __init__(self, hub: LiveHub, url: str, channel: str = CHANNEL) -> None:
+    def __init__(self, hub: LiveHub, url: str, channel: str) -> None:
         from redis.asyncio import Redis
 
         self._hub = hub
@@ -168,12 +169,12 @@ class RedisBroker:
 
 
 def change_broker(
-    kind: str, hub: LiveHub, database_url: URL, redis_url: str | None
+    settings: SubscriptionSettings, hub: LiveHub, database_url: URL, redis_url: str | None
 ) -> ChangeBroker:
     """The broker PAYGRAPH_SUBSCRIPTIONS_BROKER names (gateway.subscription_settings)."""
-    if kind == "postgres":
+    if settings.broker == "postgres":
         return PostgresBroker(hub, database_url)
-    if kind == "redis":
+    if settings.broker == "redis":
         assert redis_url is not None
-        return RedisBroker(hub, redis_url)
+        return RedisBroker(hub, redis_url, settings.redis_channel)
     return MemoryBroker(hub)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.environment import SettingsError, env_choice, env_int, env_seconds
+from gateway.environment import SettingsError, env_choice, env_int, env_seconds, env_text
 
 BROKERS = ("postgres", "redis", "memory")
 
@@ -23,6 +23,9 @@ class SubscriptionSettings:
     ping_interval: float = 15.0  # seconds between server pings; 0: none
     queue: int = 100  # changes waiting per subscription before the connection is dropped
     max_lifetime: float = 3600.0  # seconds a connection may stay open
+    # The Redis channel of the `redis` broker: instances that share a Redis but not a
+    # database must not share a channel.
+    redis_channel: str = "paygraph:payment-changes"
 
     @classmethod
     def from_env(cls, database_url: str, redis_url: str | None) -> SubscriptionSettings:
@@ -60,6 +63,8 @@ class SubscriptionSettings:
                 maximum=7 * 86400,
                 error=SubscriptionSettingsError,
             ),
+            redis_channel=env_text("PAYGRAPH_SUBSCRIPTIONS_REDIS_CHANNEL")
+            or "paygraph:payment-changes",
         )
 
 

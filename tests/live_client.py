@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -94,4 +96,29 @@ async def live_client(
         if payload is not None:
             ack = await client.init(payload)
             assert ack["type"] == "connection_ack", ack
+        yield client
+
+
+@asynccontextmanager
+async def read_slowly(http_url: str, payload: dict[str, Any]) -> AsyncIterator[LiveClient]:
+    """An acknowledged connection whose socket holds at most a few kilobytes unread: a
+    client that stops reading backs the server's sends up at once (the kernel does not
+    grow a receive buffer set by hand)."""
+    address = urlsplit(http_url)
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(raw, (address.hostname, address.port))
+    url = http_url.replace("http://", "ws://", 1)
+    async with connect(
+        url,
+        sock=raw,
+        subprotocols=[PROTOCOL],  # type: ignore[list-item]
+        open_timeout=10,
+        max_queue=1,
+        max_size=None,
+    ) as connection:
+        client = LiveClient(connection)
+        ack = await client.init(payload)
+        assert ack["type"] == "connection_ack", ack
         yield client

@@ -6,6 +6,7 @@ token expiry, limits, and fan-out across two server processes."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,9 +20,11 @@ from db import models as m
 from domain.permissions import MANAGE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.settings import Settings
+from tests.backends import POSTGRESQL, on
 from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
+from tests.e2e.test_throttle_redis import redis_url
 from tests.factories import Factory, unique
-from tests.live_client import live_client
+from tests.live_client import live_client, read_slowly
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
 
@@ -34,6 +37,11 @@ EVENTS = """subscription($id: ID!) {
 UPDATE = """mutation($id: ID!, $input: UpdatePaymentInput!) {
   updatePayment(id: $id, input: $input) { success }
 }"""
+
+
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", on(POSTGRESQL), indirect=True)
+# The instances' shared Redis, on a channel of this run's own.
+REDIS_CHANNEL = f"paygraph-test-{uuid.uuid4().hex[:12]}:payment-changes"
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +284,86 @@ async def test_subscriptions_per_connection_and_connections_per_credential_are_c
     # A connection closed gives its place back.
     async with live_client(server.graphql_url, payload) as again:
         assert again is not None
+
+
+@pytest.fixture(scope="module", params=["postgres", "redis"])
+def instances(request: pytest.FixtureRequest, database_url: str) -> Iterator[list[RunningServer]]:
+    """Two server processes over one database, fanning changes out through PostgreSQL's
+    LISTEN/NOTIFY or through Redis pub/sub."""
+    environment = {"PAYGRAPH_SUBSCRIPTIONS_BROKER": request.param}
+    if request.param == "redis":
+        environment |= {
+            "PAYGRAPH_REDIS_URL": redis_url(),
+            "PAYGRAPH_SUBSCRIPTIONS_REDIS_CHANNEL": REDIS_CHANNEL,
+        }
+    with (
+        running_server(database_url, env=environment) as first,
+        running_server(database_url, env=environment) as second,
+    ):
+        yield [first, second]
+
+
+@ON_POSTGRESQL
+async def test_a_change_made_through_one_instance_reaches_subscribers_of_every_instance(
+    instances: list[RunningServer], engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    admin = graph.admin()
+    a, b = instances
+    async with (
+        live_client(a.graphql_url, bearer(admin)) as on_a,
+        live_client(b.graphql_url, bearer(graph.partner_user())) as on_b,
+    ):
+        on_a_operation = await on_a.subscribe(CHANGED)
+        on_b_operation = await on_b.subscribe(CHANGED)
+        await asyncio.sleep(0.3)
+
+        await change(b, admin, graph.my_payments[0], "through b")
+        await change(a, admin, graph.my_payments[1], "through a")
+        await change(a, admin, graph.their_payments[0], "not the partner user's")
+
+        seen_on_a = [await on_a.next(on_a_operation) for _ in range(3)]
+        seen_on_b = [await on_b.next(on_b_operation) for _ in range(2)]
+        assert await on_b.nothing_within(0.5)
+
+    def descriptions(messages: list[dict[str, Any]]) -> list[str]:
+        return [m["payload"]["data"]["paymentChanged"]["description"] for m in messages]
+
+    assert descriptions(seen_on_a) == ["through b", "through a", "not the partner user's"]
+    assert descriptions(seen_on_b) == ["through b", "through a"]
+
+
+@pytest.fixture(scope="module")
+def small_queue_server(database_url: str) -> Iterator[RunningServer]:
+    """A server that lets a subscription fall one change behind, no more."""
+    with running_server(database_url, env={"PAYGRAPH_SUBSCRIPTION_QUEUE": "1"}) as running:
+        yield running
+
+
+# On PostgreSQL, 30 concurrent commits reach the listener as a burst. On SQLite writers
+# queue on the database lock, and changes arrive no faster than they are delivered.
+@ON_POSTGRESQL
+async def test_a_slow_consumer_is_dropped_rather_than_buffered(
+    small_queue_server: RunningServer, engine: AsyncEngine
+) -> None:
+    # given a subscriber of 20 subscriptions each selecting some 30 kB per delivery, and
+    # reading nothing
+    graph = await partners(engine, payments=30)
+    admin = graph.admin()
+    selection = " ".join(f"d{n}: description" for n in range(15))
+    heavy = f"subscription {{ paymentChanged {{ {selection} }} }}"
+    async with read_slowly(small_queue_server.graphql_url, bearer(admin)) as client:
+        for _ in range(20):
+            await client.subscribe(heavy)
+        await asyncio.sleep(0.3)
+
+        # when 30 payments change at once, faster than 20 subscriptions can deliver them
+        await asyncio.gather(
+            *(
+                change(small_queue_server, admin, payment, f"{n:04d}" * 500)
+                for n, payment in enumerate(graph.my_payments)
+            )
+        )
+
+        # then the server closes the connection, after what it had already sent
+        assert await client.closed(timeout=30) == (4008, "Slow consumer")
