@@ -6,6 +6,8 @@ token expiry, limits, and fan-out across two server processes."""
 from __future__ import annotations
 
 import asyncio
+import random
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,10 +23,11 @@ from domain.permissions import MANAGE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from tests.backends import POSTGRESQL, on
-from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
+from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, running_server
 from tests.e2e.test_throttle_redis import redis_url
 from tests.factories import Factory, unique
-from tests.live_client import live_client, read_slowly
+from tests.forkserver import run
+from tests.live_client import LiveClient, live_client, read_slowly
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
 
@@ -50,7 +53,6 @@ def server(database_url: str) -> Iterator[RunningServer]:
         "PAYGRAPH_SUBSCRIPTION_PING_INTERVAL": "0.5",
         "PAYGRAPH_SUBSCRIPTIONS_PER_CONNECTION": "3",
         "PAYGRAPH_SUBSCRIPTION_CONNECTIONS_PER_CREDENTIAL": "3",
-        "PAYGRAPH_SUBSCRIPTION_MAX_LIFETIME": "10",
         "PAYGRAPH_JWT_LEEWAY": "0",  # a token's expiry closes its socket to the second
     }
     with running_server(database_url, env=environment) as running:
@@ -253,13 +255,28 @@ async def test_the_socket_closes_when_its_token_expires(
         assert await client.closed(timeout=6) == (4401, "Token expired")
 
 
-async def test_the_server_pings_and_closes_at_the_end_of_a_connections_lifetime(
-    server: RunningServer, engine: AsyncEngine
-) -> None:
+async def test_the_server_pings_its_connections(server: RunningServer, engine: AsyncEngine) -> None:
     graph = await partners(engine)
     async with live_client(server.graphql_url, bearer(graph.admin())) as client:
         assert (await client.raw())["type"] == "ping"
-        assert await client.closed(timeout=15) == (1001, "Connection lifetime reached")
+        await client.send({"type": "pong"})
+        assert (await client.raw())["type"] == "ping"
+
+
+@pytest.fixture(scope="module")
+def short_lived_server(database_url: str) -> Iterator[RunningServer]:
+    environment = {"PAYGRAPH_SUBSCRIPTION_MAX_LIFETIME": "2"}
+    with running_server(database_url, env=environment) as running:
+        yield running
+
+
+async def test_a_connection_closes_at_the_end_of_its_lifetime(
+    short_lived_server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    async with live_client(short_lived_server.graphql_url, bearer(graph.admin())) as client:
+        await client.subscribe(CHANGED)
+        assert await client.closed(timeout=10) == (1001, "Connection lifetime reached")
 
 
 async def test_subscriptions_per_connection_and_connections_per_credential_are_capped(
@@ -367,3 +384,79 @@ async def test_a_slow_consumer_is_dropped_rather_than_buffered(
 
         # then the server closes the connection, after what it had already sent
         assert await client.closed(timeout=30) == (4008, "Slow consumer")
+
+
+def create_manager(server: RunningServer, tenant_id: int, reseller_id: int) -> str:
+    """A manager's X-Api-Token from the real CLI, as an operator makes one."""
+    printed = run(
+        [sys.executable, "-m", "gateway.cli", "manager", "create", "--tenant", str(tenant_id),
+         "--reseller", str(reseller_id), "--email", f"m{reseller_id}@example.test"],
+        cwd=ROOT, env=server.env, check=True,
+    ).stdout  # fmt: skip
+    header = next(line for line in printed.splitlines() if line.startswith("X-Api-Token: "))
+    return header.removeprefix("X-Api-Token: ")
+
+
+async def test_a_partner_and_a_manager_each_receive_exactly_their_rows_of_200_changes(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    # given a reseller tree top -> own -> child and top -> sibling, three invoice payments
+    # each, a partner user of `child`, a manager of `own`, and a stranger in another tenant
+    f = Factory(engine)
+    tenant = await f.tenant()
+    admin_id = await f.user(tenant)
+    top = await f.partner(tenant)
+    own = await f.partner(tenant, parent_id=top)
+    child = await f.partner(tenant, parent_id=own)
+    sibling = await f.partner(tenant, parent_id=top)
+    child_user = await f.user(tenant, role="partner", partner_id=child)
+    invoice = await f.insert(
+        m.Invoice, tenant_id=tenant, number=unique("INV-"), total_amount=10_000_000,
+        paid_amount=0, currency="USD", status="open", issued_on=date(2025, 3, 1),
+    )  # fmt: skip
+    owner: dict[int, int] = {}
+    for partner in (top, own, child, sibling):
+        for _ in range(3):
+            owner[await f.payment(tenant, partner_id=partner, invoice_id=invoice)] = partner
+    admin = mint_token(
+        SETTINGS, tenant_id=tenant, user_id=admin_id, permissions=[VIEW_PAYMENTS, MANAGE_PAYMENTS]
+    )
+    partner_user = mint_token(
+        SETTINGS, tenant_id=tenant, user_id=child_user, permissions=[VIEW_PAYMENTS],
+        partner_id=child,
+    )  # fmt: skip
+    manager = create_manager(server, tenant, own)
+    stranger = (await partners(engine)).admin()
+    picks = random.Random(20).choices(sorted(owner), k=200)
+
+    async with (
+        live_client(server.graphql_url, bearer(partner_user)) as partner_client,
+        live_client(server.graphql_url, {"x-api-token": manager}) as manager_client,
+        live_client(server.graphql_url, bearer(stranger)) as stranger_client,
+    ):
+        operations = [
+            await c.subscribe(CHANGED) for c in (partner_client, manager_client, stranger_client)
+        ]
+        await asyncio.sleep(0.3)
+
+        # when 200 random changes are made, one after another
+        for n, payment in enumerate(picks):
+            await change(server, admin, payment, f"change {n}")
+
+        # then each receives exactly the changes of the payments its scope shows it, in order
+        def expected(partners: set[int]) -> list[tuple[int, str]]:
+            return [(p, f"change {n}") for n, p in enumerate(picks) if owner[p] in partners]
+
+        async def received(client: LiveClient, operation: str, count: int) -> list[Any]:
+            found = []
+            for _ in range(count):
+                payment = (await client.next(operation))["payload"]["data"]["paymentChanged"]
+                found.append((payment["databaseId"], payment["description"]))
+            assert await client.nothing_within(0.3)
+            return found
+
+        mine = expected({child})
+        managed = expected({own, child})
+        assert await received(partner_client, operations[0], len(mine)) == mine
+        assert await received(manager_client, operations[1], len(managed)) == managed
+        assert await stranger_client.nothing_within(0.1)
