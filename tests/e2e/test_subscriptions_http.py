@@ -187,6 +187,39 @@ async def test_each_subscriber_receives_only_the_payments_its_scope_shows_it(
         assert await strangers.nothing_within(0.1)
 
 
+async def test_each_delivery_is_costed_and_drawn_from_the_callers_bucket(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    admin = graph.admin()
+    async with live_client(server.graphql_url, bearer(admin)) as client:
+        operation = await client.subscribe(CHANGED)
+        await asyncio.sleep(0.2)
+        await change(server, admin, graph.my_payments[0], "costed")
+        await change(server, admin, graph.my_payments[1], "costed")
+
+        costs = [(await client.next(operation))["payload"]["extensions"]["cost"] for _ in "ab"]
+    # the payment and its partner: 2 points, each delivery
+    assert [c["requestedQueryCost"] for c in costs] == [2, 2]
+    assert [c["actualQueryCost"] for c in costs] == [2, 2]
+    for cost in costs:  # the bucket refills at 10,000 points a second: no more is seen
+        status = cost["throttleStatus"]
+        assert status["currentlyAvailable"] <= status["maximumAvailable"] - 2
+
+
+async def test_a_subscription_costing_more_than_the_limit_is_refused(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    nested = "details(first: 200) { nodes { payment { details(first: 200) { nodes { id } } } } }"
+    costly = f"subscription {{ paymentChanged {{ a: {nested} b: {nested} }} }}"
+    async with live_client(server.graphql_url, bearer(graph.admin())) as client:
+        message = await client.next(await client.subscribe(costly))
+        completed = await client.receive()
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert completed == {"id": message["id"], "type": "complete"}
+
+
 async def test_payment_events_follow_one_payments_trail(
     server: RunningServer, engine: AsyncEngine
 ) -> None:
