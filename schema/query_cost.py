@@ -10,7 +10,8 @@ gets this far answers with `extensions.cost`, in Shopify's shape:
 A subscription is costed per delivery: its selection's cost is checked against the
 limit when it subscribes, then taken from the bucket for each payload it delivers (the
 unused part given back), each `next` message carrying its own `extensions.cost`. A
-delivery the bucket cannot pay for ends the subscription with THROTTLED.
+delivery the bucket cannot pay for is a THROTTLED error instead (the subscription goes
+on).
 """
 
 from __future__ import annotations
