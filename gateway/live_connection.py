@@ -9,7 +9,9 @@ the protocol, with PayGraph's credential, limits and liveness.
   when one of its subscriptions falls PAYGRAPH_SUBSCRIPTION_QUEUE changes behind (4008,
   a slow consumer). A credential holds at most
   PAYGRAPH_SUBSCRIPTION_CONNECTIONS_PER_CREDENTIAL connections per process (4429).
-- The server pings every PAYGRAPH_SUBSCRIPTION_PING_INTERVAL seconds."""
+- The server pings every PAYGRAPH_SUBSCRIPTION_PING_INTERVAL seconds.
+- Only subscriptions run here: queries and mutations go over HTTP, where their deadline,
+  body limits and idempotency keys apply (an `error` message says so)."""
 
 from __future__ import annotations
 
@@ -21,13 +23,17 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 
 from domain.errors import Unauthenticated
 from domain.principal import Principal
@@ -157,6 +163,18 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
             self._timers.append(asyncio.create_task(self._ping()))
         await super().handle_connection_init(message)
 
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not _subscribes(message.get("payload") or {}):
+            error = GraphQLError(
+                "Only subscriptions run over the websocket; send queries and mutations over HTTP.",
+                extensions={"code": "BAD_REQUEST"},
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
     def _overflowed(self) -> None:
         """A subscription fell a whole queue behind: drop the connection, once."""
         if not self._dropped:
@@ -182,3 +200,17 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
         # Closing a socket the client or another timer closed already is no error.
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await self.websocket.close(code=code, reason=reason)
+
+
+def _subscribes(payload: Mapping[str, Any]) -> bool:
+    """Whether a subscribe message's operation is a subscription; a document that does
+    not parse or name its operation is left to Strawberry, which answers it."""
+    query = payload.get("query")
+    name = payload.get("operationName")
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return True
+    try:
+        operation = get_operation_ast(parse(query), name)
+    except GraphQLSyntaxError:
+        return True
+    return operation is None or operation.operation is OperationType.SUBSCRIPTION

@@ -220,6 +220,21 @@ async def test_a_subscription_costing_more_than_the_limit_is_refused(
     assert completed == {"id": message["id"], "type": "complete"}
 
 
+async def test_queries_and_mutations_are_refused_over_the_websocket(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    admin = graph.admin()
+    async with live_client(server.graphql_url, bearer(admin)) as client:
+        query = await client.next(await client.subscribe("{ viewer { credential } }"))
+        mutation = await client.next(
+            await client.subscribe(UPDATE, id=str(graph.my_payments[0]), input={"reference": "x"})
+        )
+    for refused in (query, mutation):
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
 async def test_payment_events_follow_one_payments_trail(
     server: RunningServer, engine: AsyncEngine
 ) -> None:
