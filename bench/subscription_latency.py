@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -120,6 +121,8 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100)
     arguments = parser.parse_args()
     prepared(arguments.database_url)
+    # Every subscriber holds the one token `serving` mints: its cap would stop them.
+    os.environ.setdefault("PAYGRAPH_SUBSCRIPTION_CONNECTIONS_PER_CREDENTIAL", "10000")
     with ExitStack() as stack:
         servers = [stack.enter_context(serving(arguments.database_url)) for _ in range(2)]
         report = asyncio.run(
