@@ -11,7 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -55,6 +55,7 @@ def server(database_url: str) -> Iterator[RunningServer]:
         "PAYGRAPH_SUBSCRIPTIONS_PER_CONNECTION": "3",
         "PAYGRAPH_SUBSCRIPTION_CONNECTIONS_PER_CREDENTIAL": "3",
         "PAYGRAPH_JWT_LEEWAY": "0",  # a token's expiry closes its socket to the second
+        "PAYGRAPH_EXPIRY_INTERVAL": "0.5",
     }
     with running_server(database_url, env=environment) as running:
         yield running
@@ -240,6 +241,26 @@ async def test_queries_and_mutations_are_refused_over_the_websocket(
     for refused in (query, mutation):
         assert refused["type"] == "error"
         assert refused["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_the_servers_expiry_job_delivers_the_expired_payment(
+    server: RunningServer, engine: AsyncEngine
+) -> None:
+    graph = await partners(engine)
+    async with live_client(server.graphql_url, bearer(graph.admin())) as client:
+        operation = await client.subscribe(CHANGED)
+        await registered()
+        due = await Factory(engine).payment(
+            graph.tenant_id,
+            kind="reseller",
+            status="waiting_for_payment",
+            partner_id=graph.mine,
+            document_number=unique("20"),
+            expiration_date=datetime.now(UTC) - timedelta(minutes=1),
+        )
+
+        expired = (await client.next(operation))["payload"]["data"]["paymentChanged"]
+    assert (expired["databaseId"], expired["status"]) == (due, "EXPIRED")
 
 
 async def test_payment_events_follow_one_payments_trail(
