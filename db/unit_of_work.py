@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db import models as m
 from db import read_models as rm
 from db.models.base import table_of
+from db.payment_changes import ChangeAnnouncer
 from db.payout_attempts import PayoutAttemptRecords
 from db.scopes import visible
 from domain import entities as e
@@ -33,6 +34,7 @@ from domain.access import ReadScope
 from domain.commission import Action
 from domain.errors import InvalidState
 from domain.outcomes import Actor, DocumentChange, Outcome
+from domain.payment_changes import PaymentChange
 from domain.statuses import IdempotencyStatus, OutboxStatus, PaymentKind, PaymentStatus
 
 PAYMENT = table_of(m.Payment)
@@ -61,10 +63,19 @@ def _grouped(changes: Sequence[DocumentChange]) -> dict[tuple[tuple[str, Any], .
 class _Records:
     """Lookups every unit of work's records share, on its one connection."""
 
-    def __init__(self, connection: AsyncConnection, scope: ReadScope, *, row_locks: bool) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        scope: ReadScope,
+        *,
+        row_locks: bool,
+        changes: list[PaymentChange],
+    ) -> None:
         self._connection = connection
         self._scope = scope
         self._row_locks = row_locks
+        # Every payment this unit of work changed, announced as it commits.
+        self._changes = changes
 
     async def _one(self, model: rm.ReadModel, *conditions: Any, lock: bool = False) -> Any:
         statement = select(*model.columns).where(*conditions)
@@ -90,7 +101,12 @@ class _Records:
     async def apply(
         self, payment: e.Payment, outcome: Outcome, actor: Actor, now: datetime
     ) -> e.Payment:
-        return await apply_outcome(self._connection, payment, outcome, actor, now)
+        applied = await apply_outcome(self._connection, payment, outcome, actor, now)
+        self._changed(applied, outcome)
+        return applied
+
+    def _changed(self, payment: e.Payment, outcome: Outcome) -> None:
+        self._changes.append(PaymentChange(payment.tenant_id, payment.id, outcome.action.value))
 
 
 class SqlCommissionRecords(_Records, PayoutAttemptRecords):
@@ -181,6 +197,7 @@ class SqlPaymentRecords(_Records):
         ).one()
         payment: e.Payment = rm.PAYMENT.build(row)
         await write_records(self._connection, payment, outcome, actor, now)
+        self._changed(payment, outcome)
         return payment
 
     async def live_total(self, invoice_id: int) -> int:
@@ -348,11 +365,16 @@ async def _lost_race(connection: AsyncConnection, payment: e.Payment) -> None:
 
 
 class SqlUnitOfWork:
-    """One transaction on its own connection; rolled back unless committed."""
+    """One transaction on its own connection; rolled back unless committed. The payments
+    it changed are announced (db.payment_changes) as it commits."""
 
-    def __init__(self, engine: AsyncEngine, scope: ReadScope) -> None:
+    def __init__(
+        self, engine: AsyncEngine, scope: ReadScope, announcer: ChangeAnnouncer | None = None
+    ) -> None:
         self._engine = engine
         self._scope = scope
+        self._announcer = announcer
+        self._changes: list[PaymentChange] = []
         self._connection: AsyncConnection | None = None
         self._committed = False
 
@@ -360,8 +382,11 @@ class SqlUnitOfWork:
         self._connection = await self._engine.connect()
         await self._connection.begin()
         row_locks = self._engine.dialect.name == "postgresql"
-        self.commission = SqlCommissionRecords(self._connection, self._scope, row_locks=row_locks)
-        self.payments = SqlPaymentRecords(self._connection, self._scope, row_locks=row_locks)
+        connection, scope, changes = self._connection, self._scope, self._changes
+        self.commission = SqlCommissionRecords(
+            connection, scope, row_locks=row_locks, changes=changes
+        )
+        self.payments = SqlPaymentRecords(connection, scope, row_locks=row_locks, changes=changes)
         return self
 
     async def __aexit__(
@@ -399,5 +424,11 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._connection is not None
+        changes, announcer = list(self._changes), self._announcer
+        if announcer is not None and changes:
+            await announcer.in_transaction(self._connection, changes)
         await self._connection.commit()
         self._committed = True
+        self._changes.clear()
+        if announcer is not None and changes:
+            await announcer.committed(changes)

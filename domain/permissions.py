@@ -128,6 +128,8 @@ OPERATIONS: Mapping[str, Rule] = {
     "Mutation.updatePayment": _rule("invoice payments: PATCH /payments/{id}", MANAGE_PAYMENTS),
     "Mutation.deletePayment": _rule("invoice payments: DELETE /payments/{id}", MANAGE_PAYMENTS),
     "Mutation.authorizePayment": _rule("invoice payments: authorized flag", AUTHORIZE_PAYMENTS),
+    "Subscription.paymentChanged": _read("PayGraph: payments as they change, over websockets"),
+    "Subscription.paymentEvents": _read("PayGraph: a payment's audit trail as it grows"),
 }
 
 

@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from db.credentials import manager_principal, user_of_tenant
 from db.engine import create_engine, read_engine, write_engine
@@ -25,6 +25,7 @@ from db.exports import export_engine
 from domain.principal import Principal
 from domain.throttle import Throttle
 from gateway.auth import JwtVerifier
+from gateway.change_brokers import change_broker
 from gateway.cost_settings import CostSettings
 from gateway.dashboard import MOUNT_PATH
 from gateway.dashboard_files import DashboardFiles
@@ -38,6 +39,8 @@ from gateway.exports import payment_export
 from gateway.graphiql_page import ASSETS_PATH, GraphiQLAssets
 from gateway.graphql_view import PayGraphGraphQL
 from gateway.known_principals import KnownPrincipals
+from gateway.live_connection import LiveConnections
+from gateway.live_hub import LiveHub
 from gateway.metrics import (
     Holdings,
     holdings_watched,
@@ -55,10 +58,11 @@ from gateway.payouts import payout_provider
 from gateway.reconcile_settings import ReconcileSettings
 from gateway.redis_buckets import bucket_store
 from gateway.request_budget import RequestBudget
-from gateway.request_guard import RequestGuard
+from gateway.request_guard import Credentials, RequestGuard
 from gateway.request_observer import RequestObserver
 from gateway.settings import Settings
 from gateway.storage import LocalDiskStorage
+from gateway.subscription_settings import SubscriptionSettings
 from gateway.tracing import (
     background_untraced,
     trace_statements,
@@ -96,6 +100,7 @@ def create_app(
     metrics: MetricsSettings | None = None,
     tracer_provider: Any = None,
     documents: TrustedDocuments | None = None,
+    subscriptions: SubscriptionSettings | None = None,
 ) -> Starlette:
     """The app; `tracer_provider` (an OpenTelemetry SDK TracerProvider) traces it, else
     OTEL_* decides (gateway.tracing: off by default)."""
@@ -129,7 +134,16 @@ def create_app(
     storage = LocalDiskStorage(Path(settings.storage_dir))
     # Payout attempts nobody holds any more are asked about again (gateway.payout_reconcile).
     reconciling = ReconcileSettings.from_env(settings.payouts.timeout)
-    workflows = build_workflows(settings, writes, payouts, storage, reconciling)
+    # Live subscriptions: every committed change reaches this process's hub through one
+    # broker listener (gateway.change_brokers), whichever instance committed it.
+    subscriptions = subscriptions or SubscriptionSettings.from_env(
+        settings.database_url, cost.redis_url
+    )
+    hub = LiveHub(subscriptions.queue)
+    broker = change_broker(subscriptions, hub, engine.url, cost.redis_url)
+    workflows = build_workflows(
+        settings, writes, payouts, storage, reconciling, announcer=broker.announcer
+    )
     export_slots = ExportSlots(
         overall=export_settings.connections, per_credential=export_settings.per_credential
     )
@@ -163,6 +177,7 @@ def create_app(
                 expiry_running(workflows.resellers, settings.expiry_interval_seconds),
                 reconcile_running(workflows.commission, reconciling),
                 holdings_watched(Holdings(pools, lambda: export_slots.running)),
+                broker.listening(),
             ):
                 _freeze_startup_heap()
                 yield
@@ -177,6 +192,9 @@ def create_app(
             if owns_engine:
                 await engine.dispose()
 
+    verifier = JwtVerifier(settings)
+    principals = KnownPrincipals(partial(user_of_tenant, reads))
+    credentials = Credentials(verifier, managers, principals.check)
     graphql = PayGraphGraphQL(
         reads,
         settings,
@@ -190,12 +208,11 @@ def create_app(
             else []
         ),
         documents=documents,
+        live=lambda view: LiveConnections(hub, subscriptions, credentials, view.live_context),
         graphql_ide="graphiql" if settings.graphiql else None,
         # GraphQL over HTTP: queries may come with GET, mutations never (405).
         allow_queries_via_get=True,
     )
-    verifier = JwtVerifier(settings)
-    principals = KnownPrincipals(partial(user_of_tenant, reads))
     guarded = RequestGuard(
         EdgeHeaders(graphql),
         verifier=verifier,
@@ -250,6 +267,9 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", guarded, methods=["GET", "POST"]),
+        # Subscriptions: the same path, upgraded to a websocket (graphql-transport-ws);
+        # the credential comes in the protocol's connection_init (gateway.live_connection).
+        WebSocketRoute("/graphql", graphql),
         Route("/documents/{document_id:int}/content", downloads, methods=["GET"]),
         Route("/exports/payments", exports, methods=["POST"]),
     ]

@@ -80,20 +80,26 @@ class JwtVerifier:
         self._verified: OrderedDict[str, tuple[Principal, float, float]] = OrderedDict()
 
     async def principal(self, authorization: str | None) -> Principal:
+        principal, _ = await self.verified(authorization)
+        return principal
+
+    async def verified(self, authorization: str | None) -> tuple[Principal, float]:
+        """The token's principal and the moment (epoch seconds, leeway included) it
+        stops being accepted: a websocket it opened is closed then."""
         token = bearer_token(authorization)
+        leeway = self.settings.jwt_leeway
         known = self._verified.get(token)
         if known is not None:
             principal, not_before, expires = known
-            leeway = self.settings.jwt_leeway
             if not_before - leeway <= time.time() < expires + leeway:
-                return principal
+                return principal, expires + leeway
             del self._verified[token]  # verified again below, which says what is wrong
         principal, not_before, expires = await self._verify(token)
         if self._jwks is None:
             self._verified[token] = (principal, not_before, expires)
             if len(self._verified) > VERIFIED_TOKENS_KEPT:
                 self._verified.popitem(last=False)
-        return principal
+        return principal, expires + leeway
 
     async def _verify(self, token: str) -> tuple[Principal, float, float]:
         """The token's principal and the moments it is valid from and until."""

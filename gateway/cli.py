@@ -641,12 +641,12 @@ def _expire(args: argparse.Namespace) -> int:
     import asyncio
     from datetime import timedelta
 
-    from gateway.workflows import reseller_payments
+    from gateway.workflows import database_announcer, reseller_payments
 
     async def run() -> int:
         async with migrated_writes(settings.database_url) as writes:
             retention = timedelta(hours=settings.idempotency_retention_hours)
-            payments = reseller_payments(writes, retention)
+            payments = reseller_payments(writes, retention, database_announcer(writes))
             total = 0
             while expired := await payments.expire_due():
                 total += expired
@@ -669,14 +669,21 @@ def _payouts_reconcile(args: argparse.Namespace) -> int:
     from gateway.payout_reconcile import reconcile_due
     from gateway.payouts import payout_provider
     from gateway.storage import LocalDiskStorage
-    from gateway.workflows import build_workflows
+    from gateway.workflows import build_workflows, database_announcer
 
     async def run() -> ReconcileReport:
         async with migrated_writes(settings.database_url) as writes:
             payouts = payout_provider(settings.payouts)
             storage = LocalDiskStorage(Path(settings.storage_dir))
             try:
-                workflows = build_workflows(settings, writes, payouts, storage, reconciling)
+                workflows = build_workflows(
+                    settings,
+                    writes,
+                    payouts,
+                    storage,
+                    reconciling,
+                    announcer=database_announcer(writes),
+                )
                 return await reconcile_due(workflows.commission, reconciling.batch)
             finally:
                 await payouts.close()

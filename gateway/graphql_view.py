@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cross_web import HTTPException
@@ -17,10 +18,12 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from db.compiled_reads import SqlCompiledReads, compiles
 from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
+from domain.principal import Principal
 from domain.throttle import Throttle
 from gateway.budget_answers import RESPONSE_TOO_LARGE, timed_out, too_large
 from gateway.client_ip import client_ip, trusted_networks
@@ -32,6 +35,7 @@ from gateway.graphql_response import (
     Refusal,
     request_error_status,
 )
+from gateway.live_connection import LiveConnection, LiveConnections, TextWebSocketAdapter
 from gateway.media_types import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -51,7 +55,11 @@ from schema.query_cost import CostLimit
 
 
 class PayGraphGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with PayGraph's context: principal, loaders, request id."""
+    """Strawberry's ASGI app with PayGraph's context: principal, loaders, request id.
+    Over a websocket it speaks graphql-transport-ws only (gateway.live_connection)."""
+
+    graphql_transport_ws_handler_class = LiveConnection
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -63,6 +71,7 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         throttle: Throttle,
         schema_extensions: Sequence[Any] = (),
         documents: TrustedDocuments | None = None,
+        live: Callable[[PayGraphGraphQL], LiveConnections] | None = None,
         **options: Any,
     ) -> None:
         schema = build_schema(
@@ -72,7 +81,12 @@ class PayGraphGraphQL(GraphQL[Context, None]):
             outer=schema_extensions,
             speedups=settings.resolver_speedups,
         )
-        super().__init__(schema, multipart_uploads_enabled=True, **options)
+        super().__init__(
+            schema,
+            multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            **options,
+        )
         self._read_engine = engine
         self._workflows = workflows
         self._trusted_proxies = trusted_networks(settings.trusted_proxies)
@@ -80,6 +94,31 @@ class PayGraphGraphQL(GraphQL[Context, None]):
         self._throttle = throttle
         self._compiled = settings.compiled_reads and compiles(engine)
         self._documents = documents if documents is not None else TrustedDocuments()
+        # The websocket connections' shared state (None: subscriptions are not served).
+        self.live = live(self) if live is not None else None
+        if self.live is not None:
+            self.max_subscriptions_per_connection = self.live.settings.max_subscriptions
+
+    def live_context(
+        self, principal: Principal, websocket: Any, overflowed: Callable[[], None]
+    ) -> Context:
+        """A websocket connection's context: read-only, its deliveries read through
+        fresh loaders of the caller's scope (resolvers.live)."""
+        assert self.live is not None
+        scope = ReadScope.of(principal)
+
+        def loaders() -> Any:
+            return SqlReadLoaders(self._read_engine, scope)
+
+        return Context(
+            principal=principal,
+            loaders=loaders(),
+            request_id=uuid.uuid4().hex,
+            request=websocket,
+            throttle=self._throttle.bucket(principal),
+            live=self.live.hub.feed(overflowed),
+            fresh_loaders=loaders,
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """PayGraph's GraphiQL page, served with its assets from the package (Strawberry's

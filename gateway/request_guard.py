@@ -72,16 +72,15 @@ class RequestGuard:
         # Who may send a multipart request (schema.uploads.upload_rule); without one,
         # a multipart body is a body like any other, held to `max_body_bytes`.
         self.upload_rule = upload_rule
-        self.verifier = verifier
-        self.managers = managers
-        self.principals = principals
+        self.credentials = Credentials(verifier, managers, principals)
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
         self.graphiql = graphiql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            # No subscriptions are served: refuse websockets rather than pass them on.
+            # Websockets (subscriptions) authenticate in their own `connection_init`
+            # (gateway.live_connection) and are routed past the guard.
             await send({"type": "websocket.close", "code": 1008})
             return
         request = Request(scope)
@@ -187,18 +186,40 @@ class RequestGuard:
         await refusal(scope, receive, send)
 
     async def _authenticate(self, request: Request) -> Principal:
-        api_token = request.headers.get("x-api-token")
+        principal, _ = await self.credentials.verified(
+            request.headers.get("authorization"), request.headers.get("x-api-token")
+        )
+        return principal
+
+
+class Credentials:
+    """How a caller's credential becomes its Principal, for HTTP requests and websocket
+    connections alike: a bearer JWT (whose user and partner must exist) or a manager's
+    X-Api-Token, never both."""
+
+    def __init__(
+        self, verifier: JwtVerifier, managers: ManagerLookup, principals: PrincipalCheck
+    ) -> None:
+        self.verifier = verifier
+        self.managers = managers
+        self.principals = principals
+
+    async def verified(
+        self, authorization: str | None, api_token: str | None
+    ) -> tuple[Principal, float | None]:
+        """The principal, and when its credential expires (None: a manager token, which
+        lasts until revoked). Raises Unauthenticated."""
         if api_token is None:
-            principal = await self.verifier.principal(request.headers.get("authorization"))
+            principal, expires = await self.verifier.verified(authorization)
             await self.principals(principal)
-            return principal
-        if "authorization" in request.headers:
+            return principal, expires
+        if authorization is not None:
             raise Unauthenticated("Send one credential: Authorization or X-Api-Token, not both.")
         token = api_token.strip()
-        principal = await self.managers(token) if looks_like_api_token(token) else None
-        if principal is None:
+        manager = await self.managers(token) if looks_like_api_token(token) else None
+        if manager is None:
             raise Unauthenticated("Invalid API token.")
-        return principal
+        return manager, None
 
 
 async def _read_body(request: Request, receive: Receive, limit: int) -> bytes | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.idempotency_keys import SqlIdempotencyKeys
 from db.models.types import utcnow
+from db.payment_changes import ChangeAnnouncer, NotifyInTransaction
 from db.payout_attempts import SqlPendingPayouts
 from db.unit_of_work import SqlDuePayments, SqlUnitOfWork
 from domain.commission_workflow import CommissionWorkflow, NotificationSettings
@@ -37,8 +38,10 @@ def build_workflows(
     payouts: Any,
     storage: LocalDiskStorage,
     reconcile: ReconcileSettings,
+    announcer: ChangeAnnouncer | None = None,
 ) -> Workflows:
-    units = partial(SqlUnitOfWork, writes)
+    """`announcer` tells live subscriptions of every payment a unit of work changed."""
+    units = partial(SqlUnitOfWork, writes, announcer=announcer)
     keys = SqlIdempotencyKeys(writes)
     retention = timedelta(hours=settings.idempotency_retention_hours)
     return Workflows(
@@ -56,18 +59,28 @@ def build_workflows(
             payout_timing=reconcile.timing,
             pending_payouts=SqlPendingPayouts(writes),
         ),
-        resellers=reseller_payments(writes, retention),
+        resellers=reseller_payments(writes, retention, announcer),
         invoices=InvoicePayments(units, keys, clock=utcnow, key_retention=retention),
     )
 
 
-def reseller_payments(writes: AsyncEngine, retention: timedelta) -> ResellerPayments:
+def reseller_payments(
+    writes: AsyncEngine, retention: timedelta, announcer: ChangeAnnouncer | None = None
+) -> ResellerPayments:
     """The reseller completion API's use cases over the write engine (the server's, and `paygraph
     expire`'s)."""
     return ResellerPayments(
-        partial(SqlUnitOfWork, writes),
+        partial(SqlUnitOfWork, writes, announcer=announcer),
         SqlIdempotencyKeys(writes),
         SqlDuePayments(writes),
         clock=utcnow,
         key_retention=retention,
     )
+
+
+def database_announcer(writes: AsyncEngine) -> ChangeAnnouncer | None:
+    """How a command outside the server (`paygraph expire`, `paygraph payouts
+    reconcile`) tells live subscriptions of its changes: on PostgreSQL by NOTIFY, which
+    every server's listener hears. Servers on Redis or in-process brokers do not hear a
+    command's changes."""
+    return NotifyInTransaction() if writes.dialect.name == "postgresql" else None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from domain.commission_workflow import CommissionWorkflow
     from domain.invoice_workflow import InvoicePayments
+    from domain.payment_changes import PaymentFeed
     from domain.ports import CompiledReads, ReadLoaders
     from domain.principal import Principal
     from domain.reseller_payments import ResellerPayments
@@ -46,3 +48,8 @@ class Context:
     # these, so metrics may label by them. None for any other document, and for an
     # anonymous operation.
     trusted_operation: str | None = None
+    # A websocket connection's subscriptions (resolvers.live): the changes of payments
+    # they follow, and a fresh set of loaders per delivery (a loader keeps what it read,
+    # and a delivery must read the payment as it now is). None over HTTP.
+    live: PaymentFeed | None = None
+    fresh_loaders: Callable[[], ReadLoaders] | None = None

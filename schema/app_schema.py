@@ -29,6 +29,7 @@ from schema.scalars import SCALAR_MAP
 from schema.speedups import enabled_by_environment
 from schema.speedups.lean import use_lean_resolvers
 from schema.storable_text import StorableText
+from schema.subscription import Subscription
 from schema.types.invoices import Address, Invoice
 from schema.types.parties import Company, Merchant, Partner, PaymentMethod, Terminal, User
 from schema.types.payment import Payment
@@ -150,6 +151,7 @@ def build_schema(
     return PayGraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

@@ -1,5 +1,5 @@
-"""`@field(...)` and `@mutation(...)`: Strawberry's decorators for a resolver with
-options, typed.
+"""`@field(...)`, `@mutation(...)` and `@subscription(...)`: Strawberry's decorators for
+a resolver with options, typed.
 
 Strawberry types `strawberry.field(description=...)` without a resolver as `Any`, so
 under `mypy --strict` every resolver it decorates is "untyped" (and its class attribute
@@ -54,5 +54,16 @@ def mutation(
 
     def decorate(resolver: Resolver) -> StrawberryField:
         return strawberry.mutation(resolver, description=description, graphql_type=graphql_type)
+
+    return decorate
+
+
+def subscription(
+    *, description: str, graphql_type: Any = None
+) -> Callable[[Resolver], StrawberryField]:
+    """`@strawberry.subscription(...)` over a resolver (an async generator)."""
+
+    def decorate(resolver: Resolver) -> StrawberryField:
+        return strawberry.subscription(resolver, description=description, graphql_type=graphql_type)
 
     return decorate

@@ -6,6 +6,12 @@ gets this far answers with `extensions.cost`, in Shopify's shape:
     {"requestedQueryCost": 102, "actualQueryCost": 31,
      "throttleStatus": {"maximumAvailable": 100000, "currentlyAvailable": 99969,
                         "restoreRate": 5000}}
+
+A subscription is costed per delivery: its selection's cost is checked against the
+limit when it subscribes, then taken from the bucket for each payload it delivers (the
+unused part given back), each `next` message carrying its own `extensions.cost`. A
+delivery the bucket cannot pay for is a THROTTLED error instead (the subscription goes
+on).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from domain.throttle import CallerBucket, Draw
 from schema.cost import CostPlan, CostPlans, build_plan
@@ -69,6 +76,8 @@ class QueryCost(SchemaExtension):
     def __init__(self, limit: CostLimit) -> None:
         self.limit = limit
         self.report: CostReport | None = None
+        # A subscription's plan, each of its deliveries costed with it; None otherwise.
+        self.deliveries: CostPlan | None = None
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
@@ -80,6 +89,12 @@ class QueryCost(SchemaExtension):
         report.bucket = getattr(context.context, "throttle", None)
         if hasattr(context.context, "cost"):
             context.context.cost = report
+        if context.operation_type is OperationType.SUBSCRIPTION:
+            if report.requested > self.limit.max_cost:
+                raise self._too_costly(report.requested)  # Strawberry answers it as an error
+            self.deliveries = plan  # each delivery pays (on_stream_result)
+            yield
+            return
         refusal = await self._refusal(report)
         if refusal is not None:
             context.result = ExecutionResult(data=None, errors=[refusal])
@@ -92,6 +107,31 @@ class QueryCost(SchemaExtension):
         if report.bucket is not None and unused > 0:
             report.draw = await report.bucket.give_back(unused)
 
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        """A subscription's delivery: its cost taken from the bucket, the unused part
+        given back, reported in the delivery's own `extensions.cost`."""
+        plan, subscribed = self.deliveries, self.report
+        if plan is not None and subscribed is not None and result.data is not None:
+            report = CostReport(subscribed.requested, bucket=subscribed.bucket)
+            refusal = await self._refusal(report)
+            if refusal is not None:
+                result.data, result.errors = None, [refusal]
+            else:
+                report.actual = plan.actual(result.data)
+                unused = report.requested - report.actual
+                if report.bucket is not None and unused > 0:
+                    report.draw = await report.bucket.give_back(unused)
+            result.extensions = {**(result.extensions or {}), "cost": report.as_extension()}
+        yield
+
+    def _too_costly(self, requested: int) -> GraphQLError:
+        limit = self.limit.max_cost
+        return GraphQLError(
+            f"The operation may cost {requested} points; at most {limit} are allowed. "
+            "Ask for smaller pages or fewer nested lists.",
+            extensions={"code": QUERY_TOO_COSTLY, "cost": requested, "limit": limit},
+        )
+
     async def _refusal(self, report: CostReport) -> GraphQLError | None:
         """QUERY_TOO_COSTLY over the limit, THROTTLED when the bucket holds too little;
         None after taking the requested cost."""
@@ -99,11 +139,7 @@ class QueryCost(SchemaExtension):
         if requested > limit:
             if bucket is not None:
                 report.draw = await bucket.take(0)
-            return GraphQLError(
-                f"The operation may cost {requested} points; at most {limit} are allowed. "
-                "Ask for smaller pages or fewer nested lists.",
-                extensions={"code": QUERY_TOO_COSTLY, "cost": requested, "limit": limit},
-            )
+            return self._too_costly(requested)
         if bucket is None:
             return None
         report.draw = draw = await bucket.take(requested)

@@ -104,6 +104,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.updatePayment": frozenset({MANAGE_PAYMENTS}),
     "Mutation.deletePayment": frozenset({MANAGE_PAYMENTS}),
     "Mutation.authorizePayment": frozenset({AUTHORIZE_PAYMENTS}),
+    "Subscription.paymentChanged": READ,
+    "Subscription.paymentEvents": READ,
 }
 
 
@@ -121,7 +123,11 @@ def refused(principal: Principal, operation: str) -> Forbidden:
 
 
 def schema_root_operations(graphql_schema: GraphQLSchema) -> list[str]:
-    roots = (graphql_schema.query_type, graphql_schema.mutation_type)
+    roots = (
+        graphql_schema.query_type,
+        graphql_schema.mutation_type,
+        graphql_schema.subscription_type,
+    )
     return [f"{root.name}.{name}" for root in roots if root is not None for name in root.fields]
 
 

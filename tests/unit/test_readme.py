@@ -24,7 +24,7 @@ COMMISSION_PAYOUTS = (DOCS / "commission-payouts.md").read_text()
 
 def _schema_operations() -> set[str]:
     graphql = schema._schema
-    roots = [graphql.query_type, graphql.mutation_type]
+    roots = [graphql.query_type, graphql.mutation_type, graphql.subscription_type]
     return {f"{root.name}.{name}" for root in roots if root for name in root.fields}
 
 

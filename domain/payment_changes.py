@@ -1,0 +1,40 @@
+"""A payment changed: the event every write announces, in the same transaction as the
+change, so that live subscriptions can follow it. It names the payment only: what a
+subscriber receives is read again through its own scope, never taken from the event."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentChange:
+    tenant_id: int
+    payment_id: int
+    action: str  # the audit event's action, e.g. `approve_document`
+
+    def encode(self) -> str:
+        """The text a broker carries (PostgreSQL NOTIFY payloads are text, under 8,000
+        bytes; this is a few dozen)."""
+        return f"{self.tenant_id}:{self.payment_id}:{self.action}"
+
+    @classmethod
+    def decode(cls, text: str) -> PaymentChange | None:
+        """The change `encode` wrote, or None for anything else on the channel."""
+        tenant, _, rest = text.partition(":")
+        payment, _, action = rest.partition(":")
+        if not (tenant.isdigit() and payment.isdigit() and action):
+            return None
+        return cls(int(tenant), int(payment), action)
+
+
+class PaymentFeed(Protocol):
+    """One connection's way to follow the changes of a tenant's payments: each
+    subscription follows them through a bounded queue of its own."""
+
+    def follow(self, tenant_id: int) -> AbstractAsyncContextManager[AsyncIterator[PaymentChange]]:
+        """The changes committed from now on, while the context is open."""
+        ...
