@@ -983,8 +983,8 @@ BAD_BODIES: dict[str, tuple[Any, str]] = {
         "exactly one query operation",
     ),
     "a subscription": (
-        {"query": "subscription { payments(filter: {}) { nodes { id } } }"},
-        "subscription",
+        {"query": "subscription { paymentChanged { id } }"},
+        "exactly one query operation",
     ),
     "two root fields": (
         {"query": "{ payments { nodes { id } } partnerPayments { data { id } } }"},
