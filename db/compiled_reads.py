@@ -15,8 +15,8 @@ them together). Cursors too, when the order's keys are ids, amounts, dates or mo
 under a text or enum key the statement returns each cursor's row id and sort-key
 values, and `finish_cursors` encodes them as resolvers.cursors does.
 
-The statement of a plan is built once per caller scope and kept; SQLAlchemy renders it
-once, and asyncpg runs what SQLAlchemy sent from then on, prepared.
+The statement of a plan is built once per caller scope; SQLAlchemy renders it once, and
+only what it sent is kept: asyncpg runs that from then on, prepared.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from tests.backends import of_place
 from tests.databases import MIGRATED, migrated_database
 
 # Collect cyclic garbage less often. A test process's heap grows to millions of objects
-# (the read path keeps its compiled statements, some 13,000 objects each, and hypothesis
-# its strategies), and with Python's default thresholds (700, 10, 10) every quarter of
-# growth cost a full collection over all of it: the aggregate oracle's PostgreSQL
+# (SQLAlchemy's renderings of the read path's compiled statements, thousands of objects
+# each, and hypothesis's strategies), and with Python's default thresholds (700, 10, 10)
+# every quarter of growth cost a full collection over all of it: the aggregate oracle's PostgreSQL
 # property spent 15 s of its 57 s CPU in 21 of them; with these, 4 s in none.
 gc.set_threshold(50_000, 20, 10)
 
