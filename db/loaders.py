@@ -62,6 +62,19 @@ ROOTS: dict[str, ReadModel] = {root.name: rm.OF_TABLE[root.table] for root in ca
 Batch = Callable[[list[Any]], Awaitable[list[Any]]]
 
 
+class SharedLoader(DataLoader):
+    """A DataLoader whose callers each await a shield of the future it keeps per key.
+
+    Fields loading the same row share that future, and graphql-core cancels a field's
+    siblings when one of them fails: a sibling cancelled while awaiting the shared future
+    cancelled the future itself, and every other field waiting on the row then got a
+    CancelledError, which no field error catches (the differential property found it:
+    an invoice whose `documents` refused a cursor lost its `sender` that way)."""
+
+    def load(self, key: Any) -> asyncio.Future[Any]:
+        return asyncio.shield(super().load(key))
+
+
 class SqlReadLoaders:
     """Implements domain.ports.ReadLoaders over one engine, for one caller's scope."""
 
@@ -76,11 +89,11 @@ class SqlReadLoaders:
     def __getattr__(self, name: str) -> DataLoader:
         # Called only for attributes not yet created: build the loader once, keep it.
         if name in BY_ID:
-            loader = DataLoader(self._tracked(self._by_id_batch(BY_ID[name])))
+            loader = SharedLoader(self._tracked(self._by_id_batch(BY_ID[name])))
         elif name in BY_PARENT:
-            loader = DataLoader(self._tracked(self._by_parent_batch(name)))
+            loader = SharedLoader(self._tracked(self._by_parent_batch(name)))
         elif name in ROOTS:
-            loader = DataLoader(self._tracked(self._root_batch(ROOTS[name])))
+            loader = SharedLoader(self._tracked(self._root_batch(ROOTS[name])))
         else:
             raise AttributeError(name)
         setattr(self, name, loader)
@@ -92,11 +105,11 @@ class SqlReadLoaders:
 
     @cached_property
     def count_of(self) -> DataLoader:
-        return DataLoader(self._tracked(self._count_batch))
+        return SharedLoader(self._tracked(self._count_batch))
 
     @cached_property
     def aggregate_of(self) -> DataLoader:
-        return DataLoader(self._tracked(self._aggregate_batch))
+        return SharedLoader(self._tracked(self._aggregate_batch))
 
     def cancel_pending(self) -> None:
         """The request is over (answered, or stopped by its deadline): cancel the batches
