@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 Job = Callable[[], Awaitable[None]]
 
@@ -21,7 +22,15 @@ async def running_every(
     if interval <= 0:
         yield
         return
-    task = asyncio.create_task(_forever(interval, job, label, logger), name=name)
+    async with running_task(_forever(interval, job, label, logger), name=name):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def running_task(work: Coroutine[Any, Any, None], *, name: str) -> AsyncIterator[None]:
+    """`work` as a task named `name` while the context lasts; leaving cancels it and waits
+    for it to end."""
+    task = asyncio.create_task(work, name=name)
     try:
         yield
     finally:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.payment_changes import CHANNEL, ChangeAnnouncer, NotifyInTransaction
 from domain.payment_changes import PaymentChange
+from gateway.background_job import running_task
 from gateway.live_hub import LiveHub
 from gateway.subscription_settings import SubscriptionSettings
 
@@ -40,17 +41,22 @@ class ChangeBroker(Protocol):
         ...
 
 
-class MemoryBroker:
-    """The changes this process commits, handed to its own hub after the commit."""
-
-    def __init__(self, hub: LiveHub) -> None:
-        self._hub = hub
-        self.announcer: ChangeAnnouncer = self
+class _AnnouncedAfterCommit:
+    """A broker that announces changes itself once they are committed (nothing goes into
+    the transaction)."""
 
     async def in_transaction(
         self, connection: AsyncConnection, changes: Sequence[PaymentChange]
     ) -> None:
         return None
+
+
+class MemoryBroker(_AnnouncedAfterCommit):
+    """The changes this process commits, handed to its own hub after the commit."""
+
+    def __init__(self, hub: LiveHub) -> None:
+        self._hub = hub
+        self.announcer: ChangeAnnouncer = self
 
     async def committed(self, changes: Sequence[PaymentChange]) -> None:
         for change in changes:
@@ -103,16 +109,11 @@ class PostgresBroker:
 
     @contextlib.asynccontextmanager
     async def listening(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._listen(), name="paygraph-listen")
-        try:
+        async with running_task(self._listen(), name="paygraph-listen"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
-class RedisBroker:
+class RedisBroker(_AnnouncedAfterCommit):
     """PUBLISH after the commit; SUBSCRIBE on one pub/sub connection."""
 
     def __init__(self, hub: LiveHub, url: str, channel: str) -> None:
@@ -122,11 +123,6 @@ class RedisBroker:
         self._redis = Redis.from_url(url, decode_responses=True)
         self._channel = channel
         self.announcer: ChangeAnnouncer = self
-
-    async def in_transaction(
-        self, connection: AsyncConnection, changes: Sequence[PaymentChange]
-    ) -> None:
-        return None
 
     async def committed(self, changes: Sequence[PaymentChange]) -> None:
         from redis.exceptions import RedisError
@@ -158,13 +154,10 @@ class RedisBroker:
 
     @contextlib.asynccontextmanager
     async def listening(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._listen(), name="paygraph-subscribe")
         try:
-            yield
+            async with running_task(self._listen(), name="paygraph-subscribe"):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await self._redis.aclose()
 
 
