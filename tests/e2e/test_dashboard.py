@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,10 +20,10 @@ import pytest
 
 from domain.permissions import ALL_PERMISSIONS
 from gateway.auth import mint_token
-from gateway.dashboard import BUILT_DIR, TRUSTED_DOCUMENTS_FILE
+from gateway.dashboard import TRUSTED_DOCUMENTS_FILE
 from gateway.settings import Settings
 from schema.app_schema import schema
-from tests.databases import in_ci
+from tests.e2e.dashboard_build import build_dashboard, building_alone
 from tests.e2e.server import ROOT, TEST_JWT_SECRET, RunningServer, running_server
 from tests.forkserver import run
 
@@ -62,17 +60,9 @@ def stand_in_build(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def built_dashboard() -> Path:
-    """dashboard/dist as scripts/dashboard builds it from the checkout (one test uses it:
-    two builds at once, on two xdist workers, would share dashboard/)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        if in_ci():
-            pytest.fail("CI=true but node and npm are not on PATH: the dashboard cannot build")
-        pytest.skip("building the dashboard needs node and npm")
-    done = subprocess.run(
-        [ROOT / "scripts" / "dashboard"], capture_output=True, text=True, timeout=900
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    return BUILT_DIR
+    """dashboard/dist as scripts/dashboard builds it from the checkout."""
+    with building_alone():
+        return build_dashboard()
 
 
 def get(server: RunningServer, path: str) -> httpx.Response:

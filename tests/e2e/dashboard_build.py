@@ -1,0 +1,69 @@
+"""scripts/dashboard run by the tests, one build at a time: `--dist loadfile` may run the
+modules that build it on two xdist workers at once, and two builds share dashboard/ (its
+node_modules, and dist/, which Vite empties first)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from gateway.dashboard import BUILT_DIR
+from tests.databases import in_ci
+from tests.e2e.server import ROOT
+
+LOCK = Path(tempfile.gettempdir()) / (
+    f"paygraph-dashboard-build-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}.lock"
+)
+
+
+@contextmanager
+def building_alone() -> Iterator[None]:
+    """Holds the checkout's build lock (a file lock, so it spans processes)."""
+    with LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def newest_source() -> float:
+    """When the dashboard's sources (and the schema its operations are typed from) last
+    changed: a build older than that would test what the checkout no longer says."""
+    sources = [ROOT / "schema.graphql"]
+    for folder, subfolders, files in os.walk(ROOT / "dashboard"):
+        subfolders[:] = [name for name in subfolders if name not in ("node_modules", "dist")]
+        sources += [Path(folder, name) for name in files]
+    return max(path.stat().st_mtime for path in sources)
+
+
+def fresh_build() -> Path:
+    """dashboard/dist, rebuilt unless it is newer than every source; call it holding the
+    lock (`building_alone`)."""
+    index = BUILT_DIR / "index.html"
+    if index.exists() and index.stat().st_mtime > newest_source():
+        return BUILT_DIR
+    return build_dashboard()
+
+
+def build_dashboard() -> Path:
+    """dashboard/dist as scripts/dashboard builds it from the checkout. Without node and
+    npm the test skips, and fails with CI=true."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        if in_ci():
+            pytest.fail("CI=true but node and npm are not on PATH: the dashboard cannot build")
+        pytest.skip("building the dashboard needs node and npm")
+    done = subprocess.run(
+        [ROOT / "scripts" / "dashboard"], capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return BUILT_DIR
