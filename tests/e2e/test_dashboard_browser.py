@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import text
 
 from db.demo import load_demo
@@ -36,10 +36,10 @@ from tests.databases import (
     in_ci,
     postgres_admin_url,
 )
+from tests.e2e.browser import chromium, require_chromium
 from tests.e2e.dashboard_build import building_alone, fresh_build
 from tests.e2e.server import TEST_JWT_SECRET, RunningServer, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 # How long a live delivery may take on a loaded machine (ms); Playwright waits 5 s.
 LIVE = 15_000
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -54,8 +54,7 @@ def required(reason: str) -> NoReturn:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of a fresh build, served while another module may rebuild dashboard/dist."""
-    if not CHROMIUM.exists():
-        required(f"{CHROMIUM} is missing: scripts/chromium installs it")
+    require_chromium()
     copy = tmp_path_factory.mktemp("dashboard") / "dist"
     with building_alone():
         shutil.copytree(fresh_build(), copy)
@@ -97,12 +96,8 @@ def instances(built: Path, database: tuple[str, Path]) -> Iterator[list[RunningS
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def reviewable_payment(url: str) -> tuple[int, str]:

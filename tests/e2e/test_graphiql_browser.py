@@ -10,7 +10,6 @@ tests/e2e/screenshots/ (ignored by git), printed by the test."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,24 +25,19 @@ from playwright.async_api import (
     Request,
     Response,
     Route,
-    async_playwright,
     expect,
 )
 
+from tests.e2e.browser import chromium, require_chromium
 from tests.e2e.demo_site import DemoSite, demo_site
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PAYMENTS_QUERY = "{ payments(first: 3) { totalCount } }"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def chromium_present() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: scripts/chromium installs it (scripts/test runs it)")
-    pytest.skip(f"the browser tests need Debian's chromium at {CHROMIUM} (scripts/chromium)")
+    require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +48,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DemoSi
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @dataclass
