@@ -65,6 +65,19 @@ class Factory:
     async def payment(self, tenant_id: int, **values: Any) -> int:
         return await self.insert(m.Payment, **payment_row(tenant_id, **values))
 
+    async def invoice(self, tenant_id: int, **values: Any) -> int:
+        """An open USD invoice of 100,000.00 issued on 2025-03-01, unless `values` say
+        otherwise."""
+        defaults = {
+            "number": unique("INV-"),
+            "total_amount": 10_000_000,
+            "paid_amount": 0,
+            "currency": "USD",
+            "status": "open",
+            "issued_on": date(2025, 3, 1),
+        }
+        return await self.insert(m.Invoice, tenant_id=tenant_id, **{**defaults, **values})
+
     async def fx_rate(
         self, tenant_id: int, base: str, quote: str, millionths: int, effective_on: date
     ) -> int:

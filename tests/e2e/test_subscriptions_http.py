@@ -11,14 +11,13 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db import models as m
 from domain.permissions import MANAGE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.settings import Settings
@@ -102,16 +101,7 @@ async def partners(engine: AsyncEngine, payments: int = 2) -> Partners:
     mine = await f.partner(tenant, parent_id=parent, kind="var")
     theirs = await f.partner(tenant, parent_id=parent, kind="var")
     mine_user = await f.user(tenant, role="partner", partner_id=mine)
-    invoice = await f.insert(
-        m.Invoice,
-        tenant_id=tenant,
-        number=unique("INV-"),
-        total_amount=10_000_000,
-        paid_amount=0,
-        currency="USD",
-        status="open",
-        issued_on=date(2025, 3, 1),
-    )
+    invoice = await f.invoice(tenant)
     my_payments, their_payments = [
         [await f.payment(tenant, partner_id=p, invoice_id=invoice) for _ in range(payments)]
         for p in (mine, theirs)
@@ -486,10 +476,7 @@ async def test_a_partner_and_a_manager_each_receive_exactly_their_rows_of_200_ch
     child = await f.partner(tenant, parent_id=own)
     sibling = await f.partner(tenant, parent_id=top)
     child_user = await f.user(tenant, role="partner", partner_id=child)
-    invoice = await f.insert(
-        m.Invoice, tenant_id=tenant, number=unique("INV-"), total_amount=10_000_000,
-        paid_amount=0, currency="USD", status="open", issued_on=date(2025, 3, 1),
-    )  # fmt: skip
+    invoice = await f.invoice(tenant)
     owner: dict[int, int] = {}
     for partner in (top, own, child, sibling):
         for _ in range(3):
