@@ -103,7 +103,8 @@ async def live_client(
 async def read_slowly(http_url: str, payload: dict[str, Any]) -> AsyncIterator[LiveClient]:
     """An acknowledged connection whose socket holds at most a few kilobytes unread: a
     client that stops reading backs the server's sends up at once (the kernel does not
-    grow a receive buffer set by hand)."""
+    grow a receive buffer set by hand). It negotiates no compression: deflated, a
+    delivery of repeated text is a few dozen bytes, and nothing backs up."""
     address = urlsplit(http_url)
     raw = socket.socket()
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -117,6 +118,7 @@ async def read_slowly(http_url: str, payload: dict[str, Any]) -> AsyncIterator[L
         open_timeout=10,
         max_queue=1,
         max_size=None,
+        compression=None,
     ) as connection:
         client = LiveClient(connection)
         ack = await client.init(payload)

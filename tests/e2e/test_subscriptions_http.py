@@ -423,9 +423,6 @@ def small_queue_server(database_url: str) -> Iterator[RunningServer]:
         yield running
 
 
-# On PostgreSQL, 30 concurrent commits reach the listener as a burst. On SQLite writers
-# queue on the database lock, and changes arrive no faster than they are delivered.
-@ON_POSTGRESQL
 async def test_a_slow_consumer_is_dropped_rather_than_buffered(
     small_queue_server: RunningServer, engine: AsyncEngine
 ) -> None:
