@@ -21,6 +21,20 @@ from tests.databases import MIGRATED, migrated_database
 gc.set_threshold(50_000, 20, 10)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Collect once, then freeze what is left. A test process ends with a heap of some
+    2.5 M objects (the read path's renderings, the engines' caches), and after this hook
+    pytest's unraisable-exception check collects twice more and the interpreter's own
+    finalization several times: the aggregate oracle's process spent 2.3 s in pytest's
+    collections and 9.3 s between its atexit and its exit. Frozen objects are in no
+    generation: the later passes find only what is new (0.4 s to exit). The one pass here
+    runs while pytest's unraisable hook is still installed, so a finalizer that raises is
+    reported as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that takes `database_url` runs on each backend of its place
     (tests.backends.of_place), unless it names its own."""
