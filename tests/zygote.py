@@ -16,6 +16,7 @@ still running (SIGTERM) and exits.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -223,6 +224,11 @@ def main() -> None:
     # ends, and leaves when the test process does.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.send(json.dumps(preload()).encode())
+    # What the imports built, out of the collector's reach before any fork: a child's
+    # first collection (the app freezes its start-up heap) then walks only what the child
+    # made, not every object inherited, nor copies each page it touches (0.1 s a server).
+    gc.collect()
+    gc.freeze()
     request = serve(control)
     if request is not None:
         become(request, interrupt)
