@@ -23,7 +23,7 @@ from gateway.auth import mint_token
 from gateway.dashboard import TRUSTED_DOCUMENTS_FILE
 from gateway.settings import Settings
 from schema.app_schema import schema
-from tests.e2e.dashboard_build import build_dashboard, building_alone
+from tests.e2e.dashboard_build import building_alone, fresh_build
 from tests.e2e.server import ROOT, TEST_JWT_SECRET, RunningServer, running_server
 from tests.forkserver import run
 
@@ -60,9 +60,13 @@ def stand_in_build(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def built_dashboard() -> Path:
-    """dashboard/dist as scripts/dashboard builds it from the checkout."""
+    """dashboard/dist as scripts/dashboard builds it from the checkout: built here unless
+    the browser test (tests/e2e/test_dashboard_browser.py) built it already from the
+    same sources. On a clean checkout (CI) dist/ is absent, and the first of the two to
+    run builds it with the one command; the second built it again (`npm ci` and all,
+    ~42 s of CPU) when it ran second."""
     with building_alone():
-        return build_dashboard()
+        return fresh_build()
 
 
 def get(server: RunningServer, path: str) -> httpx.Response:
