@@ -4,10 +4,10 @@ subscriber receives is read again through its own scope, never taken from the ev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,20 @@ class PaymentChange:
         return cls(int(tenant), int(payment), action)
 
 
+@dataclass(frozen=True, eq=False, slots=True)
+class HeardChange:
+    """A change as one process heard it, handed alike to each of its subscriptions of the
+    tenant. Subscriptions that would read the same for it (the same scope and filter)
+    read it once: the first keeps its read in `shared`, by what it read, for the rest."""
+
+    change: PaymentChange
+    shared: dict[Hashable, Any] = field(default_factory=dict)
+
+
 class PaymentFeed(Protocol):
     """One connection's way to follow the changes of a tenant's payments: each
     subscription follows them through a bounded queue of its own."""
 
-    def follow(self, tenant_id: int) -> AbstractAsyncContextManager[AsyncIterator[PaymentChange]]:
+    def follow(self, tenant_id: int) -> AbstractAsyncContextManager[AsyncIterator[HeardChange]]:
         """The changes committed from now on, while the context is open."""
         ...

@@ -11,21 +11,21 @@ import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 
-from domain.payment_changes import PaymentChange
+from domain.payment_changes import HeardChange, PaymentChange
 
 
 class _Follower:
     def __init__(self, size: int, overflowed: Callable[[], None]) -> None:
-        self.queue: asyncio.Queue[PaymentChange] = asyncio.Queue(size)
+        self.queue: asyncio.Queue[HeardChange] = asyncio.Queue(size)
         self.overflowed = overflowed
 
-    def offer(self, change: PaymentChange) -> None:
+    def offer(self, change: HeardChange) -> None:
         try:
             self.queue.put_nowait(change)
         except asyncio.QueueFull:
             self.overflowed()
 
-    async def changes(self) -> AsyncIterator[PaymentChange]:
+    async def changes(self) -> AsyncIterator[HeardChange]:
         while True:
             yield await self.queue.get()
 
@@ -36,9 +36,11 @@ class LiveHub:
         self._followers: defaultdict[int, set[_Follower]] = defaultdict(set)
 
     def deliver(self, change: PaymentChange) -> None:
-        """Offer `change` to every subscription of its tenant (never waits)."""
+        """Offer `change` to every subscription of its tenant (never waits), as one
+        HeardChange: what they read for it alike, they read once."""
+        heard = HeardChange(change)
         for follower in tuple(self._followers.get(change.tenant_id, ())):
-            follower.offer(change)
+            follower.offer(heard)
 
     @property
     def followers(self) -> int:
@@ -52,7 +54,7 @@ class LiveHub:
     @contextlib.asynccontextmanager
     async def _following(
         self, tenant_id: int, overflowed: Callable[[], None]
-    ) -> AsyncIterator[AsyncIterator[PaymentChange]]:
+    ) -> AsyncIterator[AsyncIterator[HeardChange]]:
         follower = _Follower(self.queue_size, overflowed)
         group = self._followers[tenant_id]
         group.add(follower)
@@ -73,5 +75,5 @@ class ConnectionFeed:
 
     def follow(
         self, tenant_id: int
-    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[PaymentChange]]:
+    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[HeardChange]]:
         return self._hub._following(tenant_id, self._overflowed)

@@ -1,20 +1,26 @@
 """The subscriptions behind `paymentChanged` and `paymentEvents`. A change heard from the
-broker names a payment only; each delivery reads it again through the subscriber's own
-loaders (its ReadScope: tenant, partner or reseller tree, kinds), with the filter the
-`payments` list uses, so a subscriber receives exactly what the same query would show
-it, and nothing from the raw event."""
+broker names a payment only; each delivery reads it again through loaders of the
+subscriber's scope (its ReadScope: tenant, partner or reseller tree, kinds), with the
+filter the `payments` list uses, so a subscriber receives exactly what the same query
+would show it, and nothing from the raw event. Subscriptions of one process with the
+same scope and filter share that read of a change (the payment as it is after the
+change's commit); each then resolves its own selection through its own loaders."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from domain import entities as e
 from domain import read_catalog as catalog
+from domain.access import ReadScope
 from domain.errors import NotFound
 from domain.filtering import Filter, all_of
 from domain.listings import LISTINGS
-from domain.payment_changes import PaymentFeed
+from domain.payment_changes import HeardChange, PaymentFeed
 from resolvers import lists, nodes
 
 if TYPE_CHECKING:
@@ -33,10 +39,12 @@ def payment_where(data: object) -> Filter | None:
 async def changed_payments(context: Context, where: Filter | None) -> AsyncIterator[e.Payment]:
     """Each payment of the caller's tenant that changes from now on, as the caller may
     see it and if it matches `where`."""
+    scope = ReadScope.of(context.principal)
     async with _feed(context).follow(context.principal.tenant_id) as changes:
-        async for change in changes:
+        async for heard in changes:
             _renew(context)
-            payment = await _visible_payment(context, change.payment_id, where)
+            read = partial(_visible_payment_apart, context, heard.change.payment_id, where)
+            payment = await _once(heard, ("payment", scope, where), read)
             if payment is not None:
                 yield payment
 
@@ -50,8 +58,8 @@ async def payment_events(context: Context, given_id: str) -> AsyncIterator[e.Pay
         if trail is None:
             raise NotFound(f"No Payment has the ID {given_id!r}.", field="paymentId")
         seen = max((event.id for event in trail), default=0)
-        async for change in changes:
-            if change.payment_id != payment_id:
+        async for heard in changes:
+            if heard.change.payment_id != payment_id:
                 continue
             _renew(context)
             trail = await _newest_events(context, payment_id)
@@ -65,6 +73,27 @@ def _feed(context: Context) -> PaymentFeed:
     if context.live is None:
         raise RuntimeError("subscriptions are served over websockets only")
     return context.live
+
+
+async def _once(heard: HeardChange, key: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
+    """What `read()` answers, read once per change for every subscription asking with
+    `key`. The read runs as a task of its own: a subscription that goes meanwhile does
+    not cancel it for the others."""
+    shared = heard.shared.get(key)
+    if shared is None:
+        shared = heard.shared[key] = asyncio.ensure_future(read())
+    return await asyncio.shield(shared)
+
+
+async def _visible_payment_apart(
+    context: Context, payment_id: int, where: Filter | None
+) -> e.Payment | None:
+    """_visible_payment through loaders of the context's scope that no subscription
+    holds: a read shared by several outlives the one that started it (its connection may
+    close, and its loaders with it)."""
+    assert context.fresh_loaders is not None
+    apart = dataclasses.replace(context, loaders=context.fresh_loaders(), list_requests={})
+    return await _visible_payment(apart, payment_id, where)
 
 
 def _renew(context: Context) -> None:

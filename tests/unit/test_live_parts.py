@@ -7,10 +7,11 @@ import asyncio
 
 import pytest
 
-from domain.payment_changes import PaymentChange
+from domain.payment_changes import HeardChange, PaymentChange
 from gateway.live_connection import sent_credentials
 from gateway.live_hub import LiveHub
 from gateway.subscription_settings import SubscriptionSettings, SubscriptionSettingsError
+from resolvers import live
 
 SQLITE = "sqlite+aiosqlite:///./var/paygraph.db"
 POSTGRES = "postgresql://postgres@127.0.0.1/paygraph"
@@ -31,7 +32,7 @@ async def test_the_hub_offers_a_change_to_its_tenants_subscriptions_only() -> No
     feed = hub.feed(lambda: None)
     async with feed.follow(1) as mine, feed.follow(2) as theirs:
         hub.deliver(PaymentChange(1, 10, "pay"))
-        assert await anext(mine) == PaymentChange(1, 10, "pay")
+        assert (await anext(mine)).change == PaymentChange(1, 10, "pay")
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.05):
                 await anext(theirs)
@@ -87,3 +88,23 @@ def test_a_bad_setting_is_one_line_naming_it(
     with pytest.raises(SubscriptionSettingsError) as raised:
         SubscriptionSettings.from_env(SQLITE, None)
     assert str(raised.value) == message
+
+
+async def test_a_shared_read_outlives_the_subscription_that_started_it() -> None:
+    heard = HeardChange(PaymentChange(1, 2, "pay"))
+    reads: list[int] = []
+    release = asyncio.Event()
+
+    async def read() -> str:
+        reads.append(1)
+        await release.wait()
+        return "the payment"
+
+    starter = asyncio.ensure_future(live._once(heard, "key", read))
+    await asyncio.sleep(0)
+    other = asyncio.ensure_future(live._once(heard, "key", read))
+    await asyncio.sleep(0)
+    starter.cancel()  # its connection closed
+    release.set()
+    assert await other == "the payment"
+    assert reads == [1]
