@@ -23,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from db.compiled_reads import SqlCompiledReads, compiles
 from db.loaders import SqlReadLoaders
 from domain.access import ReadScope
+from domain.payment_changes import PaymentFeed
 from domain.principal import Principal
 from domain.throttle import Throttle
 from gateway.budget_answers import RESPONSE_TOO_LARGE, timed_out, too_large
@@ -102,23 +103,12 @@ class PayGraphGraphQL(GraphQL[Context, None]):
     def live_context(
         self, principal: Principal, websocket: Any, overflowed: Callable[[], None]
     ) -> Context:
-        """A websocket connection's context: read-only, its deliveries read through
-        fresh loaders of the caller's scope (resolvers.live)."""
+        """A websocket connection's context (live_context)."""
         assert self.live is not None
-        scope = ReadScope.of(principal)
-
-        def loaders() -> Any:
-            return SqlReadLoaders(self._read_engine, scope)
-
-        return Context(
-            principal=principal,
-            loaders=loaders(),
-            request_id=uuid.uuid4().hex,
-            request=websocket,
-            throttle=self._throttle.bucket(principal),
-            live=self.live.hub.feed(overflowed),
-            fresh_loaders=loaders,
-        )
+        context = live_context(self._read_engine, principal, self.live.hub.feed(overflowed))
+        context.request = websocket
+        context.throttle = self._throttle.bucket(principal)
+        return context
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """PayGraph's GraphiQL page, served with its assets from the package (Strawberry's
@@ -265,3 +255,20 @@ class PayGraphGraphQL(GraphQL[Context, None]):
 
 def _media_type(request: Request) -> str:
     return response_media_type(request.headers.get("accept"))
+
+
+def live_context(engine: AsyncEngine, principal: Principal, feed: PaymentFeed) -> Context:
+    """A websocket connection's context: read-only, following `feed`, its deliveries read
+    through fresh loaders of the caller's scope (resolvers.live)."""
+    scope = ReadScope.of(principal)
+
+    def loaders() -> Any:
+        return SqlReadLoaders(engine, scope)
+
+    return Context(
+        principal=principal,
+        loaders=loaders(),
+        request_id=uuid.uuid4().hex,
+        live=feed,
+        fresh_loaders=loaders,
+    )

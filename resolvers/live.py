@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain import entities as e
 from domain import read_catalog as catalog
@@ -25,6 +25,8 @@ from resolvers import lists, nodes
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+
+T = TypeVar("T")
 
 # The newest events of a payment read per delivery of `paymentEvents`; a payment gains
 # one or two per change.
@@ -75,13 +77,13 @@ def _feed(context: Context) -> PaymentFeed:
     return context.live
 
 
-async def _once(heard: HeardChange, key: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
+async def _once(heard: HeardChange, key: Hashable, read: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """What `read()` answers, read once per change for every subscription asking with
     `key`. The read runs as a task of its own: a subscription that goes meanwhile does
     not cancel it for the others."""
-    shared = heard.shared.get(key)
+    shared: asyncio.Task[T] | None = heard.shared.get(key)
     if shared is None:
-        shared = heard.shared[key] = asyncio.ensure_future(read())
+        shared = heard.shared[key] = asyncio.create_task(read())
     return await asyncio.shield(shared)
 
 

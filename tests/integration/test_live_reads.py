@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.loaders import SqlReadLoaders
 from domain import entities as e
-from domain.access import ReadScope
 from domain.payment_changes import PaymentChange
 from domain.principal import Principal
+from gateway.graphql_view import live_context
 from gateway.live_hub import LiveHub
 from resolvers import live
 from resolvers.context import Context
@@ -24,19 +23,8 @@ from tests.graphql import admin, count_statements
 
 
 def subscriber(engine: AsyncEngine, hub: LiveHub, principal: Principal) -> Context:
-    """A websocket connection's context, as gateway.graphql_view.live_context makes it."""
-    scope = ReadScope.of(principal)
-
-    def loaders() -> Any:
-        return SqlReadLoaders(engine, scope)
-
-    return Context(
-        principal=principal,
-        loaders=loaders(),
-        request_id="live-test",
-        live=hub.feed(lambda: None),
-        fresh_loaders=loaders,
-    )
+    """A websocket connection's context, as the server makes it."""
+    return live_context(engine, principal, hub.feed(lambda: None))
 
 
 async def following(hub: LiveHub, subscriptions: list[AsyncIterator[e.Payment]]) -> list[Any]:
