@@ -3,8 +3,7 @@ and a reseller tree with a manager in the middle of it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from db import models as m
@@ -86,32 +85,36 @@ class SiblingPartners:
     their_payments: list[PaymentRows] = field(default_factory=list)
 
 
-async def sibling_partners(f: Factory) -> SiblingPartners:
+@dataclass(frozen=True)
+class Siblings:
+    """A tenant and its admin, partners `mine` and `theirs` under one parent, and a
+    partner user of `mine`."""
+
+    tenant_id: int
+    admin_id: int
+    mine: int
+    theirs: int
+    mine_user: int
+
+
+async def siblings(f: Factory) -> Siblings:
     tenant = await f.tenant()
     admin = await f.user(tenant)
     parent = await f.partner(tenant, kind="isv")
     mine = await f.partner(tenant, parent_id=parent, kind="var")
     theirs = await f.partner(tenant, parent_id=parent, kind="var")
     mine_user = await f.user(tenant, role="partner", partner_id=mine)
+    return Siblings(tenant, admin, mine, theirs, mine_user)
+
+
+async def sibling_partners(f: Factory) -> SiblingPartners:
+    tenant, admin, mine, theirs, mine_user = astuple(await siblings(f))
     await f.user(tenant, role="partner", partner_id=theirs)
     sender = await address(f, tenant, "Shared sender")
     receiver = await address(f, tenant, "Shared receiver")
     their_sender = await address(f, tenant, "Their sender")
-    invoices = []
-    for _ in range(2):
-        invoices.append(
-            await f.insert(
-                m.Invoice,
-                tenant_id=tenant,
-                number=unique("INV-"),
-                total_amount=1_000,
-                paid_amount=0,
-                currency="USD",
-                status="open",
-                issued_on=date(2025, 3, 1),
-            )
-        )
-    shared_invoice, their_invoice = invoices
+    shared_invoice = await f.invoice(tenant, total_amount=1_000)
+    their_invoice = await f.invoice(tenant, total_amount=1_000)
     graph = SiblingPartners(
         tenant, admin, mine, theirs, mine_user, shared_invoice, their_invoice, sender, receiver,
         their_sender,

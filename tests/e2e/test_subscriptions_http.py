@@ -27,6 +27,7 @@ from tests.e2e.test_throttle_redis import redis_url
 from tests.factories import Factory, unique
 from tests.forkserver import run
 from tests.live_client import LiveClient, live_client, read_slowly
+from tests.scoped_graphs import siblings
 
 SETTINGS = Settings(jwt_secret=TEST_JWT_SECRET)
 REGISTRATION_SECONDS = 1.0
@@ -95,18 +96,16 @@ class Partners:
 
 async def partners(engine: AsyncEngine, payments: int = 2) -> Partners:
     f = Factory(engine)
-    tenant = await f.tenant()
-    admin = await f.user(tenant)
-    parent = await f.partner(tenant, kind="isv")
-    mine = await f.partner(tenant, parent_id=parent, kind="var")
-    theirs = await f.partner(tenant, parent_id=parent, kind="var")
-    mine_user = await f.user(tenant, role="partner", partner_id=mine)
+    tree = await siblings(f)
+    tenant = tree.tenant_id
     invoice = await f.invoice(tenant)
     my_payments, their_payments = [
         [await f.payment(tenant, partner_id=p, invoice_id=invoice) for _ in range(payments)]
-        for p in (mine, theirs)
+        for p in (tree.mine, tree.theirs)
     ]
-    return Partners(tenant, admin, mine, theirs, mine_user, my_payments, their_payments)
+    return Partners(
+        tenant, tree.admin_id, tree.mine, tree.theirs, tree.mine_user, my_payments, their_payments
+    )
 
 
 async def registered() -> None:
