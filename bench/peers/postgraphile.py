@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fcntl
 import hashlib
 import os
 import shutil
@@ -29,6 +28,7 @@ from typing import IO, Any
 import httpx
 
 from bench.servers import Server, free_port
+from tests.file_lock import file_lock
 
 NPM_DIR = Path(__file__).with_name("postgraphile_npm")
 PACKAGE_FILES = ("package.json", "package-lock.json")
@@ -71,24 +71,14 @@ def _package_hash() -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialises installs into one folder: two benchmark runs may start together."""
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def install(cache: Path | None = None) -> Path:
     """Node 22 and PostGraphile in `cache` (default: `default_cache()`), which is returned.
     `npm ci` runs only when the folder has no install of the current package files; the
     config file is refreshed every time (it is not part of the npm install)."""
     folder = (cache or default_cache()).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder / ".lock"):
+    # Serialises installs into one folder: two benchmark runs may start together.
+    with file_lock(folder / ".lock"):
         wanted = _package_hash()
         stamp = folder / STAMP
         current = stamp.read_text() if stamp.exists() else None

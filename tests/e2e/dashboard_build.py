@@ -4,14 +4,12 @@ node_modules, and dist/, which Vite empties first)."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -19,21 +17,16 @@ import pytest
 from gateway.dashboard import BUILT_DIR
 from tests.databases import in_ci
 from tests.e2e.server import ROOT
+from tests.file_lock import file_lock
 
 LOCK = Path(tempfile.gettempdir()) / (
     f"paygraph-dashboard-build-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}.lock"
 )
 
 
-@contextmanager
-def building_alone() -> Iterator[None]:
+def building_alone() -> AbstractContextManager[None]:
     """Holds the checkout's build lock (a file lock, so it spans processes)."""
-    with LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return file_lock(LOCK)
 
 
 def newest_source() -> float:
