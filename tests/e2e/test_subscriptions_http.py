@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,10 +21,10 @@ from domain.permissions import MANAGE_PAYMENTS, VIEW_PAYMENTS
 from gateway.auth import mint_token
 from gateway.settings import Settings
 from tests.backends import POSTGRESQL, on
-from tests.e2e.server import ROOT, TEST_JWT_SECRET, TLS, RunningServer, running_server
+from tests.e2e.server import TEST_JWT_SECRET, TLS, RunningServer, running_server
+from tests.e2e.test_scopes_http import create_manager
 from tests.e2e.test_throttle_redis import redis_url
 from tests.factories import Factory, unique
-from tests.forkserver import run
 from tests.live_client import LiveClient, live_client, read_slowly
 from tests.scoped_graphs import siblings
 
@@ -446,17 +445,6 @@ async def test_a_slow_consumer_is_dropped_rather_than_buffered(
 
         # then the server closes the connection, after what it had already sent
         assert await client.closed(timeout=30) == (4008, "Slow consumer")
-
-
-def create_manager(server: RunningServer, tenant_id: int, reseller_id: int) -> str:
-    """A manager's X-Api-Token from the real CLI, as an operator makes one."""
-    printed = run(
-        [sys.executable, "-m", "gateway.cli", "manager", "create", "--tenant", str(tenant_id),
-         "--reseller", str(reseller_id), "--email", f"m{reseller_id}@example.test"],
-        cwd=ROOT, env=server.env, check=True,
-    ).stdout  # fmt: skip
-    header = next(line for line in printed.splitlines() if line.startswith("X-Api-Token: "))
-    return header.removeprefix("X-Api-Token: ")
 
 
 async def test_a_partner_and_a_manager_each_receive_exactly_their_rows_of_200_changes(
