@@ -428,8 +428,10 @@ class Compiler:
         self, table: Any, conditions: list[ColumnElement[bool]], node: p.Aggregate
     ) -> ColumnElement[str]:
         """`aggregate`: the list's rows measured per currency, as one group."""
-        measured = measure_statement(table, None, conditions, (), None, "postgresql").subquery()
-        built = self._group_object(measured, (), p.GroupNodes(node.fields), AGGREGATE_OBJECT)
+        nodes = p.GroupNodes(node.fields)
+        raw = measure_statement(table, None, conditions, (), None, "postgresql").subquery()
+        measured = _with_values(raw, [nodes], None)
+        built = self._group_object(measured, (), nodes, AGGREGATE_OBJECT)
         # One group, so one row even when nothing is measured (`aggregate { __typename }`).
         return select(built).select_from(measured).having(true()).scalar_subquery()
 
@@ -551,15 +553,16 @@ class Compiler:
     ) -> ColumnElement[str]:
         if node.window is None:
             raise NotCompiled("groupBy without a window")
-        measured = measure_statement(
+        raw = measure_statement(
             table, None, conditions, node.by, node.window, "postgresql"
         ).subquery()
         last = node.window.offset + node.window.limit
-        keys = [measured.c[f"k{i}"] for i in range(len(node.by))]
         # One object per `nodes` key: aliases may select the groups more than once.
         shown = [part for _, part in node.fields if isinstance(part, p.GroupNodes)]
         # The group past the page is measured (to tell hasNextPage) but not written: a
         # sum beyond BigInt there refuses nothing, as the resolvers never build it.
+        measured = _with_values(raw, shown, last)
+        keys = [measured.c[f"k{i}"] for i in range(len(node.by))]
         on_page = measured.c.grp <= _integer(last)
         objects = [
             self._group_object(measured, node.by, nodes, shown=on_page).label(f"obj{index}")
@@ -654,7 +657,7 @@ class Compiler:
             elif isinstance(part, p.GroupCounted) and part.part is p.GroupPart.COUNT:
                 members.append((key, cast(measured.c.n, Text)))
             elif isinstance(part, p.MeasuredMoney) and part.column in MONEY_FIELDS:
-                value = _bounded(_measured(measured, part.column, measures.measure), shown)
+                value = measured.c[_value_name(part.column, measures.measure)]
                 money = self._money(value, measured.c.code, part.fields)
                 members.append((key, _nullable(value, money)))
             else:
@@ -671,19 +674,64 @@ class Compiler:
         )
 
 
+def _with_values(
+    measured: FromClause, nodes: Sequence[p.GroupNodes], last: int | None
+) -> FromClause:
+    """The measured rows with each money measure the groups write as a column of its
+    own (`_value_name`), bounded (`_bounded`) in the groups up to `last`, or in all.
+
+    A measure's value is written into its object several times (tested for null,
+    checked against BigInt, written as Money), and an average's rounding names its sum
+    and count a dozen times: written out in the objects, a page of averages was a
+    statement of some 190,000 characters, which SQLAlchemy rendered and PostgreSQL
+    parsed and planned again on every connection. These projections name each once;
+    PostgreSQL pulls them up into the query naming them, so a value is computed where it
+    is written, as before."""
+    wanted = sorted(
+        {
+            (money.column, part.measure)
+            for groups in nodes
+            for _, part in groups.fields
+            if isinstance(part, p.Measures)
+            for _, money in part.fields
+            if isinstance(money, p.MeasuredMoney) and money.column in MONEY_FIELDS
+        },
+        key=lambda pair: _value_name(*pair),
+    )
+    if not wanted:
+        return measured
+    means = sorted({column for column, measure in wanted if measure is p.Measure.AVG})
+    if means:
+        measured = select(
+            measured, *(_mean(measured, column).label(f"{column}_mean") for column in means)
+        ).subquery()
+    shown = None if last is None else measured.c.grp <= _integer(last)
+    values = [
+        _bounded(_measured(measured, column, measure), shown).label(_value_name(column, measure))
+        for column, measure in wanted
+    ]
+    return select(measured, *values).subquery()
+
+
+def _value_name(column: str, measure: p.Measure) -> str:
+    return f"{column}_{measure.value}_value"
+
+
 def _measured(measured: FromClause, column: str, measure: p.Measure) -> ColumnElement[Any]:
-    if measure is p.Measure.SUM:
-        return measured.c[f"{column}_sum"]
-    if measure is p.Measure.MIN:
-        return measured.c[f"{column}_min"]
-    if measure is p.Measure.MAX:
-        return measured.c[f"{column}_max"]
-    # The mean rounded half to even, exactly: domain.aggregates.rounded_quotient.
-    total, count = cast(measured.c[f"{column}_sum"], Numeric), measured.c[f"{column}_n"]
+    """A money column's measure; an average from its `_mean` column."""
+    suffix = "mean" if measure is p.Measure.AVG else measure.value
+    return measured.c[f"{column}_{suffix}"]
+
+
+def _mean(measured: FromClause, column: str) -> ColumnElement[Any]:
+    """The mean rounded half to even, exactly: domain.aggregates.rounded_quotient; null
+    when no row had a value (a count of 0 divides nothing)."""
+    total = cast(measured.c[f"{column}_sum"], Numeric)
+    count = func.nullif(measured.c[f"{column}_n"], 0)
     quotient = func.div(total, count) - case((func.mod(total, count) < 0, 1), else_=0)
     twice = 2 * (total - quotient * count)
     up = case((twice > count, 1), (and_(twice == count, func.mod(quotient, 2) != 0), 1), else_=0)
-    return case((count == 0, None), else_=cast(quotient + up, Numeric))
+    return cast(quotient + up, Numeric)
 
 
 def _ordered_agg(
