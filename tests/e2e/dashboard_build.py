@@ -1,14 +1,13 @@
 """scripts/dashboard run by the tests, one build at a time: `--dist loadfile` may run the
 modules that build it on two xdist workers at once, and two builds share dashboard/ (its
-node_modules, and dist/, which Vite empties first)."""
+node_modules, and dist/, which Vite empties first). The test command (scripts/test)
+starts the build before the tests, holding the same lock: a test then waits for it."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -19,13 +18,13 @@ from tests.databases import in_ci
 from tests.e2e.server import ROOT
 from tests.file_lock import file_lock
 
-LOCK = Path(tempfile.gettempdir()) / (
-    f"paygraph-dashboard-build-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}.lock"
-)
+BUILD_NOTES = ROOT / "dashboard" / ".build"  # the build's lock, and scripts/test's log of it
+LOCK = BUILD_NOTES / "lock"
 
 
 def building_alone() -> AbstractContextManager[None]:
     """Holds the checkout's build lock (a file lock, so it spans processes)."""
+    LOCK.parent.mkdir(exist_ok=True)
     return file_lock(LOCK)
 
 
@@ -34,7 +33,7 @@ def newest_source() -> float:
     changed: a build older than that would test what the checkout no longer says."""
     sources = [ROOT / "schema.graphql"]
     for folder, subfolders, files in os.walk(ROOT / "dashboard"):
-        subfolders[:] = [name for name in subfolders if name not in ("node_modules", "dist")]
+        subfolders[:] = [n for n in subfolders if n not in ("node_modules", "dist", ".build")]
         sources += [Path(folder, name) for name in files]
     return max(path.stat().st_mtime for path in sources)
 
