@@ -198,6 +198,44 @@ async def test_every_merchants_aggregate_is_one_statement_for_2_or_12_partners(
     assert len(aggregates) == 2, aggregates
 
 
+EVERY_MEASURE = f"""
+fragment Measures on PaymentGroup {{
+  count sum {{ {MEASURE} }} avg {{ {MEASURE} }} min {{ {MEASURE} }} max {{ {MEASURE} }}
+}}
+{{
+  payments(first: 1) {{
+    aggregate {{
+      count sum {{ {MEASURE} }} avg {{ {MEASURE} }} min {{ {MEASURE} }} max {{ {MEASURE} }}
+      again: avg {{ {MEASURE} }}
+    }}
+    groupBy(by: [MERCHANT, CURRENCY], first: 10) {{ nodes {{ ...Measures }} }}
+    byDay: groupBy(by: [DAY], first: 10) {{ nodes {{ ...Measures again: avg {{ {MEASURE} }} }} }}
+  }}
+}}
+"""
+# The compiled statement of EVERY_MEASURE writes each measure of each money field once
+# per measured list (db.compiled_reads._with_values): 41,560 characters. Written out
+# wherever an object named them (each value several times, each mean's rounding a dozen
+# times more) it was 137,931.
+EVERY_MEASURE_CHARACTERS = 60_000
+
+
+async def test_every_measure_of_every_money_field_is_written_once_in_the_statement(
+    engine: AsyncEngine,
+) -> None:
+    built = await shop(engine, partners=2, merchants_each=2, payments=30)
+    with count_statements(engine) as counted:
+        result = await execute(engine, EVERY_MEASURE, admin(built.tenant_id))
+    assert result.errors is None, result.errors
+    found = result.data["payments"]
+    assert found["aggregate"]["again"] == found["aggregate"]["avg"]
+    assert sum(group["count"] for group in found["byDay"]["nodes"]) == 30
+    if not compiling(engine):
+        return
+    [statement] = counted.statements
+    assert len(statement) < EVERY_MEASURE_CHARACTERS, len(statement)
+
+
 ROOT_GROUPS = """
 query Groups($by: [PaymentGroupKey!]!, $first: Int!, $offset: Int!) {
   payments(first: 1) {
