@@ -33,7 +33,8 @@ def newest_source() -> float:
     changed: a build older than that would test what the checkout no longer says."""
     sources = [ROOT / "schema.graphql"]
     for folder, subfolders, files in os.walk(ROOT / "dashboard"):
-        subfolders[:] = [n for n in subfolders if n not in ("node_modules", "dist", ".build")]
+        unbuilt = ("node_modules", "dist", BUILD_NOTES.name)
+        subfolders[:] = [name for name in subfolders if name not in unbuilt]
         sources += [Path(folder, name) for name in files]
     return max(path.stat().st_mtime for path in sources)
 
